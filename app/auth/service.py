@@ -1,0 +1,99 @@
+"""Workspaces and API keys in the database."""
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.auth.keys import display_prefix, generate_secret, hash_secret, is_well_formed
+from app.auth.models import ApiKey, Workspace
+from app.core.errors import ProblemError
+from app.core.types import utc_now
+
+UNAUTHORIZED = ProblemError(
+    401, "unauthorized",
+    "Send a valid API key as 'Authorization: Bearer rpk_…'. Keys come from "
+    "'rapport keys create' or POST /v1/api-keys.",
+    title="Unauthorized",
+    headers={"WWW-Authenticate": 'Bearer realm="rapport"'},
+)
+
+
+def get_or_create_workspace(session: Session, name: str) -> Workspace:
+    found = session.execute(select(Workspace).where(Workspace.name == name)).scalar_one_or_none()  # type: ignore[arg-type]
+    if found:
+        return found
+    workspace = Workspace(name=name)
+    session.add(workspace)
+    session.flush()
+    return workspace
+
+
+def create_key(session: Session, workspace: Workspace, name: str, secret: str | None = None) -> tuple[ApiKey, str]:
+    secret = secret or generate_secret()
+    if not is_well_formed(secret):
+        raise ValueError("an API key must look like 'rpk_' followed by at least 22 URL-safe characters")
+    key = ApiKey(workspace_id=workspace.id, name=name, prefix=display_prefix(secret),
+                 key_hash=hash_secret(secret))
+    session.add(key)
+    session.flush()
+    return key, secret
+
+
+def authenticate(session: Session, authorization: str | None) -> tuple[Workspace, ApiKey]:
+    """The caller's workspace and key, or the same 401 for every kind of bad key."""
+    if not authorization:
+        raise UNAUTHORIZED
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not is_well_formed(secret):
+        raise UNAUTHORIZED
+    # Lookup by SHA-256 of the secret: the comparison never touches the secret itself,
+    # so its timing says nothing about how much of a guess was right.
+    row = session.execute(
+        select(ApiKey, Workspace)
+        .join(Workspace, Workspace.id == ApiKey.workspace_id)
+        .where(ApiKey.key_hash == hash_secret(secret), ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    if row is None:
+        raise UNAUTHORIZED
+    return row[1], row[0]
+
+
+def key_needs_touch(key: ApiKey, now: datetime, interval_s: int) -> bool:
+    return key.last_used_at is None or now - key.last_used_at >= timedelta(seconds=interval_s)
+
+
+def touch_key(session: Session, key_id: uuid.UUID, now: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))  # type: ignore[arg-type]
+
+
+def list_keys(session: Session, workspace_id: uuid.UUID | None = None) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)  # type: ignore[arg-type]
+    if workspace_id is not None:
+        query = query.where(ApiKey.workspace_id == workspace_id)  # type: ignore[arg-type]
+    return list(session.execute(query).scalars())
+
+
+def revoke_key(session: Session, key: ApiKey) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = utc_now()
+        session.add(key)
+        session.flush()
+    return key
+
+
+def bootstrap(session: Session, secret: str | None) -> str | None:
+    """On an empty database: workspace 'default' and one key, whose secret is returned once."""
+    if session.execute(select(Workspace.id).limit(1)).first() is not None:  # type: ignore[call-overload]
+        return None
+    try:
+        workspace = get_or_create_workspace(session, "default")
+        _, secret = create_key(session, workspace, "bootstrap", secret)
+        session.commit()
+    except IntegrityError:  # another process bootstrapped at the same moment
+        session.rollback()
+        return None
+    return secret

@@ -1,0 +1,139 @@
+"""Request gatekeeping before routing: body size, content type and well-formed JSON.
+
+A pure ASGI middleware: it buffers bodies (at most ``max_body_bytes``), so every route
+sees either a complete, well-formed body or nothing at all.
+"""
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from app.core.errors import PROBLEM_MEDIA_TYPE
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Routes that take a body other than JSON, by path suffix.
+_OTHER_MEDIA = {":import": ("text/csv",)}
+
+
+class _BadJson(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _BadJson(f"the key '{key[:50]}' appears twice in one object; send it once")
+        result[key] = value
+    return result
+
+
+def _no_constants(name: str) -> Any:
+    raise _BadJson(f"{name} is not valid JSON; send a finite number or null")
+
+
+def check_json(body: bytes) -> str | None:
+    """None when the body is strict JSON, else a sentence saying what is wrong."""
+    try:
+        json.loads(body, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except _BadJson as exc:
+        return str(exc)
+    except UnicodeDecodeError:
+        return "the body is not valid UTF-8; send JSON encoded as UTF-8"
+    except RecursionError:
+        return "the JSON is nested too deeply"
+    except ValueError as exc:
+        return f"the body is not valid JSON ({exc}); check quotes, commas and brackets"
+    return None
+
+
+async def _send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
+    body = json.dumps(
+        {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail, "code": code}
+    ).encode()
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+def _media_type(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == b"content-type":
+            return value.decode("latin-1").split(";")[0].strip().lower()
+    return None
+
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+class RequestGateMiddleware:
+    def __init__(self, app: Callable, max_body_bytes: int):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _send_problem(send, 413, "payload_too_large", "Payload too large",
+                                    f"The body is over {limit} bytes; split it into smaller requests "
+                                    "(events:batch takes up to 1000 events).")
+                return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _send_problem(send, 413, "payload_too_large", "Payload too large",
+                                    f"The body is over {limit} bytes; split it into smaller requests.")
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+
+        if body:
+            media = _media_type(scope["headers"])
+            path: str = scope["path"]
+            other = next((m for suffix, m in _OTHER_MEDIA.items() if path.endswith(suffix)), ())
+            accepted = other or ("application/json",)
+            if media is None or (not _is_json(media) and media not in other):
+                await _send_problem(
+                    send, 415, "unsupported_media_type", "Unsupported media type",
+                    f"Content-Type {media or '(missing)'} is not accepted here; send "
+                    f"'Content-Type: {accepted[0]}'.",
+                )
+                return
+            if _is_json(media):
+                problem = check_json(body)
+                if problem:
+                    await _send_problem(send, 400, "malformed_json", "Malformed JSON", problem)
+                    return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

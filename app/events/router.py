@@ -1,0 +1,85 @@
+"""/v1/users/{user_id}/events"""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
+
+from app.core.errors import ProblemError, not_found
+from app.core.fields import Direction, Kind, Platform
+from app.core.pagination import Cursor, Limit
+from app.deps import SessionDep, UserDep
+from app.events import service
+from app.events.models import (
+    EventBatchIn, EventBatchResult, EventIn, EventList, EventPublic, normalise_counterpart,
+)
+
+router = APIRouter(prefix="/users/{user_id}/events", tags=["events"])
+
+_CONFLICT = {409: {"description": "external_id already used with different content"}}
+
+
+def public(event) -> EventPublic:
+    return EventPublic.model_validate(event, from_attributes=True)
+
+
+@router.post("", response_model=EventPublic, status_code=status.HTTP_201_CREATED,
+             responses={200: {"model": EventPublic, "description": "Repeat of a stored event (same external_id and content)"}, **_CONFLICT},
+             summary="Record one event (idempotent by external_id)")
+def create_event(body: EventIn, user: UserDep, session: SessionDep, response: Response) -> EventPublic:
+    stored = service.store_events(session, user.id, [body], pointer="#")[0]
+    response.status_code = status.HTTP_201_CREATED if stored.created else status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/users/{user.id}/events/{stored.id}"
+    event = service.get_event(session, user.id, stored.id)
+    return public(event)
+
+
+@router.post(":batch", response_model=EventBatchResult, status_code=status.HTTP_200_OK,
+             responses=_CONFLICT,
+             summary="Record up to 1000 events atomically; ids come back in input order")
+def create_events_batch(body: EventBatchIn, user: UserDep, session: SessionDep) -> EventBatchResult:
+    stored = service.store_events(session, user.id, body.events)
+    flags = service.created_flags(stored)
+    created = sum(flags)
+    return EventBatchResult(created=created, duplicates=len(stored) - created, ids=[s.id for s in stored])
+
+
+@router.get("", response_model=EventList, summary="List events, newest first")
+def list_events(
+    user: UserDep,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    platform: Platform | None = None,
+    kind: Kind | None = None,
+    direction: Direction | None = None,
+    counterpart: Annotated[str | None, Query(max_length=200)] = None,
+    is_sales: bool | None = None,
+    from_: Annotated[AwareDatetime | None, Query(alias="from", description="occurred_at ≥ from")] = None,
+    to: Annotated[AwareDatetime | None, Query(description="occurred_at < to")] = None,
+) -> EventList:
+    if from_ is not None and to is not None and from_ > to:
+        raise ProblemError(422, "validation_error", "from is after to; send from ≤ to.", title="Invalid request",
+                           errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}])
+    filters = service.EventFilters(platform, kind, direction, normalise_counterpart(counterpart),
+                                   from_, to, is_sales)
+    events, next_cursor = service.list_events(session, user.id, filters, limit, cursor)
+    return EventList(items=[public(e) for e in events], next_cursor=next_cursor)
+
+
+@router.get("/{event_id}", response_model=EventPublic, summary="Read an event")
+def get_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> EventPublic:
+    event = service.get_event(session, user.id, event_id)
+    if event is None:
+        raise not_found("event")
+    return public(event)
+
+
+@router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an event")
+def delete_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> None:
+    event = service.get_event(session, user.id, event_id)
+    if event is None:
+        raise not_found("event")
+    session.delete(event)
+    session.flush()

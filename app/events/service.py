@@ -1,0 +1,167 @@
+"""Recording and reading events.
+
+Writes are idempotent by (user, external_id): a repeat with the same content answers the
+stored event, a repeat with other content is a conflict. Inserts use the database's
+ON CONFLICT DO NOTHING, so two replicas racing on one external_id cannot both win.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from app.core.errors import ProblemError, validation_problem
+from app.core.pagination import decode_cursor, encode_cursor
+from app.core.types import utc_now
+from app.events.models import Event, EventIn, stored_content
+
+_TABLE = Event.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: uuid.UUID
+    created: bool
+
+
+def _conflict(pointers: list[tuple[str, uuid.UUID]]) -> ProblemError:
+    errors = [
+        {"pointer": p, "detail": f"external_id is already used by event {existing} with different content"}
+        for p, existing in pointers
+    ]
+    extra = {"existing_id": str(pointers[0][1])} if len(pointers) == 1 else {}
+    return ProblemError(
+        409, "external_id_conflict",
+        "An event with this external_id already exists with different content; nothing was written. "
+        "Send the same content to retry safely, or use a new external_id.",
+        title="Conflict", errors=errors, **extra,
+    )
+
+
+def _existing(session: Session, user_id: uuid.UUID, external_ids: Sequence[str]) -> dict[str, Event]:
+    if not external_ids:
+        return {}
+    rows = session.execute(
+        select(Event).where(Event.user_id == user_id, Event.external_id.in_(external_ids))  # type: ignore[union-attr,arg-type]
+    ).scalars()
+    return {e.external_id: e for e in rows if e.external_id is not None}
+
+
+def _insert(session: Session, rows: list[dict]) -> set[uuid.UUID]:
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted: set[uuid.UUID] = set()
+    for start in range(0, len(rows), 500):
+        stmt = (
+            insert(_TABLE)
+            .values(rows[start:start + 500])
+            .on_conflict_do_nothing(index_elements=["user_id", "external_id"])
+            .returning(_TABLE.c.id)
+        )
+        inserted.update(session.execute(stmt).scalars())
+    return inserted
+
+
+def store_events(session: Session, user_id: uuid.UUID, items: Sequence[EventIn],
+                 pointer: str = "#/events/{i}") -> list[Stored]:
+    """Store items atomically; one Stored per item, in input order."""
+    first_by_ext: dict[str, int] = {}
+    invalid = []
+    for i, item in enumerate(items):
+        if item.external_id is None:
+            continue
+        j = first_by_ext.setdefault(item.external_id, i)
+        if j != i and items[j].content() != item.content():
+            invalid.append({"pointer": pointer.format(i=i) + "/external_id",
+                            "detail": f"external_id repeats item {j} of this request with different content"})
+    if invalid:
+        raise validation_problem(invalid)
+
+    existing = _existing(session, user_id, list(first_by_ext))
+    conflicts = [(pointer.format(i=i) + "/external_id", existing[e].id) for e, i in first_by_ext.items()
+                 if e in existing and stored_content(existing[e]) != items[i].content()]
+    if conflicts:
+        raise _conflict(conflicts)
+
+    now = utc_now()
+    ids: list[uuid.UUID | None] = [None] * len(items)
+    rows: list[dict] = []
+    for i, item in enumerate(items):
+        ext = item.external_id
+        if ext is not None and ext in existing:
+            ids[i] = existing[ext].id
+        elif ext is not None and first_by_ext[ext] != i:
+            ids[i] = ids[first_by_ext[ext]]
+        else:
+            ids[i] = uuid.uuid4()
+            rows.append({"id": ids[i], "user_id": user_id, "created_at": now, **item.model_dump()})
+    inserted = _insert(session, rows)
+
+    lost = [r for r in rows if r["id"] not in inserted]  # a concurrent request stored them first
+    if lost:
+        winners = _existing(session, user_id, [r["external_id"] for r in lost])
+        for r in lost:
+            i = ids.index(r["id"])
+            winner = winners[r["external_id"]]
+            if stored_content(winner) != items[i].content():
+                raise _conflict([(pointer.format(i=i) + "/external_id", winner.id)])
+            ids = [winner.id if x == r["id"] else x for x in ids]
+    return [Stored(id=x, created=x in inserted) for x in ids]  # type: ignore[arg-type]
+
+
+def created_flags(stored: list[Stored]) -> list[bool]:
+    """True only for the first item that created each id (repeats in one batch are duplicates)."""
+    seen: set[uuid.UUID] = set()
+    flags = []
+    for s in stored:
+        flags.append(s.created and s.id not in seen)
+        seen.add(s.id)
+    return flags
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    platform: str | None = None
+    kind: str | None = None
+    direction: str | None = None
+    counterpart: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    is_sales: bool | None = None
+
+
+def filtered_query(user_id: uuid.UUID, f: EventFilters):
+    query = select(Event).where(Event.user_id == user_id)  # type: ignore[arg-type]
+    for column, value in ((Event.platform, f.platform), (Event.kind, f.kind),
+                          (Event.direction, f.direction), (Event.counterpart, f.counterpart),
+                          (Event.is_sales, f.is_sales)):
+        if value is not None:
+            query = query.where(column == value)
+    if f.occurred_from is not None:
+        query = query.where(Event.occurred_at >= f.occurred_from)  # type: ignore[operator]
+    if f.occurred_to is not None:
+        query = query.where(Event.occurred_at < f.occurred_to)  # type: ignore[operator]
+    return query
+
+
+def list_events(session: Session, user_id: uuid.UUID, f: EventFilters, limit: int,
+                cursor: str | None) -> tuple[list[Event], str | None]:
+    query = filtered_query(user_id, f)
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < last_id)))  # type: ignore[arg-type,operator]
+    query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit + 1)  # type: ignore[attr-defined,union-attr]
+    rows = list(session.execute(query).scalars())
+    next_cursor = encode_cursor(rows[limit - 1].occurred_at, rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def get_event(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:
+    event = session.get(Event, event_id)
+    return event if event is not None and event.user_id == user_id else None

@@ -1,0 +1,41 @@
+"""The FastAPI application."""
+
+import logging
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from app.auth.router import router as auth_router
+from app.core.config import Settings, get_settings
+from app.core.db import Database
+from app.core.errors import install_error_handlers
+from app.core.middleware import RequestGateMiddleware
+from app.deps import get_workspace
+from app.events.router import router as events_router
+from app.meta.router import router as meta_router
+from app.plans.router import router as plans_router
+from app.profiles.router import router as profiles_router
+from app.users.router import router as users_router
+
+DESCRIPTION = """Rapport coaches people who build relationships on social media: follow to a
+plan, post daily but not too much, interact, and help far more than you sell.
+
+Authenticate with `Authorization: Bearer rpk_…`. Every error is `application/problem+json`
+with a stable `code`. Timestamps are RFC 3339 with an offset and come back in UTC (`Z`)."""
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="Rapport", version="1.0.0", description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.db = database or Database(settings.database_url, settings)
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_workspace)])
+    for router in (auth_router, users_router, plans_router, profiles_router, events_router):
+        v1.include_router(router)
+    app.include_router(meta_router)
+    app.include_router(v1)
+
+    install_error_handlers(app)
+    app.add_middleware(RequestGateMiddleware, max_body_bytes=settings.max_body_bytes)
+    logging.getLogger("rapport").setLevel(logging.INFO)
+    return app

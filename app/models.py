@@ -1,0 +1,13 @@
+"""Every table, imported in one place so Alembic and the tests see the whole schema."""
+
+from sqlmodel import SQLModel
+
+from app.auth.models import ApiKey, Workspace
+from app.events.models import Event
+from app.plans.models import FollowPlan, PostingPlan
+from app.profiles.models import Profile
+from app.users.models import User
+
+metadata = SQLModel.metadata
+
+__all__ = ["ApiKey", "Event", "FollowPlan", "PostingPlan", "Profile", "User", "Workspace", "metadata"]

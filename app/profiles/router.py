@@ -1,0 +1,38 @@
+"""/v1/users/{user_id}/profiles"""
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import select
+
+from app.calc.vocabulary import PLATFORMS
+from app.core.fields import Platform
+from app.core.types import utc_now
+from app.deps import SessionDep, UserDep
+from app.profiles.models import Profile, ProfileIn, ProfileList, ProfilePublic
+
+router = APIRouter(prefix="/users/{user_id}/profiles", tags=["profiles"])
+
+
+@router.put("/{platform}", response_model=ProfilePublic,
+            responses={201: {"model": ProfilePublic, "description": "Created"}},
+            summary="Create or replace the user's profile on a platform")
+def put_profile(platform: Platform, body: ProfileIn, user: UserDep, session: SessionDep,
+                response: Response) -> ProfilePublic:
+    profile = session.execute(
+        select(Profile).where(Profile.user_id == user.id, Profile.platform == platform)  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    created = profile is None
+    profile = profile or Profile(user_id=user.id, platform=platform, handle=body.handle)
+    for field, value in body.model_dump().items():
+        setattr(profile, field, value)
+    profile.updated_at = utc_now()
+    session.add(profile)
+    session.flush()
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return ProfilePublic.model_validate(profile, from_attributes=True)
+
+
+@router.get("", response_model=ProfileList, summary="List the user's profiles")
+def list_profiles(user: UserDep, session: SessionDep) -> ProfileList:
+    rows = session.execute(select(Profile).where(Profile.user_id == user.id)).scalars()  # type: ignore[arg-type]
+    ordered = sorted(rows, key=lambda p: PLATFORMS.index(p.platform))
+    return ProfileList(items=[ProfilePublic.model_validate(p, from_attributes=True) for p in ordered])

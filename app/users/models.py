@@ -1,0 +1,107 @@
+"""Users: the people Rapport coaches, one timezone and a few settings each."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, ConfigDict
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.fields import ExternalId, Name, UtcOut
+from app.core.types import UTCDateTime, utc_now
+
+_ZONES = frozenset(available_timezones())
+
+
+def _valid_zone(value: str) -> str:
+    if value not in _ZONES:
+        raise ValueError(
+            f"'{value[:64]}' is not an IANA time zone; use a name like 'Europe/Berlin' or 'UTC'"
+        )
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover - guarded above
+        raise ValueError(f"'{value}' is not a usable time zone") from exc
+    return value
+
+
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_valid_zone)]
+
+
+class UserSettings(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sales_ratio: float = Field(default=10, ge=1, le=1_000_000)
+    interaction_share_target: float = Field(default=0.5, ge=0, le=1)
+    keep_in_touch_days: int = Field(default=30, ge=1, le=3650)
+
+
+class UserSettingsPatch(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sales_ratio: float | None = Field(default=None, ge=1, le=1_000_000)
+    interaction_share_target: float | None = Field(default=None, ge=0, le=1)
+    keep_in_touch_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id", name="uq_user_workspace_external"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    workspace_id: uuid.UUID = Field(foreign_key="workspace.id", ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    external_id: str | None = Field(default=None, max_length=200)
+    sales_ratio: float = 10
+    interaction_share_target: float = 0.5
+    keep_in_touch_days: int = 30
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+    @property
+    def settings(self) -> UserSettings:
+        return UserSettings(
+            sales_ratio=self.sales_ratio,
+            interaction_share_target=self.interaction_share_target,
+            keep_in_touch_days=self.keep_in_touch_days,
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class UserCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    timezone: TimeZoneName = "UTC"
+    external_id: ExternalId | None = None
+    settings: UserSettings | None = None
+
+
+class UserUpdate(SQLModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    timezone: TimeZoneName | None = None
+    external_id: ExternalId | None = None
+    settings: UserSettingsPatch | None = None
+
+
+class UserPublic(SQLModel):
+    id: uuid.UUID
+    name: str
+    timezone: str
+    external_id: str | None
+    settings: UserSettings
+    created_at: UtcOut
+    updated_at: UtcOut
+
+
+class UserList(SQLModel):
+    items: list[UserPublic]
+    next_cursor: str | None

@@ -1,0 +1,112 @@
+"""Shared fixtures: a migrated database per backend, a per-test transaction that is rolled
+back, and an httpx client that talks to the ASGI app through that transaction."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.auth import service as auth_service
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.migrate import upgrade
+from app.deps import get_session
+from app.main import create_app
+from tests.databases import BACKENDS, throwaway_database
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database(backend, tmp_path_factory) -> Iterator[Database]:
+    with throwaway_database(backend, tmp_path_factory.mktemp(backend)) as url:
+        upgrade(url)
+        db = Database(url, Settings(database_url=url))
+        yield db
+        db.dispose()
+
+
+@pytest.fixture
+def connection(database):
+    """One connection whose outer transaction is rolled back after the test."""
+    conn = database.engine.connect()
+    outer = conn.begin()
+    yield conn
+    if outer.is_active:
+        outer.rollback()
+    conn.close()
+
+
+def _session(connection) -> Session:
+    return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def session(connection) -> Iterator[Session]:
+    with _session(connection) as s:
+        yield s
+
+
+@pytest.fixture
+def app(database, connection):
+    application = create_app(Settings(database_url=database.url), database)
+
+    def test_session() -> Iterator[Session]:
+        # Same contract as app.deps.get_session: commit at the end (here: a savepoint).
+        with _session(connection) as s:
+            yield s
+            s.commit()
+
+    application.dependency_overrides[get_session] = test_session
+    return application
+
+
+def http(app, key: str | None, **kwargs) -> TestClient:
+    """An httpx client (Starlette's TestClient) that calls the ASGI app in-process."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return TestClient(app, base_url="http://rapport.test", headers=headers, **kwargs)
+
+
+@pytest.fixture
+def make_workspace(session):
+    def make(name: str) -> str:
+        ws = auth_service.get_or_create_workspace(session, name)
+        _, secret = auth_service.create_key(session, ws, "test")
+        session.commit()
+        return secret
+
+    return make
+
+
+@pytest.fixture
+def api_key(make_workspace) -> str:
+    return make_workspace("acme")
+
+
+@pytest.fixture
+def client(app, api_key):
+    with http(app, api_key) as c:
+        yield c
+
+
+@pytest.fixture
+def anon(app):
+    with http(app, None) as c:
+        yield c
+
+
+@pytest.fixture
+def other_client(app, make_workspace):
+    with http(app, make_workspace("globex")) as c:
+        yield c
+
+
+@pytest.fixture
+def user(client) -> dict:
+    r = client.post("/v1/users", json={"name": "Ada", "timezone": "UTC"})
+    assert r.status_code == 201, r.text
+    return r.json()
