@@ -1,7 +1,7 @@
 """Alembic environment: the URL comes from the config (set by app.core.migrate) or RAPPORT_DATABASE_URL."""
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, Engine, create_engine, pool
 
 from app.core.config import get_settings
 from app.models import metadata
@@ -22,9 +22,13 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    connectable = config.attributes.get("connection")
-    if connectable is not None:
+    connectable = config.attributes.get("connection")  # pytest-alembic passes an Engine
+    if isinstance(connectable, Connection):
         _run(connectable)
+        return
+    if isinstance(connectable, Engine):
+        with connectable.connect() as connection:
+            _run(connection)
         return
     engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
