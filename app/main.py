@@ -11,6 +11,7 @@ from app.core.errors import install_error_handlers
 from app.core.middleware import RequestGateMiddleware
 from app.deps import get_workspace
 from app.events.router import router as events_router
+from app.insights.router import router as insights_router
 from app.meta.router import router as meta_router
 from app.plans.router import router as plans_router
 from app.profiles.router import router as profiles_router
@@ -30,7 +31,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database or Database(settings.database_url, settings)
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_workspace)])
-    for router in (auth_router, users_router, plans_router, profiles_router, events_router):
+    for router in (auth_router, users_router, plans_router, profiles_router, events_router,
+                   insights_router):
         v1.include_router(router)
     app.include_router(meta_router)
     app.include_router(v1)

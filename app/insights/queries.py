@@ -1,0 +1,126 @@
+"""Window-bounded reads for the insights.
+
+Every query names one user and a [start, end] window of occurred_at, so its cost follows
+the window, never the user's history; counts are done by the database (COUNT … GROUP BY)
+and only the few instants a rule needs (follows for pacing, posts for cadence) come back
+as rows. The index ix_event_window (user_id, platform, kind, occurred_at) serves them.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import case, distinct, func, select
+from sqlmodel import Session
+
+from app.calc.vocabulary import BROADCAST_KINDS, CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
+from app.events.models import Event
+
+E = Event.__table__.c  # type: ignore[attr-defined]
+
+
+def _window(user_id: uuid.UUID, start: datetime, end: datetime):
+    """occurred_at in [start, end]: `end` is as_of, and events at as_of count."""
+    return (E.user_id == user_id, E.occurred_at >= start, E.occurred_at <= end)
+
+
+def instants(session: Session, user_id: uuid.UUID, platforms: Iterable[str], kinds: Iterable[str],
+             start: datetime, end: datetime, direction: str = "outbound") -> list[tuple[str, datetime]]:
+    """(platform, occurred_at) of matching events in the window, oldest first."""
+    query = (
+        select(E.platform, E.occurred_at)
+        .where(*_window(user_id, start, end), E.platform.in_(list(platforms)),
+               E.kind.in_(list(kinds)), E.direction == direction)
+        .order_by(E.occurred_at)
+    )
+    return [(p, t) for p, t in session.execute(query)]
+
+
+def count(session: Session, user_id: uuid.UUID, platform: str, kind: str, direction: str,
+          start: datetime, end: datetime) -> int:
+    query = select(func.count()).where(
+        *_window(user_id, start, end), E.platform == platform, E.kind == kind, E.direction == direction
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def last_instant_before(session: Session, user_id: uuid.UUID, platform: str, kinds: Iterable[str],
+                        at: datetime) -> datetime | None:
+    """The newest outbound event of these kinds at or before `at` (one index probe per kind)."""
+    best = None
+    for kind in kinds:
+        found = session.execute(
+            select(E.occurred_at)
+            .where(E.user_id == user_id, E.platform == platform, E.kind == kind,
+                   E.direction == "outbound", E.occurred_at <= at)
+            .order_by(E.occurred_at.desc()).limit(1)
+        ).scalar_one_or_none()
+        if found is not None and (best is None or found > best):
+            best = found
+    return best
+
+
+def posting_platforms(session: Session, user_id: uuid.UUID, start: datetime, end: datetime) -> set[str]:
+    """Platforms with at least one outbound post or share in the window."""
+    query = (
+        select(E.platform).distinct()
+        .where(*_window(user_id, start, end), E.platform.in_(PLATFORMS),
+               E.kind.in_(BROADCAST_KINDS), E.direction == "outbound")
+    )
+    return set(session.execute(query).scalars())
+
+
+_SALES = func.sum(case((E.is_sales, 1), else_=0))
+_NON_SALES = func.sum(case((E.is_sales, 0), else_=1))
+
+
+def contacts_by_platform(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
+                         platform: str | None = None) -> dict[str, tuple[int, int]]:
+    """platform → (non_sales, sales) outbound contacts in the window."""
+    platforms = [platform] if platform else list(PLATFORMS)
+    query = (
+        select(E.platform, _NON_SALES, _SALES)
+        .where(*_window(user_id, start, end), E.platform.in_(platforms),
+               E.kind.in_(CONTACT_KINDS), E.direction == "outbound")
+        .group_by(E.platform)
+    )
+    return {p: (int(n), int(s)) for p, n, s in session.execute(query)}
+
+
+def contacts_by_counterpart(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
+                            platform: str | None = None, counterpart: str | None = None,
+                            with_sales_only: bool = True) -> list[tuple[str, int, int]]:
+    """(counterpart, non_sales, sales) for counterparts of outbound contacts in the window."""
+    platforms = [platform] if platform else list(PLATFORMS)
+    query = (
+        select(E.counterpart, _NON_SALES, _SALES)
+        .where(*_window(user_id, start, end), E.platform.in_(platforms),
+               E.kind.in_(CONTACT_KINDS), E.direction == "outbound", E.counterpart.is_not(None))
+        .group_by(E.counterpart)
+    )
+    if counterpart is not None:
+        query = query.where(E.counterpart == counterpart)
+    if with_sales_only:
+        query = query.having(_SALES > 0)
+    return [(c, int(n), int(s)) for c, n, s in session.execute(query)]
+
+
+def engagement_counts(session: Session, user_id: uuid.UUID, start: datetime,
+                      end: datetime) -> tuple[int, int, int, int]:
+    """(broadcasts, interactions, inbound except follow, distinct people engaged) in the window."""
+    outbound = (*_window(user_id, start, end), E.platform.in_(PLATFORMS), E.direction == "outbound")
+    kinds = dict(session.execute(
+        select(E.kind, func.count()).where(*outbound, E.kind.in_(BROADCAST_KINDS + INTERACTION_KINDS))
+        .group_by(E.kind)
+    ).all())
+    inbound = session.execute(
+        select(func.count()).where(*_window(user_id, start, end), E.platform.in_(PLATFORMS),
+                                   E.direction == "inbound", E.kind != "follow")
+    ).scalar_one()
+    people = session.execute(
+        select(func.count(distinct(E.counterpart)))
+        .where(*outbound, E.kind.in_(INTERACTION_KINDS), E.counterpart.is_not(None))
+    ).scalar_one()
+    broadcasts = sum(kinds.get(k, 0) for k in BROADCAST_KINDS)
+    interactions = sum(kinds.get(k, 0) for k in INTERACTION_KINDS)
+    return int(broadcasts), int(interactions), int(inbound), int(people)

@@ -1,0 +1,207 @@
+"""Insights: fetch what a window needs, hand plain values to app.calc, shape the answer.
+
+The pacing endpoint and the follow check share `_follow_inputs`; posting and the post check
+share the posting rules; the sales ratio and the sales check share `_ratio_scope`. So the
+guard agrees with the insight endpoints at the same instant by construction.
+"""
+
+import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from app.calc import pacing as pacing_calc
+from app.calc import posting as posting_calc
+from app.calc import ratios as ratio_calc
+from app.calc.engagement import engagement_figures
+from app.calc.follow_limits import check_follow
+from app.calc.follow_rules import FollowRules, preset_follow_rules
+from app.calc.guard import GuardResult
+from app.calc.timewindows import day_start, local_date, window_start
+from app.calc.vocabulary import BROADCAST_KINDS, PLATFORM_PRESETS, PLATFORMS, weekday_numbers
+from app.core.errors import ProblemError
+from app.insights import queries
+from app.insights.schemas import (
+    CounterpartRatioOut, EngagementOut, PacingOut, PlatformRatioOut, PostingOut,
+    PostingSectionOut, SalesRatioOut,
+)
+from app.plans.models import FollowPlan, FollowPlanPublic
+from app.plans.service import get_follow_plan, get_posting_plan
+from app.users.models import User
+
+MAX_POSTING_RANGE_DAYS = 366
+SALES_CHECK_WINDOW_DAYS = 30
+
+
+def follow_rules(plan: FollowPlan) -> FollowRules:
+    return FollowRules(
+        weekly_target=plan.weekly_target,
+        active_weekdays=weekday_numbers(plan.active_weekdays),
+        daily_cap=plan.daily_cap,
+        burst_limit=plan.burst_limit,
+        burst_window_minutes=plan.burst_window_minutes,
+        warmup_days=plan.warmup_days,
+        starts_on=plan.starts_on,
+        platform_weekly_limit=PLATFORM_PRESETS[plan.platform].follow_weekly_limit,
+    )
+
+
+def _follows(session: Session, user: User, platform: str, rules: FollowRules, at: datetime) -> list[datetime]:
+    start = pacing_calc.follows_fetch_start(at, user.zone, rules)
+    return [t for _, t in queries.instants(session, user.id, [platform], ["follow"], start, at)]
+
+
+def pacing(session: Session, user: User, platform: str, as_of: datetime, window_days: int) -> PacingOut:
+    plan = get_follow_plan(session, user.id, platform)
+    if plan is None:
+        raise ProblemError(404, "no_follow_plan",
+                           f"This user has no follow plan for {platform}; PUT "
+                           f"/v1/users/{user.id}/follow-plans/{platform} with a weekly_target first.",
+                           title="No follow plan")
+    tz = user.zone
+    rules = follow_rules(plan)
+    follows = _follows(session, user, platform, rules, as_of)
+    today_start = day_start(local_date(as_of, tz), tz)
+    unfollows_today = queries.count(session, user.id, platform, "unfollow", "outbound", today_start, as_of)
+    back_start = window_start(as_of, tz, window_days)
+    follow_back = (
+        queries.count(session, user.id, platform, "follow", "inbound", back_start, as_of),
+        queries.count(session, user.id, platform, "follow", "outbound", back_start, as_of),
+    )
+    report = pacing_calc.compute_pacing(rules, tz, as_of, follows, unfollows_today, follow_back)
+    return PacingOut(
+        platform=platform, as_of=as_of, window_days=window_days,
+        plan=FollowPlanPublic.model_validate(plan, from_attributes=True),
+        days=[{"date": d.date, "quota": d.quota, "follows": d.follows} for d in report.days],
+        **{k: getattr(report, k) for k in (
+            "effective_daily_cap", "follows_today", "follows_this_week", "unfollows_today",
+            "expected_by_today", "expected_before_today", "recommended_today", "remaining_today",
+            "peak_burst_today", "allowed_now", "next_allowed_at", "status", "follow_back_rate")},
+    )
+
+
+def posting_range(tz: ZoneInfo, as_of: datetime, first: date | None, last: date | None) -> tuple[date, date]:
+    """Default: the 7 local days ending today; one bound given: 7 days from/to it."""
+    week = timedelta(days=6)
+    if first is None and last is None:
+        last = local_date(as_of, tz)
+    if first is None:
+        first = last - week  # type: ignore[operator]
+    if last is None:
+        last = first + week
+    if first > last:
+        raise ProblemError(422, "validation_error", f"from ({first}) is after to ({last}); send from ≤ to.",
+                           title="Invalid request",
+                           errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}])
+    if (last - first).days + 1 > MAX_POSTING_RANGE_DAYS:
+        raise ProblemError(422, "range_too_long",
+                           f"from {first} to {last} is {(last - first).days + 1} days; ask for at most "
+                           f"{MAX_POSTING_RANGE_DAYS} days at a time.", title="Range too long",
+                           errors=[{"parameter": "to", "in": "query", "detail": "at most 366 days after from"}])
+    return first, last
+
+
+def posting_rules(session: Session, user_id: uuid.UUID, platform: str) -> posting_calc.PostingRules:
+    plan = get_posting_plan(session, user_id, platform)
+    preset = PLATFORM_PRESETS[platform]
+    if plan is None:
+        return posting_calc.PostingRules(preset.min_posts_per_day, preset.max_posts_per_day, preset.min_gap_minutes)
+    return posting_calc.PostingRules(plan.min_posts_per_day, plan.max_posts_per_day, plan.min_gap_minutes)
+
+
+def posting(session: Session, user: User, platform: str | None, as_of: datetime,
+            first: date | None, last: date | None) -> PostingOut:
+    tz = user.zone
+    first, last = posting_range(tz, as_of, first, last)
+    start = day_start(first, tz)
+    end = min(day_start(last + timedelta(days=1), tz), as_of)
+    today_start = day_start(local_date(as_of, tz), tz)
+    if platform:
+        platforms = [platform]
+    else:
+        planned = {p for p in PLATFORMS if get_posting_plan(session, user.id, p) is not None}
+        used = queries.posting_platforms(session, user.id, start, end) if start <= end else set()
+        platforms = [p for p in PLATFORMS if p in planned | used]
+    posts: dict[str, list[datetime]] = {p: [] for p in platforms}
+    windows = [(start, end)] if start <= end else []
+    today = local_date(as_of, tz)
+    if not first <= today <= last:  # posts_today is about today even outside the range
+        windows.append((today_start, as_of))
+    for lo, hi in windows:
+        for p, t in queries.instants(session, user.id, platforms, BROADCAST_KINDS, lo, hi):
+            posts[p].append(t)
+    sections = []
+    for p in platforms:
+        rules = posting_rules(session, user.id, p)
+        section = posting_calc.compute_posting_section(rules, tz, as_of, first, last, posts[p])
+        sections.append(PostingSectionOut(
+            platform=p, min_posts_per_day=rules.min_posts_per_day,
+            max_posts_per_day=rules.max_posts_per_day, min_gap_minutes=rules.min_gap_minutes,
+            days=[{"date": d.date, "posts": d.posts, "flags": d.flags} for d in section.days],
+            posts_today=section.posts_today, remaining_today=section.remaining_today,
+            over_posting_days=section.over_posting_days, missed_days=section.missed_days,
+            current_streak=section.current_streak, longest_streak=section.longest_streak,
+        ))
+    return PostingOut(from_=first, to=last, as_of=as_of, platforms=sections)
+
+
+def _figures(non_sales: int, sales: int, required: float) -> dict:
+    f = ratio_calc.ratio_figures(non_sales, sales, required)
+    return {k: getattr(f, k) for k in ("non_sales", "sales", "ratio", "required_ratio", "compliant",
+                                       "sales_allowed_now", "non_sales_needed")}
+
+
+def sales_ratio(session: Session, user: User, as_of: datetime, window_days: int,
+                platform: str | None) -> SalesRatioOut:
+    start = window_start(as_of, user.zone, window_days)
+    required = user.sales_ratio
+    per_platform = queries.contacts_by_platform(session, user.id, start, as_of, platform)
+    non_sales = sum(n for n, _ in per_platform.values())
+    sales = sum(s for _, s in per_platform.values())
+    rows = queries.contacts_by_counterpart(session, user.id, start, as_of, platform)
+    worst = ratio_calc.worst_counterparts(rows, required)
+    return SalesRatioOut(
+        as_of=as_of, window_days=window_days, platform=platform,
+        **_figures(non_sales, sales, required),
+        by_platform=[PlatformRatioOut(platform=p, **_figures(*per_platform[p], required))
+                     for p in PLATFORMS if p in per_platform],
+        by_counterpart=[CounterpartRatioOut(counterpart=c, **_figures(f.non_sales, f.sales, required))
+                        for c, f in worst],
+    )
+
+
+def engagement(session: Session, user: User, as_of: datetime, window_days: int) -> EngagementOut:
+    start = window_start(as_of, user.zone, window_days)
+    broadcasts, interactions, inbound, people = queries.engagement_counts(session, user.id, start, as_of)
+    figures = engagement_figures(broadcasts, interactions, inbound, people, user.interaction_share_target)
+    return EngagementOut(
+        as_of=as_of, window_days=window_days, broadcasts=broadcasts, interactions=interactions,
+        inbound=inbound, people_engaged=people, interaction_share=figures.interaction_share,
+        interaction_share_target=user.interaction_share_target, flags=figures.flags,
+    )
+
+
+def check(session: Session, user: User, action: str, platform: str, count: int,
+          counterpart: str | None, at: datetime) -> GuardResult:
+    tz = user.zone
+    if action == "follow":
+        plan = get_follow_plan(session, user.id, platform)
+        rules = follow_rules(plan) if plan else preset_follow_rules(platform)
+        return check_follow(rules, tz, at, _follows(session, user, platform, rules, at), count)
+    if action == "post":
+        rules_p = posting_rules(session, user.id, platform)
+        today_start = day_start(local_date(at, tz), tz)
+        today = [t for _, t in queries.instants(session, user.id, [platform], BROADCAST_KINDS, today_start, at)]
+        last = queries.last_instant_before(session, user.id, platform, BROADCAST_KINDS, at)
+        return posting_calc.check_post(rules_p, tz, at, today, last, count)
+    start = window_start(at, tz, SALES_CHECK_WINDOW_DAYS)
+    per_platform = queries.contacts_by_platform(session, user.id, start, at)
+    figures = ratio_calc.ratio_figures(sum(n for n, _ in per_platform.values()),
+                                       sum(s for _, s in per_platform.values()), user.sales_ratio)
+    theirs = None
+    if counterpart is not None:
+        rows = queries.contacts_by_counterpart(session, user.id, start, at, counterpart=counterpart,
+                                               with_sales_only=False)
+        theirs = ratio_calc.ratio_figures(rows[0][1], rows[0][2], user.sales_ratio) if rows else None
+    return ratio_calc.check_sales_contact(figures, count, counterpart, theirs)
