@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.auth.models import ApiKey, Workspace
+from app.events.daily_counts import EventDayCount
 from app.events.models import Event
 from app.plans.models import FollowPlan, PostingPlan
 from app.profiles.models import Profile
@@ -10,4 +11,4 @@ from app.users.models import User
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiKey", "Event", "FollowPlan", "PostingPlan", "Profile", "User", "Workspace", "metadata"]
+__all__ = ["ApiKey", "Event", "EventDayCount", "FollowPlan", "PostingPlan", "Profile", "User", "Workspace", "metadata"]

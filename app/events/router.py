@@ -81,5 +81,4 @@ def delete_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> Non
     event = service.get_event(session, user.id, event_id)
     if event is None:
         raise not_found("event")
-    session.delete(event)
-    session.flush()
+    service.delete_event(session, event)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from app.core.errors import ProblemError, validation_problem
+from app.events import daily_counts
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.types import utc_now
 from app.events.models import Event, EventIn, stored_content
@@ -102,6 +103,7 @@ def store_events(session: Session, user_id: uuid.UUID, items: Sequence[EventIn],
             ids[i] = uuid.uuid4()
             rows.append({"id": ids[i], "user_id": user_id, "created_at": now, **item.model_dump()})
     inserted = _insert(session, rows)
+    daily_counts.apply(session, daily_counts.deltas(r for r in rows if r["id"] in inserted))
 
     lost = [r for r in rows if r["id"] not in inserted]  # a concurrent request stored them first
     if lost:
@@ -160,6 +162,12 @@ def list_events(session: Session, user_id: uuid.UUID, f: EventFilters, limit: in
     rows = list(session.execute(query).scalars())
     next_cursor = encode_cursor(rows[limit - 1].occurred_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def delete_event(session: Session, event: Event) -> None:
+    daily_counts.apply(session, daily_counts.deltas([event.model_dump()], sign=-1))
+    session.delete(event)
+    session.flush()
 
 
 def get_event(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:

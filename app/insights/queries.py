@@ -13,10 +13,14 @@ from datetime import datetime
 from sqlalchemy import case, distinct, func, select
 from sqlmodel import Session
 
+from app.calc.day_split import split_utc_days
 from app.calc.vocabulary import BROADCAST_KINDS, CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
+from app.events import daily_counts
+from app.events.daily_counts import EventDayCount
 from app.events.models import Event
 
 E = Event.__table__.c  # type: ignore[attr-defined]
+D = EventDayCount.__table__.c  # type: ignore[attr-defined]
 
 
 def _window(user_id: uuid.UUID, start: datetime, end: datetime):
@@ -70,21 +74,47 @@ def posting_platforms(session: Session, user_id: uuid.UUID, start: datetime, end
     return set(session.execute(query).scalars())
 
 
-_SALES = func.sum(case((E.is_sales, 1), else_=0))
-_NON_SALES = func.sum(case((E.is_sales, 0), else_=1))
+def window_counters(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
+                    names: Iterable[str], platforms: Iterable[str] = PLATFORMS) -> dict[str, dict[str, int]]:
+    """platform → counter → count over [start, end], exact: whole UTC days come from
+    event_day_count (one row per day and platform), the partial edge days from the events."""
+    names, platforms = list(names), list(platforms)
+    totals = {p: dict.fromkeys(names, 0) for p in platforms}
+    split = split_utc_days(start, end)
+    queries = []
+    edges = [(split.head, False), (split.tail, True)] if split.head else [(split.tail, True)]
+    for (lo, hi), closed in edges:
+        queries.append(
+            select(E.platform, *daily_counts.sums(E, names))
+            .where(E.user_id == user_id, E.platform.in_(platforms), E.occurred_at >= lo,
+                   E.occurred_at <= hi if closed else E.occurred_at < hi)
+            .group_by(E.platform)
+        )
+    if split.days:
+        queries.append(
+            select(D.platform, *(func.coalesce(func.sum(D[n]), 0) for n in names))
+            .where(D.user_id == user_id, D.platform.in_(platforms),
+                   D.day >= split.days[0], D.day < split.days[1])
+            .group_by(D.platform)
+        )
+    for query in queries:
+        for platform, *values in session.execute(query):
+            for name, value in zip(names, values, strict=True):
+                totals[platform][name] += int(value)
+    return totals
 
 
 def contacts_by_platform(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
                          platform: str | None = None) -> dict[str, tuple[int, int]]:
-    """platform → (non_sales, sales) outbound contacts in the window."""
-    platforms = [platform] if platform else list(PLATFORMS)
-    query = (
-        select(E.platform, _NON_SALES, _SALES)
-        .where(*_window(user_id, start, end), E.platform.in_(platforms),
-               E.kind.in_(CONTACT_KINDS), E.direction == "outbound")
-        .group_by(E.platform)
-    )
-    return {p: (int(n), int(s)) for p, n, s in session.execute(query)}
+    """platform → (non_sales, sales) outbound contacts in the window, for platforms with any."""
+    counts = window_counters(session, user_id, start, end, ("contacts_non_sales_out", "contacts_sales_out"),
+                             [platform] if platform else PLATFORMS)
+    return {p: (c["contacts_non_sales_out"], c["contacts_sales_out"]) for p, c in counts.items()
+            if c["contacts_non_sales_out"] or c["contacts_sales_out"]}
+
+
+_SALES = func.sum(case((E.is_sales, 1), else_=0))
+_NON_SALES = func.sum(case((E.is_sales, 0), else_=1))
 
 
 def contacts_by_counterpart(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
@@ -108,19 +138,13 @@ def contacts_by_counterpart(session: Session, user_id: uuid.UUID, start: datetim
 def engagement_counts(session: Session, user_id: uuid.UUID, start: datetime,
                       end: datetime) -> tuple[int, int, int, int]:
     """(broadcasts, interactions, inbound except follow, distinct people engaged) in the window."""
-    outbound = (*_window(user_id, start, end), E.platform.in_(PLATFORMS), E.direction == "outbound")
-    kinds = dict(session.execute(
-        select(E.kind, func.count()).where(*outbound, E.kind.in_(BROADCAST_KINDS + INTERACTION_KINDS))
-        .group_by(E.kind)
-    ).all())
-    inbound = session.execute(
-        select(func.count()).where(*_window(user_id, start, end), E.platform.in_(PLATFORMS),
-                                   E.direction == "inbound", E.kind != "follow")
-    ).scalar_one()
+    names = ("broadcasts_out", "interactions_out", "inbound_non_follow")
+    per_platform = window_counters(session, user_id, start, end, names)
+    broadcasts, interactions, inbound = (sum(c[n] for c in per_platform.values()) for n in names)
+    # Distinct people do not add up across days: counted from the window's interactions.
     people = session.execute(
         select(func.count(distinct(E.counterpart)))
-        .where(*outbound, E.kind.in_(INTERACTION_KINDS), E.counterpart.is_not(None))
+        .where(*_window(user_id, start, end), E.platform.in_(PLATFORMS), E.direction == "outbound",
+               E.kind.in_(INTERACTION_KINDS), E.counterpart.is_not(None))
     ).scalar_one()
-    broadcasts = sum(kinds.get(k, 0) for k in BROADCAST_KINDS)
-    interactions = sum(kinds.get(k, 0) for k in INTERACTION_KINDS)
-    return int(broadcasts), int(interactions), int(inbound), int(people)
+    return broadcasts, interactions, inbound, int(people)

@@ -65,10 +65,9 @@ def pacing(session: Session, user: User, platform: str, as_of: datetime, window_
     today_start = day_start(local_date(as_of, tz), tz)
     unfollows_today = queries.count(session, user.id, platform, "unfollow", "outbound", today_start, as_of)
     back_start = window_start(as_of, tz, window_days)
-    follow_back = (
-        queries.count(session, user.id, platform, "follow", "inbound", back_start, as_of),
-        queries.count(session, user.id, platform, "follow", "outbound", back_start, as_of),
-    )
+    back = queries.window_counters(session, user.id, back_start, as_of, ("follows_in", "follows_out"),
+                                   [platform])[platform]
+    follow_back = (back["follows_in"], back["follows_out"])
     report = pacing_calc.compute_pacing(rules, tz, as_of, follows, unfollows_today, follow_back)
     return PacingOut(
         platform=platform, as_of=as_of, window_days=window_days,
