@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("rapport")
@@ -162,6 +162,18 @@ async def _unexpected_handler(_request: Request, exc: Exception) -> JSONResponse
 async def _dbapi_handler(request: Request, exc: DBAPIError) -> JSONResponse:
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return await _database_handler(request, exc)
+    if isinstance(exc, IntegrityError):
+        # A concurrent request changed the same thing first (e.g. two PUTs creating one plan).
+        return problem_response(
+            409, "concurrent_change", "Conflict",
+            "Another request changed the same resource at the same moment; nothing was written. "
+            "Retry the request.",
+        )
+    if isinstance(exc, DataError):
+        return problem_response(
+            422, "invalid_data", "Invalid data",
+            "The database refused a value in this request; nothing was written. Check lengths and characters.",
+        )
     return await _unexpected_handler(request, exc)
 
 
