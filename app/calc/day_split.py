@@ -15,9 +15,9 @@ class WindowSplit:
     window, closed at both ends.
     """
 
-    head: tuple[datetime, datetime] | None      # half-open [a, b)
-    days: tuple[date, date] | None              # half-open [first, last)
-    tail: tuple[datetime, datetime]             # closed [a, b]
+    head: tuple[datetime, datetime] | None  # half-open [a, b)
+    days: tuple[date, date] | None  # half-open [first, last)
+    tail: tuple[datetime, datetime]  # closed [a, b]
 
 
 def _midnight(d: date) -> datetime:

@@ -26,7 +26,7 @@ def engagement_figures(
     interactions: int,
     inbound: int,
     people_engaged: int,
-    interaction_share_target: float | int | Decimal,
+    interaction_share_target: float | Decimal,
 ) -> EngagementFigures:
     """interaction_share = interactions ÷ (broadcasts + interactions), None when both are 0;
     flag ``broadcast_heavy`` when broadcasts > 0 and the share < the target (compared

@@ -13,9 +13,9 @@ latest of the instants at which each limit alone lets it fit.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from app.calc.follow_rules import (

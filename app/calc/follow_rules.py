@@ -81,12 +81,14 @@ def first_day_with_cap(rules: FollowRules, after: date, count: int) -> date | No
     if count > rules.daily_cap:
         return None
     w, cap = rules.warmup_days, rules.daily_cap
+    next_day = after + timedelta(days=1)
     if count <= 1 or w == 0:
-        d_min = 0
-    else:
-        d_min = max(0, -((-w * (5 * count - cap)) // (4 * cap)))  # ceil division
-        d_min = min(d_min, w)
-    return max(after + timedelta(days=1), rules.starts_on + timedelta(days=d_min))
+        return next_day
+    d_min = -((-w * (5 * count - cap)) // (4 * cap))  # ceil division
+    if d_min <= 0:  # every day, d = 0 included, has room
+        return next_day
+    # d ≥ d_min ≥ 1 means the day is at least d_min days after starts_on.
+    return max(next_day, rules.starts_on + timedelta(days=min(d_min, w)))
 
 
 def preset_follow_rules(platform: str, starts_on: date = date.min) -> FollowRules:

@@ -8,9 +8,9 @@ Public API: ``FollowRules``, ``daily_quotas``, ``effective_daily_cap``,
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from app.calc.follow_limits import (
@@ -181,8 +181,13 @@ def compute_pacing(
             None if allowed_now > 0 else next_follow_allowed_at(rules, tz, as_of, log.instants)
         ),
         status=_status(
-            follows_today, cap, peak, rules.burst_limit,
-            follows_this_week, expected_by, expected_before,
+            follows_today,
+            cap,
+            peak,
+            rules.burst_limit,
+            follows_this_week,
+            expected_by,
+            expected_before,
         ),
         follow_back_rate=(inbound / outbound) if outbound > 0 else None,
         days=days,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from app.calc.guard import GuardResult, Reason, plural
@@ -59,7 +60,7 @@ def _day_flags(rules: PostingRules, posts: list[datetime], ended: bool) -> list[
     flags = []
     if len(posts) > rules.max_posts_per_day:
         flags.append(OVER_POSTING)
-    if any(later - earlier < rules.min_gap for earlier, later in zip(posts, posts[1:])):
+    if any(later - earlier < rules.min_gap for earlier, later in itertools.pairwise(posts)):
         flags.append(BURST)
     if ended and len(posts) < rules.min_posts_per_day:
         flags.append(NO_POST)

@@ -7,15 +7,15 @@ its shortest decimal form, so 2.5 is exactly 5/2 and 10.3 exactly 103/10.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable
 
 from app.calc.guard import GuardResult, Reason, plural
 
 
-def exact(number: float | int | Decimal | Fraction) -> Fraction:
+def exact(number: float | Decimal | Fraction) -> Fraction:
     """``number`` as an exact Fraction (floats through their shortest repr)."""
     if isinstance(number, bool):
         raise TypeError("a ratio must be a number, not a bool")
@@ -43,7 +43,7 @@ def non_sales_needed_for(non_sales: int, sales: int, required: Fraction, count: 
     return max(0, math.ceil(required * (sales + count) - non_sales))
 
 
-def ratio_figures(non_sales: int, sales: int, required: float | int | Decimal) -> RatioFigures:
+def ratio_figures(non_sales: int, sales: int, required: float | Decimal) -> RatioFigures:
     """SPEC §6.3 numbers for one scope (overall, a platform or a counterpart)."""
     if non_sales < 0 or sales < 0:
         raise ValueError(f"counts must not be negative, got {non_sales} and {sales}")
@@ -62,7 +62,7 @@ def ratio_figures(non_sales: int, sales: int, required: float | int | Decimal) -
 
 
 def worst_counterparts(
-    rows: Iterable[tuple[str, int, int]], required: float | int | Decimal
+    rows: Iterable[tuple[str, int, int]], required: float | Decimal
 ) -> list[tuple[str, RatioFigures]]:
     """``(counterpart, non_sales, sales)`` rows → the counterparts with at least one sales
     contact whose own numbers are not compliant, worst (lowest non_sales ÷ sales) first,

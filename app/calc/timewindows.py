@@ -9,10 +9,8 @@ every instant is converted to UTC first and every instant returned is in UTC.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-UTC = timezone.utc
 
 _ISO_WEEK = re.compile(r"(\d{4})-W(\d{2})")
 
@@ -39,7 +37,9 @@ def day_start(d: date, tz: ZoneInfo) -> datetime:
 
     Normally local 00:00 (the earlier one if midnight happens twice). When local midnight
     does not exist because a DST gap swallows it (America/Santiago 2026-09-06,
-    America/Havana), it is the instant the gap ends, e.g. 01:00 local.
+    America/Havana), it is the instant the gap ends, e.g. 01:00 local. A date a zone
+    skipped altogether (Pacific/Kiritimati 1994-12-31) starts where the next date starts,
+    so its ``day_bounds`` are empty.
     """
     midnight = datetime.combine(d, time(0))
     first = midnight.replace(tzinfo=tz, fold=0).astimezone(UTC)

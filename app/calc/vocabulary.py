@@ -5,9 +5,9 @@ Pure constants; everything is in the order the SPEC lists it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 PLATFORMS: tuple[str, ...] = ("x", "facebook", "linkedin", "instagram")
 

@@ -1,6 +1,6 @@
 """allowed_now / next_allowed_at (SPEC §6.1) and the follow pre-flight check (§6.5)."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,6 @@ from app.calc.pacing import (
     next_follow_allowed_at,
 )
 
-UTC = timezone.utc
 NY = ZoneInfo("America/New_York")
 WED_NOON = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -23,16 +22,16 @@ def utc(*args: int) -> datetime:
 
 
 def rules(**changes) -> FollowRules:
-    base = dict(
-        weekly_target=14,
-        active_weekdays=frozenset(range(7)),
-        daily_cap=20,
-        burst_limit=10,
-        burst_window_minutes=60,
-        warmup_days=0,
-        starts_on=date(2026, 1, 1),
-        platform_weekly_limit=None,
-    )
+    base = {
+        "weekly_target": 14,
+        "active_weekdays": frozenset(range(7)),
+        "daily_cap": 20,
+        "burst_limit": 10,
+        "burst_window_minutes": 60,
+        "warmup_days": 0,
+        "starts_on": date(2026, 1, 1),
+        "platform_weekly_limit": None,
+    }
     base.update(changes)
     return FollowRules(**base)
 
@@ -172,8 +171,9 @@ def test_long_warm_up_is_solved_without_walking_every_day():
     r = rules(daily_cap=400, burst_limit=400, warmup_days=100_000, starts_on=date(2026, 11, 25))
     # floor(400 * (w + 4d) / 5w) >= 400 only at d = w: 100000 days later.
     nxt = next_follow_allowed_at(r, UTC, WED_NOON, [], 400)
-    assert nxt == datetime.combine(date(2026, 11, 25) + timedelta(days=100_000),
-                                   datetime.min.time(), tzinfo=UTC)
+    assert nxt == datetime.combine(
+        date(2026, 11, 25) + timedelta(days=100_000), datetime.min.time(), tzinfo=UTC
+    )
 
 
 def test_next_local_midnight_on_new_yorks_25_hour_day():
@@ -201,3 +201,15 @@ def test_follows_after_the_instant_do_not_count():
     assert allowed_follows_at(r, UTC, WED_NOON, later) == 1
     assert check_follow(r, UTC, WED_NOON, later, 1).allowed
     assert next_follow_allowed_at(r, UTC, WED_NOON, later) == WED_NOON
+
+
+def test_plan_starting_later_does_not_delay_the_next_day_without_warm_up():
+    # No warm-up: starts_on in the future changes nothing, tomorrow has room again.
+    r = rules(daily_cap=1, starts_on=date(2026, 12, 25))
+    assert next_follow_allowed_at(r, UTC, WED_NOON, [utc(2026, 11, 25, 9)]) == utc(2026, 11, 26)
+    # With warm-up, day 0's cap lasts until starts_on: cap 20, w 5 -> 4 every day before it.
+    r = rules(daily_cap=20, warmup_days=5, starts_on=date(2026, 12, 25))
+    follows = [utc(2026, 11, 25, h) for h in (1, 3, 5, 7)]
+    assert next_follow_allowed_at(r, UTC, WED_NOON, follows, 4) == utc(2026, 11, 26)
+    # 5 needs d >= ceil(5 * (25 - 20) / 80) = 1: the day after starts_on.
+    assert next_follow_allowed_at(r, UTC, WED_NOON, follows, 5) == utc(2026, 12, 26)

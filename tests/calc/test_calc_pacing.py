@@ -1,6 +1,6 @@
 """Outreach pacing (SPEC §6.1): quotas, warm-up, the report and its status."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +16,6 @@ from app.calc.pacing import (
     preset_follow_rules,
 )
 
-UTC = timezone.utc
 NY = ZoneInfo("America/New_York")
 ALL_DAYS = frozenset(range(7))
 
@@ -26,16 +25,16 @@ def utc(*args: int) -> datetime:
 
 
 def rules(**changes) -> FollowRules:
-    base = dict(
-        weekly_target=14,
-        active_weekdays=ALL_DAYS,
-        daily_cap=20,
-        burst_limit=10,
-        burst_window_minutes=60,
-        warmup_days=0,
-        starts_on=date(2026, 1, 1),
-        platform_weekly_limit=None,
-    )
+    base = {
+        "weekly_target": 14,
+        "active_weekdays": ALL_DAYS,
+        "daily_cap": 20,
+        "burst_limit": 10,
+        "burst_window_minutes": 60,
+        "warmup_days": 0,
+        "starts_on": date(2026, 1, 1),
+        "platform_weekly_limit": None,
+    }
     base.update(changes)
     return FollowRules(**base)
 
@@ -257,5 +256,9 @@ def test_rules_validation_and_presets():
         rules(weekly_target=3, active_weekdays=set())
     assert rules(active_weekdays=[0, 1]).active_weekdays == frozenset({0, 1})
     linkedin = preset_follow_rules("linkedin")
-    assert (linkedin.daily_cap, linkedin.burst_limit, linkedin.platform_weekly_limit) == (20, 10, 100)
+    assert (linkedin.daily_cap, linkedin.burst_limit, linkedin.platform_weekly_limit) == (
+        20,
+        10,
+        100,
+    )
     assert preset_follow_rules("x").platform_weekly_limit is None

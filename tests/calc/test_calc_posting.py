@@ -1,13 +1,12 @@
 """Posting cadence (SPEC §6.2) and the post pre-flight check (§6.5)."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.calc.posting import PostingDay, PostingRules, check_post, compute_posting_section
 
-UTC = timezone.utc
 NY = ZoneInfo("America/New_York")
 RULES = PostingRules(min_posts_per_day=1, max_posts_per_day=2, min_gap_minutes=60)
 
@@ -20,8 +19,11 @@ def utc(*args: int) -> datetime:
 AS_OF = utc(2026, 11, 27, 10)
 WEEK_POSTS = [
     utc(2026, 11, 21, 9),
-    utc(2026, 11, 22, 8), utc(2026, 11, 22, 12), utc(2026, 11, 22, 16),  # 3 > max 2
-    utc(2026, 11, 23, 9), utc(2026, 11, 23, 9, 30),  # 30 min apart < 60
+    utc(2026, 11, 22, 8),
+    utc(2026, 11, 22, 12),
+    utc(2026, 11, 22, 16),  # 3 > max 2
+    utc(2026, 11, 23, 9),
+    utc(2026, 11, 23, 9, 30),  # 30 min apart < 60
     # 2026-11-24: none
     utc(2026, 11, 25, 9),
     utc(2026, 11, 26, 23, 30),
@@ -30,8 +32,9 @@ WEEK_POSTS = [
 ]
 
 
-def section(posts, first=date(2026, 11, 21), last=date(2026, 11, 27), as_of=AS_OF, tz=UTC,
-            rules=RULES):
+def section(
+    posts, first=date(2026, 11, 21), last=date(2026, 11, 27), as_of=AS_OF, tz=UTC, rules=RULES
+):
     return compute_posting_section(rules, tz, as_of, first, last, posts)
 
 
@@ -109,16 +112,22 @@ def test_current_streak_is_zero_when_the_anchor_day_is_outside_the_range():
 
 
 def test_posts_today_is_about_today_even_outside_the_range():
-    s = section(WEEK_POSTS + [utc(2026, 11, 27, 9)], first=date(2026, 11, 1),
-                last=date(2026, 11, 7))
+    s = section(
+        WEEK_POSTS + [utc(2026, 11, 27, 9)], first=date(2026, 11, 1), last=date(2026, 11, 7)
+    )
     assert s.posts_today == 1 and s.remaining_today == 1
     assert sum(d.posts for d in s.days) == 0
 
 
 def test_late_evening_post_in_new_york_counts_on_the_local_day():
     # 23:30 EST on 2026-11-26 = 04:30Z on 2026-11-27.
-    s = section([utc(2026, 11, 27, 4, 30)], first=date(2026, 11, 26), last=date(2026, 11, 27),
-                as_of=utc(2026, 11, 27, 15), tz=NY)
+    s = section(
+        [utc(2026, 11, 27, 4, 30)],
+        first=date(2026, 11, 26),
+        last=date(2026, 11, 27),
+        as_of=utc(2026, 11, 27, 15),
+        tz=NY,
+    )
     assert [d.posts for d in s.days] == [1, 0]
     assert s.posts_today == 0
     assert s.current_streak == 1
@@ -126,8 +135,13 @@ def test_late_evening_post_in_new_york_counts_on_the_local_day():
 
 def test_twenty_five_hour_day_holds_both_one_thirties():
     # 2026-11-01 01:30 EDT (05:30Z) and 01:30 EST (06:30Z) are an hour apart: no burst.
-    s = section([utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 6, 30)], first=date(2026, 11, 1),
-                last=date(2026, 11, 1), as_of=utc(2026, 11, 3), tz=NY)
+    s = section(
+        [utc(2026, 11, 1, 5, 30), utc(2026, 11, 1, 6, 30)],
+        first=date(2026, 11, 1),
+        last=date(2026, 11, 1),
+        as_of=utc(2026, 11, 3),
+        tz=NY,
+    )
     assert s.days == [PostingDay(date(2026, 11, 1), 2, [])]
 
 

@@ -1,6 +1,6 @@
 """Local days, weeks and windows (SPEC §2), including DST days and far-off zones."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +16,6 @@ from app.calc.timewindows import (
     window_start,
 )
 
-UTC = timezone.utc
 NY = ZoneInfo("America/New_York")
 
 
@@ -157,3 +156,11 @@ def test_parse_iso_week_rejects_bad_shapes(text):
 def test_parse_iso_week_rejects_weeks_that_do_not_exist(text):
     with pytest.raises(ValueError, match="does not exist"):
         parse_iso_week(text)
+
+
+def test_a_skipped_date_is_an_empty_day():
+    # Kiritimati jumped from UTC-10 to UTC+14 and skipped 1994-12-31.
+    tz = ZoneInfo("Pacific/Kiritimati")
+    start, end = day_bounds(date(1994, 12, 31), tz)
+    assert start == end == utc(1994, 12, 31, 10)
+    assert day_bounds(date(1994, 12, 30), tz) == (utc(1994, 12, 30, 10), start)

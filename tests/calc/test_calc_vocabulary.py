@@ -21,14 +21,26 @@ def test_platforms_and_kind_groups():
     assert len(KINDS) == 10
     assert BROADCASTS | INTERACTIONS == set(KINDS) - {"follow", "unfollow"}
     assert CONTACTS == (BROADCASTS | INTERACTIONS) - {"like"}
-    assert CONTACT_KINDS == ("post", "share", "reply", "mention", "direct_message", "comment",
-                             "wall_post")
+    assert CONTACT_KINDS == (
+        "post",
+        "share",
+        "reply",
+        "mention",
+        "direct_message",
+        "comment",
+        "wall_post",
+    )
 
 
 def test_presets_match_the_spec_table():
     table = {
-        p.platform: (p.follow_daily_limit, p.follow_weekly_limit, p.daily_cap, p.burst_limit,
-                     p.max_posts_per_day)
+        p.platform: (
+            p.follow_daily_limit,
+            p.follow_weekly_limit,
+            p.daily_cap,
+            p.burst_limit,
+            p.max_posts_per_day,
+        )
         for p in PLATFORM_PRESETS.values()
     }
     assert table == {
@@ -39,8 +51,11 @@ def test_presets_match_the_spec_table():
     }
     assert tuple(PLATFORM_PRESETS) == PLATFORMS
     for preset in PLATFORM_PRESETS.values():
-        assert (preset.min_posts_per_day, preset.min_gap_minutes,
-                preset.burst_window_minutes) == (1, 60, 60)
+        assert (preset.min_posts_per_day, preset.min_gap_minutes, preset.burst_window_minutes) == (
+            1,
+            60,
+            60,
+        )
         assert preset.follow_limit_source and preset.max_posts_source
 
 

@@ -29,8 +29,11 @@ def test_start_on_utc_midnight_has_no_head():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)),
-       st.integers(min_value=0, max_value=400 * 24 * 60), st.floats(min_value=-0.1, max_value=1.1))
+@given(
+    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)),
+    st.integers(min_value=0, max_value=400 * 24 * 60),
+    st.floats(min_value=-0.1, max_value=1.1),
+)
 def test_split_covers_each_instant_exactly_once(start, minutes, where):
     start = start.replace(tzinfo=UTC)
     end = start + timedelta(minutes=minutes)
