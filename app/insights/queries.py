@@ -23,17 +23,20 @@ E = Event.__table__.c  # type: ignore[attr-defined]
 D = EventDayCount.__table__.c  # type: ignore[attr-defined]
 
 
-def _window(user_id: uuid.UUID, start: datetime, end: datetime):
-    """occurred_at in [start, end]: `end` is as_of, and events at as_of count."""
-    return (E.user_id == user_id, E.occurred_at >= start, E.occurred_at <= end)
+def _window(user_id: uuid.UUID, start: datetime, end: datetime, include_end: bool = True):
+    """occurred_at in [start, end]: `end` is as_of, and events at as_of count. With
+    include_end=False, [start, end): `end` is the first instant after a range of local days."""
+    upper = E.occurred_at <= end if include_end else E.occurred_at < end
+    return (E.user_id == user_id, E.occurred_at >= start, upper)
 
 
 def instants(session: Session, user_id: uuid.UUID, platforms: Iterable[str], kinds: Iterable[str],
-             start: datetime, end: datetime, direction: str = "outbound") -> list[tuple[str, datetime]]:
+             start: datetime, end: datetime, direction: str = "outbound",
+             include_end: bool = True) -> list[tuple[str, datetime]]:
     """(platform, occurred_at) of matching events in the window, oldest first."""
     query = (
         select(E.platform, E.occurred_at)
-        .where(*_window(user_id, start, end), E.platform.in_(list(platforms)),
+        .where(*_window(user_id, start, end, include_end), E.platform.in_(list(platforms)),
                E.kind.in_(list(kinds)), E.direction == direction)
         .order_by(E.occurred_at)
     )
@@ -64,11 +67,12 @@ def last_instant_before(session: Session, user_id: uuid.UUID, platform: str, kin
     return best
 
 
-def posting_platforms(session: Session, user_id: uuid.UUID, start: datetime, end: datetime) -> set[str]:
+def posting_platforms(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
+                      include_end: bool = True) -> set[str]:
     """Platforms with at least one outbound post or share in the window."""
     query = (
         select(E.platform).distinct()
-        .where(*_window(user_id, start, end), E.platform.in_(PLATFORMS),
+        .where(*_window(user_id, start, end, include_end), E.platform.in_(PLATFORMS),
                E.kind.in_(BROADCAST_KINDS), E.direction == "outbound")
     )
     return set(session.execute(query).scalars())

@@ -114,21 +114,26 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
     tz = user.zone
     first, last = posting_range(tz, as_of, first, last)
     start = day_start(first, tz)
-    end = min(day_start(last + timedelta(days=1), tz), as_of)
+    range_end = day_start(last + timedelta(days=1), tz)  # first instant after the range
+    end = min(range_end, as_of)
+    # A post at as_of counts; one at range_end is on the day after the range, not in it.
+    include_end = as_of < range_end
     today_start = day_start(local_date(as_of, tz), tz)
     if platform:
         platforms = [platform]
     else:
         planned = {p for p in PLATFORMS if get_posting_plan(session, user.id, p) is not None}
-        used = queries.posting_platforms(session, user.id, start, end) if start <= end else set()
+        used = (queries.posting_platforms(session, user.id, start, end, include_end)
+                if start <= end else set())
         platforms = [p for p in PLATFORMS if p in planned | used]
     posts: dict[str, list[datetime]] = {p: [] for p in platforms}
-    windows = [(start, end)] if start <= end else []
+    windows = [(start, end, include_end)] if start <= end else []
     today = local_date(as_of, tz)
     if not first <= today <= last:  # posts_today is about today even outside the range
-        windows.append((today_start, as_of))
-    for lo, hi in windows:
-        for p, t in queries.instants(session, user.id, platforms, BROADCAST_KINDS, lo, hi):
+        windows.append((today_start, as_of, True))  # disjoint from [start, range_end)
+    for lo, hi, inclusive in windows:
+        for p, t in queries.instants(session, user.id, platforms, BROADCAST_KINDS, lo, hi,
+                                     include_end=inclusive):
             posts[p].append(t)
     sections = []
     for p in platforms:
