@@ -82,6 +82,7 @@ def keys_create(
 @keys.command("list")
 def keys_list() -> None:
     """List keys of every workspace (prefixes only, never secrets)."""
+    upgrade(get_settings().database_url)
     db = _database()
     with db.session(write=False) as session:
         rows = session.execute(
@@ -99,6 +100,7 @@ def keys_list() -> None:
 @keys.command("revoke")
 def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, e.g. rpk_AbCd1234.")]) -> None:
     """Revoke the key with this prefix."""
+    upgrade(get_settings().database_url)
     db = _database()
     with db.session(write=True) as session:
         found = list(session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalars())  # type: ignore[arg-type]

@@ -51,18 +51,23 @@ def session(connection) -> Iterator[Session]:
         yield s
 
 
-@pytest.fixture
-def app(database, connection):
-    application = create_app(Settings(database_url=database.url), database)
+@pytest.fixture(scope="session")
+def _shared_app(database):
+    """Building the app costs ~0.1 s; tests share one per database and swap the session."""
+    return create_app(Settings(database_url=database.url), database)
 
+
+@pytest.fixture
+def app(_shared_app, connection):
     def test_session() -> Iterator[Session]:
         # Same contract as app.deps.get_session: commit at the end (here: a savepoint).
         with _session(connection) as s:
             yield s
             s.commit()
 
-    application.dependency_overrides[get_session] = test_session
-    return application
+    _shared_app.dependency_overrides[get_session] = test_session
+    yield _shared_app
+    _shared_app.dependency_overrides.pop(get_session, None)
 
 
 def http(app, key: str | None, **kwargs) -> TestClient:

@@ -4,7 +4,7 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Query
@@ -31,7 +31,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         row_id = uuid.UUID(data["id"])
         if at.tzinfo is None:
             raise ValueError("naive")
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError, json.JSONDecodeError):
+        at = at.astimezone(UTC)  # overflows for a forged instant near year 1 or 9999
+    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error, UnicodeError,
+            json.JSONDecodeError):
         raise ProblemError(
             400, "invalid_cursor",
             "cursor is not one this API issued; pass next_cursor from the previous page unchanged, "

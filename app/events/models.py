@@ -3,12 +3,12 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from pydantic import ConfigDict, field_validator, model_validator
+from pydantic import ValidationInfo, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.calc.vocabulary import CONTACTS
-from app.core.fields import Direction, ExternalId, Instant, Kind, Platform, Text, UtcOut
+from app.core.fields import Direction, ExternalId, InputModel, Instant, Kind, Platform, Text, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
 FUTURE_TOLERANCE = timedelta(hours=24)
@@ -50,9 +50,7 @@ def normalise_counterpart(value: str | None) -> str | None:
     return value or None
 
 
-class EventIn(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EventIn(InputModel):
     platform: Platform
     kind: Kind
     occurred_at: Instant
@@ -77,14 +75,16 @@ class EventIn(SQLModel):
             )
         return value
 
-    @model_validator(mode="after")
-    def _sales_only_on_contacts(self) -> "EventIn":
-        if self.is_sales and self.kind not in CONTACTS:
+    @field_validator("is_sales")
+    @classmethod
+    def _sales_only_on_contacts(cls, value: bool, info: ValidationInfo) -> bool:
+        kind = info.data.get("kind")  # validated before is_sales (field order)
+        if value and kind is not None and kind not in CONTACTS:
             raise ValueError(
                 f"is_sales is only allowed on contact kinds ({', '.join(sorted(CONTACTS))}), "
-                f"not on '{self.kind}'"
+                f"not on '{kind}'"
             )
-        return self
+        return value
 
     def content(self) -> tuple:
         """What makes two events with the same external_id the same event."""
@@ -116,9 +116,7 @@ class EventList(SQLModel):
     next_cursor: str | None
 
 
-class EventBatchIn(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EventBatchIn(InputModel):
     events: list[EventIn] = Field(min_length=1, max_length=1000)
 
 

@@ -3,14 +3,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.core.errors import ProblemError, not_found
-from app.core.fields import Direction, Kind, Platform
+from app.core.fields import Direction, Instant, Kind, Platform
+from app.core.negotiation import JSON, preferred
 from app.core.pagination import Cursor, Limit
 from app.deps import SessionDep, UserDep
-from app.events import service
+from app.events import csv_io, service
 from app.events.models import (
     EventBatchIn, EventBatchResult, EventIn, EventList, EventPublic, normalise_counterpart,
 )
@@ -45,8 +45,12 @@ def create_events_batch(body: EventBatchIn, user: UserDep, session: SessionDep) 
     return EventBatchResult(created=created, duplicates=len(stored) - created, ids=[s.id for s in stored])
 
 
-@router.get("", response_model=EventList, summary="List events, newest first")
+@router.get("", response_model=EventList, summary="List events, newest first",
+            responses={200: {"content": {csv_io.CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+                             "description": "JSON page, or with `Accept: text/csv` every matching "
+                                            "event as CSV (limit and cursor do not apply)"}})
 def list_events(
+    request: Request,
     user: UserDep,
     session: SessionDep,
     limit: Limit = 50,
@@ -56,14 +60,16 @@ def list_events(
     direction: Direction | None = None,
     counterpart: Annotated[str | None, Query(max_length=200)] = None,
     is_sales: bool | None = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="occurred_at ≥ from")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="occurred_at < to")] = None,
+    from_: Annotated[Instant | None, Query(alias="from", description="occurred_at ≥ from")] = None,
+    to: Annotated[Instant | None, Query(description="occurred_at < to")] = None,
 ) -> EventList:
     if from_ is not None and to is not None and from_ > to:
         raise ProblemError(422, "validation_error", "from is after to; send from ≤ to.", title="Invalid request",
                            errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}])
     filters = service.EventFilters(platform, kind, direction, normalise_counterpart(counterpart),
                                    from_, to, is_sales)
+    if preferred(request.headers.get("accept"), [JSON, csv_io.CSV_MEDIA_TYPE]) != JSON:
+        return csv_io.csv_response(session, user.id, filters)  # type: ignore[return-value]
     events, next_cursor = service.list_events(session, user.id, filters, limit, cursor)
     return EventList(items=[public(e) for e in events], next_cursor=next_cursor)
 
