@@ -9,12 +9,17 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.middleware import RequestGateMiddleware
+from app.core.openapi import install_openapi
 from app.deps import get_workspace
+from app.events.csv_router import router as events_csv_router
 from app.events.router import router as events_router
 from app.insights.router import router as insights_router
 from app.meta.router import router as meta_router
 from app.plans.router import router as plans_router
+from app.profiles.check_router import router as profile_check_router
 from app.profiles.router import router as profiles_router
+from app.relationships.router import router as relationships_router
+from app.reports.router import router as reports_router
 from app.users.router import router as users_router
 
 DESCRIPTION = """Rapport coaches people who build relationships on social media: follow to a
@@ -34,10 +39,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for router in (auth_router, users_router, plans_router, profiles_router, events_router,
                    insights_router):
         v1.include_router(router)
+    for router in (profile_check_router, relationships_router, reports_router, events_csv_router):
+        v1.include_router(router)
     app.include_router(meta_router)
     app.include_router(v1)
 
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(RequestGateMiddleware, max_body_bytes=settings.max_body_bytes)
     logging.getLogger("rapport").setLevel(logging.INFO)
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.core.config import Settings
+from app.core.sqlite_functions import register as register_sqlite_functions
 
 _BEGIN_OPTION = "rapport_sqlite_begin"
 
@@ -28,6 +29,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

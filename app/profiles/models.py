@@ -3,11 +3,10 @@
 import uuid
 from datetime import datetime
 
-from pydantic import ConfigDict
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.fields import Platform, Text, UtcOut
+from app.core.fields import InputModel, Platform, Text, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
 
@@ -26,9 +25,7 @@ class Profile(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class ProfileIn(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProfileIn(InputModel):
     handle: Text = Field(min_length=1, max_length=200)
     bio: Text | None = Field(default=None, max_length=2000)
     photo_url: Text | None = Field(default=None, max_length=2000)

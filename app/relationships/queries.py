@@ -1,0 +1,146 @@
+"""Per-counterpart figures, grouped, staged, filtered and paged by the database.
+
+The figures: the user's events up to as_of grouped by counterpart (served by
+ix_event_user_counterpart), with the stage as a CASE over each group. Only one page of rows
+ever reaches Python, in one of two ways:
+
+- without a stage filter, ``latest_contacts`` walks ix_event_user_time newest first and
+  keeps each counterpart's latest event (an anti-join probe on ix_event_user_counterpart),
+  so a page costs about a page of index reads; the figures are then grouped for those
+  counterparts only;
+- with a stage filter, the stage depends on every group, so the keyset, stage and stale
+  conditions are WHERE clauses over the grouped, staged derived table (one aggregate pass
+  over the user's events per page).
+
+"Inbound events on ≥ 2 distinct local days" is local_date(first inbound) ≠
+local_date(last inbound): PostgreSQL converts with ``AT TIME ZONE``, SQLite calls the
+``rapport_local_date`` function registered on each connection (app.core.sqlite_functions).
+Counterparts are ordered byte-wise (COLLATE "C" on PostgreSQL, BINARY on SQLite), so both
+databases page in the same order.
+"""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Date, and_, case, cast, exists, func, or_, select
+from sqlalchemy.sql import ColumnElement, Subquery
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
+
+from app.calc.vocabulary import CONTACT_KINDS
+from app.core.sqlite_functions import LOCAL_DATE
+from app.events.models import Event
+
+E = Event.__table__.c  # type: ignore[attr-defined]
+
+
+def _local_date(column, tz: str, dialect: str) -> ColumnElement:
+    if dialect == "postgresql":
+        return cast(func.timezone(tz, column), Date)
+    return getattr(func, LOCAL_DATE)(column, tz)
+
+
+def _not_indexed(column) -> ColumnElement:
+    """SQLite's no-op unary +: keeps the planner off ix_event_user_time, so the grouping
+    walks ix_event_user_counterpart in counterpart order instead of sorting every row."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
+def grouped(user_id: uuid.UUID, as_of: datetime, dialect: str,
+            counterparts: list[str] | None = None) -> Subquery:
+    occurred = E.occurred_at if dialect == "postgresql" else _not_indexed(E.occurred_at)
+    inbound = E.direction == "inbound"
+    outbound = E.direction == "outbound"
+    contact = and_(outbound, E.kind.in_(CONTACT_KINDS))
+    return (
+        select(
+            E.counterpart.label("counterpart"),
+            func.min(E.occurred_at).label("first_contact_at"),
+            func.max(E.occurred_at).label("last_contact_at"),
+            func.sum(case((outbound, 1), else_=0)).label("outbound"),
+            func.sum(case((inbound, 1), else_=0)).label("inbound"),
+            func.sum(case((and_(contact, E.is_sales.is_(False)), 1), else_=0)).label("non_sales"),
+            func.sum(case((and_(contact, E.is_sales.is_(True)), 1), else_=0)).label("sales"),
+            func.min(case((inbound, E.occurred_at))).label("first_inbound"),
+            func.max(case((inbound, E.occurred_at))).label("last_inbound"),
+        )
+        .where(E.user_id == user_id, E.counterpart.is_not(None), occurred <= as_of,
+               *([E.counterpart.in_(counterparts)] if counterparts is not None else []))
+        .group_by(E.counterpart)
+        .subquery("g")
+    )
+
+
+def staged(user_id: uuid.UUID, as_of: datetime, tz: str, sales_ratio: float, dialect: str,
+           counterparts: list[str] | None = None) -> Subquery:
+    """The grouped figures plus a ``stage`` column (know / like / trust)."""
+    g = grouped(user_id, as_of, dialect, counterparts)
+    trust = and_(
+        g.c.inbound >= 3,
+        g.c.non_sales >= sales_ratio,
+        _local_date(g.c.first_inbound, tz, dialect) != _local_date(g.c.last_inbound, tz, dialect),
+    )
+    stage = case((trust, "trust"), (g.c.inbound >= 1, "like"), else_="know").label("stage")
+    return select(g, stage).subquery("r")
+
+
+def _order(column, dialect: str) -> ColumnElement:
+    return column.collate("C") if dialect == "postgresql" else column
+
+
+def _keyset(at_col, name_col, after: tuple[datetime, str] | None) -> list:
+    if after is None:
+        return []
+    at, name = after
+    return [or_(at_col < at, and_(at_col == at, name_col > name))]
+
+
+def _stale(at_col, stale_cutoff: datetime, stale: bool | None) -> list:
+    if stale is None:
+        return []
+    return [at_col < stale_cutoff if stale else at_col >= stale_cutoff]
+
+
+def latest_contacts(user_id: uuid.UUID, as_of: datetime, dialect: str, stale_cutoff: datetime,
+                    stale: bool | None, after: tuple[datetime, str] | None, limit: int):
+    """SELECT the counterparts of the next page (limit + 1), newest last contact first."""
+    e, later = Event.__table__.alias("e"), Event.__table__.alias("later")  # type: ignore[attr-defined]
+    newer = select(later.c.id).where(
+        later.c.user_id == e.c.user_id, later.c.counterpart == e.c.counterpart,
+        later.c.occurred_at <= as_of,
+        or_(later.c.occurred_at > e.c.occurred_at,
+            and_(later.c.occurred_at == e.c.occurred_at, later.c.id > e.c.id)))
+    name = _order(e.c.counterpart, dialect)
+    return (
+        select(e.c.counterpart)
+        .where(e.c.user_id == user_id, e.c.counterpart.is_not(None), e.c.occurred_at <= as_of,
+               ~exists(newer), *_stale(e.c.occurred_at, stale_cutoff, stale),
+               *_keyset(e.c.occurred_at, name, after))
+        .order_by(e.c.occurred_at.desc(), name.asc())
+        .limit(limit + 1)
+    )
+
+
+def ordered(r: Subquery, dialect: str):
+    """SELECT every row of ``r``, newest last contact first, ties by counterpart."""
+    return select(r).order_by(r.c.last_contact_at.desc(), _order(r.c.counterpart, dialect).asc())
+
+
+def page(r: Subquery, dialect: str, stage: str, stale_cutoff: datetime,
+         stale: bool | None, after: tuple[datetime, str] | None, limit: int):
+    """SELECT one page of ``r`` in one stage (limit + 1 rows, to know whether there is a
+    next page)."""
+    name = _order(r.c.counterpart, dialect)
+    return (
+        ordered(r, dialect)
+        .where(r.c.stage == stage, *_stale(r.c.last_contact_at, stale_cutoff, stale),
+               *_keyset(r.c.last_contact_at, name, after))
+        .limit(limit + 1)
+    )
+
+
+def stage_counts(r: Subquery, stale_cutoff: datetime):
+    """SELECT stage, count, stale count GROUP BY stage."""
+    return select(r.c.stage, func.count(),
+                  func.sum(case((r.c.last_contact_at < stale_cutoff, 1), else_=0))
+                  ).group_by(r.c.stage)
