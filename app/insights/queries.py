@@ -33,14 +33,18 @@ def _window(user_id: uuid.UUID, start: datetime, end: datetime, include_end: boo
 def instants(session: Session, user_id: uuid.UUID, platforms: Iterable[str], kinds: Iterable[str],
              start: datetime, end: datetime, direction: str = "outbound",
              include_end: bool = True) -> list[tuple[str, datetime]]:
-    """(platform, occurred_at) of matching events in the window, oldest first."""
+    """(platform, occurred_at) of matching events in the window, oldest first.
+
+    No ORDER BY in SQL: it would tempt SQLite into walking every kind of event in the window
+    through (user_id, occurred_at) instead of seeking (user_id, platform, kind, occurred_at)
+    once per platform and kind. The few rows are sorted here.
+    """
     query = (
         select(E.platform, E.occurred_at)
         .where(*_window(user_id, start, end, include_end), E.platform.in_(list(platforms)),
                E.kind.in_(list(kinds)), E.direction == direction)
-        .order_by(E.occurred_at)
     )
-    return [(p, t) for p, t in session.execute(query)]
+    return sorted(((p, t) for p, t in session.execute(query)), key=lambda row: row[1])
 
 
 def count(session: Session, user_id: uuid.UUID, platform: str, kind: str, direction: str,
@@ -121,22 +125,38 @@ _SALES = func.sum(case((E.is_sales, 1), else_=0))
 _NON_SALES = func.sum(case((E.is_sales, 0), else_=1))
 
 
+def _contacts(user_id: uuid.UUID, start: datetime, end: datetime, platform: str | None):
+    platforms = [platform] if platform else list(PLATFORMS)
+    return (*_window(user_id, start, end), E.platform.in_(platforms), E.kind.in_(CONTACT_KINDS),
+            E.direction == "outbound")
+
+
 def contacts_by_counterpart(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
                             platform: str | None = None, counterpart: str | None = None,
                             with_sales_only: bool = True) -> list[tuple[str, int, int]]:
-    """(counterpart, non_sales, sales) for counterparts of outbound contacts in the window."""
-    platforms = [platform] if platform else list(PLATFORMS)
-    query = (
-        select(E.counterpart, _NON_SALES, _SALES)
-        .where(*_window(user_id, start, end), E.platform.in_(platforms),
-               E.kind.in_(CONTACT_KINDS), E.direction == "outbound", E.counterpart.is_not(None))
-        .group_by(E.counterpart)
-    )
+    """(counterpart, non_sales, sales) of outbound contacts in the window, for one counterpart
+    or for every counterpart who got a sales contact in it.
+
+    Two steps, both bounded by the window: the window's sales contacts name the people
+    (through ix_event_window), then only those people's contacts are counted (through
+    ix_event_user_counterpart, one range per person). Grouping all of the window's contacts
+    by counterpart instead makes SQLite walk the user's whole history in counterpart order.
+    """
     if counterpart is not None:
-        query = query.where(E.counterpart == counterpart)
-    if with_sales_only:
-        query = query.having(_SALES > 0)
-    return [(c, int(n), int(s)) for c, n, s in session.execute(query)]
+        people = [counterpart]
+    else:
+        # No "counterpart IS NOT NULL" here: it would invite the counterpart index.
+        named = session.execute(select(E.counterpart).where(*_contacts(user_id, start, end, platform), E.is_sales))
+        people = sorted({c for (c,) in named if c is not None})
+    rows: list[tuple[str, int, int]] = []
+    for first in range(0, len(people), 500):
+        query = (
+            select(E.counterpart, _NON_SALES, _SALES)
+            .where(*_contacts(user_id, start, end, platform), E.counterpart.in_(people[first:first + 500]))
+            .group_by(E.counterpart)
+        )
+        rows.extend((c, int(n), int(s)) for c, n, s in session.execute(query))
+    return [r for r in rows if r[2] > 0] if with_sales_only and counterpart is not None else rows
 
 
 def engagement_counts(session: Session, user_id: uuid.UUID, start: datetime,
