@@ -5,7 +5,8 @@ query, and never commit themselves.
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -65,6 +66,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._sqlite_write_lock = threading.Lock()
         self.write_engine = (
             self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
             if self.is_sqlite
@@ -73,7 +75,11 @@ class Database:
 
     @contextmanager
     def session(self, write: bool) -> Iterator[Session]:
-        with Session(self.write_engine if write else self.engine, expire_on_commit=False) as s:
+        # SQLite has one writer at a time: threads of this process queue here, without a
+        # timeout, so only one of them at a time waits on the file lock (busy_timeout) against
+        # other processes, and a burst of writers cannot time out into "database is locked".
+        lock = self._sqlite_write_lock if write and self.is_sqlite else nullcontext()
+        with lock, Session(self.write_engine if write else self.engine, expire_on_commit=False) as s:
             yield s
 
     def dispose(self) -> None:
