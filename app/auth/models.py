@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.core.fields import Name, UtcOut
+from app.core.fields import InputModel, Name, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
 
@@ -36,7 +36,7 @@ class WorkspacePublic(SQLModel):
     created_at: UtcOut
 
 
-class ApiKeyCreate(SQLModel):
+class ApiKeyCreate(InputModel):
     name: Name = "api"
 
 

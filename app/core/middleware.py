@@ -37,10 +37,29 @@ def _no_constants(name: str) -> Any:
     raise _BadJson(f"{name} is not valid JSON; send a finite number or null")
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a string anywhere in the document holds a lone UTF-16 surrogate (from a
+    \\uD800-style escape): not a Unicode character, and no database can store it."""
+    stack = [value]
+    while stack:  # iterative: the document may be nested as deeply as the parser allows
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def check_json(body: bytes) -> str | None:
     """None when the body is strict JSON, else a sentence saying what is wrong."""
     try:
-        json.loads(body, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        document = json.loads(body, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except _BadJson as exc:
         return str(exc)
     except UnicodeDecodeError:
@@ -49,6 +68,9 @@ def check_json(body: bytes) -> str | None:
         return "the JSON is nested too deeply"
     except ValueError as exc:
         return f"the body is not valid JSON ({exc}); check quotes, commas and brackets"
+    if _has_lone_surrogate(document):
+        return ("a string holds a lone surrogate escape (such as \\ud800), which is not a Unicode "
+                "character; send text as valid UTF-8")
     return None
 
 
@@ -114,7 +136,7 @@ class RequestGateMiddleware:
             path: str = scope["path"]
             other = next((m for suffix, m in _OTHER_MEDIA.items() if path.endswith(suffix)), ())
             accepted = other or ("application/json",)
-            if media is None or (not _is_json(media) and media not in other):
+            if media is None or (media not in other if other else not _is_json(media)):
                 await _send_problem(
                     send, 415, "unsupported_media_type", "Unsupported media type",
                     f"Content-Type {media or '(missing)'} is not accepted here; send "

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import create_engine, pool, text
 
 import migrations
 
@@ -17,8 +18,25 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# Any constant: the key of the PostgreSQL advisory lock that serialises migrations.
+_MIGRATION_LOCK = 0x7261_7070_6F72_74  # "rapport"
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Migrate to ``revision``. Replicas starting together on one PostgreSQL database take
+    turns: one migrates, the others wait for its lock and then find nothing to do."""
+    config = alembic_config(url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+                connection.commit()  # the lock is the session's; it ends with the connection
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            connection.commit()
+    finally:
+        engine.dispose()
 
 
 def downgrade(url: str, revision: str = "base") -> None:

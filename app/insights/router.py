@@ -1,11 +1,11 @@
 """/v1/users/{user_id}/pacing, /posting, /sales-ratio, /engagement and /checks"""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.core.fields import Instant, Platform
+from app.core.fields import Instant, LocalDate, Platform
 from app.core.types import utc_now
 from app.deps import SessionDep, UserDep
 from app.events.models import normalise_counterpart
@@ -36,8 +36,8 @@ def posting(
     user: UserDep,
     session: SessionDep,
     platform: Platform | None = None,
-    from_: Annotated[date | None, Query(alias="from", description="First local date (inclusive).")] = None,
-    to: Annotated[date | None, Query(description="Last local date (inclusive).")] = None,
+    from_: Annotated[LocalDate | None, Query(alias="from", description="First local date (inclusive).")] = None,
+    to: Annotated[LocalDate | None, Query(description="Last local date (inclusive).")] = None,
     as_of: AsOf = None,
 ) -> PostingOut:
     return service.posting(session, user, platform, as_of or utc_now(), from_, to)

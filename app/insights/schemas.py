@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.fields import Instant, Platform, Text, UtcOut
+from app.core.fields import InputModel, Instant, Platform, Text, UtcOut
 from app.plans.models import FollowPlanPublic
 
 
@@ -103,9 +103,7 @@ class EngagementOut(BaseModel):
     flags: list[Literal["broadcast_heavy"]]
 
 
-class CheckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CheckIn(InputModel):
     action: Literal["follow", "post", "sales_contact"]
     platform: Platform
     count: Annotated[int, Field(ge=1, le=1000)] = 1

@@ -3,11 +3,11 @@
 import uuid
 from datetime import date, datetime
 
-from pydantic import ConfigDict, field_validator
+from pydantic import field_validator
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.fields import Platform, UtcOut, Weekday
+from app.core.fields import InputModel, LocalDate, Platform, UtcOut, Weekday
 from app.core.types import UTCDateTime, utc_now
 
 ALL_WEEKDAYS: list[str] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -31,16 +31,15 @@ class FollowPlan(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class FollowPlanIn(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FollowPlanIn(InputModel):
     weekly_target: int = Field(ge=1, le=10_000)
-    active_weekdays: list[Weekday] | None = Field(default=None, min_length=1, max_length=7)
+    active_weekdays: list[Weekday] | None = Field(default=None, min_length=1, max_length=7,
+                                                   schema_extra={"json_schema_extra": {"uniqueItems": True}})
     daily_cap: int | None = Field(default=None, ge=1, le=1000)
     burst_limit: int | None = Field(default=None, ge=1, le=1000)
     burst_window_minutes: int | None = Field(default=None, ge=1, le=1440)
     warmup_days: int = Field(default=0, ge=0, le=365)
-    starts_on: date | None = None
+    starts_on: LocalDate | None = None
 
     @field_validator("active_weekdays")
     @classmethod
@@ -79,9 +78,7 @@ class PostingPlan(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
-class PostingPlanIn(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PostingPlanIn(InputModel):
     min_posts_per_day: int | None = Field(default=None, ge=0, le=50)
     max_posts_per_day: int | None = Field(default=None, ge=1, le=50)
     min_gap_minutes: int | None = Field(default=None, ge=0, le=1440)

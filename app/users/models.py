@@ -5,11 +5,11 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.fields import ExternalId, Name, UtcOut
+from app.core.fields import ExternalId, InputModel, Name, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
 _ZONES = frozenset(available_timezones())
@@ -30,17 +30,13 @@ def _valid_zone(value: str) -> str:
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_valid_zone)]
 
 
-class UserSettings(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserSettings(InputModel):
     sales_ratio: float = Field(default=10, ge=1, le=1_000_000)
     interaction_share_target: float = Field(default=0.5, ge=0, le=1)
     keep_in_touch_days: int = Field(default=30, ge=1, le=3650)
 
 
-class UserSettingsPatch(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserSettingsPatch(InputModel):
     sales_ratio: float | None = Field(default=None, ge=1, le=1_000_000)
     interaction_share_target: float | None = Field(default=None, ge=0, le=1)
     keep_in_touch_days: int | None = Field(default=None, ge=1, le=3650)
@@ -74,18 +70,14 @@ class User(SQLModel, table=True):
         return ZoneInfo(self.timezone)
 
 
-class UserCreate(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserCreate(InputModel):
     name: Name
     timezone: TimeZoneName = "UTC"
     external_id: ExternalId | None = None
     settings: UserSettings | None = None
 
 
-class UserUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserUpdate(InputModel):
     name: Name | None = None
     timezone: TimeZoneName | None = None
     external_id: ExternalId | None = None
