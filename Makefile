@@ -27,7 +27,7 @@ BENCH_DATABASES ?= sqlite postgres
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk: apt-get update && apt-get install -y wrk" >&2; exit 1; }
 	@$(BIN)/python -c "import httpx" 2>/dev/null && test -x $(BIN)/py-spy || $(BIN)/pip install --quiet -e '.[dev,bench]'
-	@for db in $(BENCH_DATABASES); do $(BIN)/python -m bench run --database $$db --scale full $(BENCH_ARGS) || exit $$?; done
+	@rc=0; for db in $(BENCH_DATABASES); do $(BIN)/python -m bench run --database $$db --scale full $(BENCH_ARGS) || rc=$$?; done; exit $$rc
 
 clean:
 	rm -rf $(VENV) rapport.db rapport.db-wal rapport.db-shm

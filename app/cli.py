@@ -60,7 +60,10 @@ def serve(
 
     _migrate_and_bootstrap()
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, log_level=log_level,
-                proxy_headers=False, server_header=False)
+                proxy_headers=False, server_header=False,
+                # importing the app takes ~2 s of CPU; on a busy machine uvicorn's default of
+                # 5 s kills workers that are merely slow to start.
+                timeout_worker_healthcheck=30)
 
 
 @keys.command("create")

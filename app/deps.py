@@ -18,9 +18,23 @@ from app.users.models import User
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+def read_only(endpoint):
+    """Mark a POST/PUT endpoint that only reads (e.g. /checks): it gets a read session,
+    so on SQLite it does not queue for the single write lock."""
+    endpoint.read_only = True
+    return endpoint
+
+
+def _writes(request: Request) -> bool:
+    route = request.scope.get("route")
+    if getattr(getattr(route, "endpoint", None), "read_only", False):
+        return False
+    return request.method not in _READ_METHODS
+
+
 def get_session(request: Request) -> Iterator[Session]:
     db = request.app.state.db
-    with db.session(write=request.method not in _READ_METHODS) as session:
+    with db.session(write=_writes(request)) as session:
         yield session
         session.commit()
         _touch_key_after_commit(request, session)

@@ -243,8 +243,11 @@ def _rerun_on_snapshot(ref: str) -> None:
         if a.startswith("--app-ref="):
             argv = argv[:i] + argv[i + 1:]
             break
-    if not any(a == "--output" or a.startswith("--output=") for a in argv):
-        pass  # default outputs are absolute (next to this file)
+    for i, a in enumerate(argv):  # the re-run works elsewhere: make --output paths absolute
+        if a == "--output" and i + 1 < len(argv):
+            argv[i + 1] = str(Path(argv[i + 1]).resolve())
+        elif a.startswith("--output="):
+            argv[i] = "--output=" + str(Path(a.split("=", 1)[1]).resolve())
     env = {**os.environ, "PYTHONPATH": f"{snap}{os.pathsep}{root}", "BENCH_APP_COMMIT": commit}
     log(f"benchmarking the app at {ref} = {commit[:12]} (snapshot {snap})")
     code = subprocess.call([sys.executable, "-m", "bench", *argv], cwd=snap, env=env)

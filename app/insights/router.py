@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from app.core.fields import Instant, LocalDate, Platform
 from app.core.types import utc_now
-from app.deps import SessionDep, UserDep
+from app.deps import SessionDep, UserDep, read_only
 from app.events.models import normalise_counterpart
 from app.insights import service
 from app.insights.schemas import (
@@ -56,6 +56,7 @@ def engagement(user: UserDep, session: SessionDep, window_days: WindowDays(7) = 
 
 
 @router.post("/checks", response_model=CheckOut, summary="Pre-flight guard: may I do this now? (§6.5)")
+@read_only
 def checks(body: CheckIn, user: UserDep, session: SessionDep) -> CheckOut:
     at: datetime = body.at or utc_now()
     result = service.check(session, user, body.action, body.platform, body.count,
