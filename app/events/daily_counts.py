@@ -86,13 +86,12 @@ def apply(session: Session, changes: Mapping[Key, Mapping[str, int]]) -> None:
     table = EventDayCount.__table__  # type: ignore[attr-defined]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     rows = [{"user_id": k[0], "day": k[1], "platform": k[2], **changes[k]} for k in sorted(changes, key=str)]
-    for start in range(0, len(rows), 500):
-        stmt = insert(table).values(rows[start:start + 500])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["user_id", "day", "platform"],
-            set_={name: table.c[name] + stmt.excluded[name] for name in COUNTERS},
-        )
-        session.execute(stmt)
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id", "day", "platform"],
+        set_={name: table.c[name] + stmt.excluded[name] for name in COUNTERS},
+    )
+    session.execute(stmt, rows)  # compiled once, executed for every row
 
 
 def conditions(c) -> dict[str, object]:

@@ -53,20 +53,21 @@ def _existing(session: Session, user_id: uuid.UUID, external_ids: Sequence[str])
 
 
 def _insert(session: Session, rows: list[dict]) -> set[uuid.UUID]:
+    """Insert rows, skipping (user_id, external_id) already stored; the ids actually inserted.
+
+    One statement executed with many parameter sets: SQLAlchemy compiles it once and batches
+    the VALUES itself ("insertmanyvalues"), RETURNING included.
+    """
     if not rows:
         return set()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted: set[uuid.UUID] = set()
-    for start in range(0, len(rows), 500):
-        stmt = (
-            insert(_TABLE)
-            .values(rows[start:start + 500])
-            .on_conflict_do_nothing(index_elements=["user_id", "external_id"])
-            .returning(_TABLE.c.id)
-        )
-        inserted.update(session.execute(stmt).scalars())
-    return inserted
+    stmt = (
+        insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["user_id", "external_id"])
+        .returning(_TABLE.c.id)
+    )
+    return set(session.execute(stmt, rows).scalars())
 
 
 def store_events(session: Session, user_id: uuid.UUID, items: Sequence[EventIn],
