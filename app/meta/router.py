@@ -1,7 +1,6 @@
 """Unauthenticated probes and the platform presets."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
