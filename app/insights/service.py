@@ -5,10 +5,11 @@ share the posting rules; the sales ratio and the sales check share `_ratio_scope
 guard agrees with the insight endpoints at the same instant by construction.
 """
 
-import uuid
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from app.calc import pacing as pacing_calc
@@ -26,7 +27,7 @@ from app.insights.schemas import (
     CounterpartRatioOut, EngagementOut, PacingOut, PlatformRatioOut, PostingOut,
     PostingSectionOut, SalesRatioOut,
 )
-from app.plans.models import FollowPlan, FollowPlanPublic
+from app.plans.models import FollowPlan, FollowPlanPublic, PostingPlan
 from app.plans.service import get_follow_plan, get_posting_plan
 from app.users.models import User
 
@@ -101,8 +102,7 @@ def posting_range(tz: ZoneInfo, as_of: datetime, first: date | None, last: date 
     return first, last
 
 
-def posting_rules(session: Session, user_id: uuid.UUID, platform: str) -> posting_calc.PostingRules:
-    plan = get_posting_plan(session, user_id, platform)
+def posting_rules(plan: PostingPlan | None, platform: str) -> posting_calc.PostingRules:
     preset = PLATFORM_PRESETS[platform]
     if plan is None:
         return posting_calc.PostingRules(preset.min_posts_per_day, preset.max_posts_per_day, preset.min_gap_minutes)
@@ -119,10 +119,12 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
     # A post at as_of counts; one at range_end is on the day after the range, not in it.
     include_end = as_of < range_end
     today_start = day_start(local_date(as_of, tz), tz)
+    plans = {plan.platform: plan for plan in session.execute(
+        select(PostingPlan).where(PostingPlan.user_id == user.id)).scalars()}  # type: ignore[arg-type]
     if platform:
         platforms = [platform]
     else:
-        planned = {p for p in PLATFORMS if get_posting_plan(session, user.id, p) is not None}
+        planned = set(plans)
         used = (queries.posting_platforms(session, user.id, start, end, include_end)
                 if start <= end else set())
         platforms = [p for p in PLATFORMS if p in planned | used]
@@ -137,7 +139,7 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
             posts[p].append(t)
     sections = []
     for p in platforms:
-        rules = posting_rules(session, user.id, p)
+        rules = posting_rules(plans.get(p), p)
         section = posting_calc.compute_posting_section(rules, tz, as_of, first, last, posts[p])
         sections.append(PostingSectionOut(
             platform=p, min_posts_per_day=rules.min_posts_per_day,
@@ -151,9 +153,7 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
 
 
 def _figures(non_sales: int, sales: int, required: float) -> dict:
-    f = ratio_calc.ratio_figures(non_sales, sales, required)
-    return {k: getattr(f, k) for k in ("non_sales", "sales", "ratio", "required_ratio", "compliant",
-                                       "sales_allowed_now", "non_sales_needed")}
+    return asdict(ratio_calc.ratio_figures(non_sales, sales, required))
 
 
 def sales_ratio(session: Session, user: User, as_of: datetime, window_days: int,
@@ -170,8 +170,7 @@ def sales_ratio(session: Session, user: User, as_of: datetime, window_days: int,
         **_figures(non_sales, sales, required),
         by_platform=[PlatformRatioOut(platform=p, **_figures(*per_platform[p], required))
                      for p in PLATFORMS if p in per_platform],
-        by_counterpart=[CounterpartRatioOut(counterpart=c, **_figures(f.non_sales, f.sales, required))
-                        for c, f in worst],
+        by_counterpart=[CounterpartRatioOut(counterpart=c, **asdict(f)) for c, f in worst],
     )
 
 
@@ -194,7 +193,7 @@ def check(session: Session, user: User, action: str, platform: str, count: int,
         rules = follow_rules(plan) if plan else preset_follow_rules(platform)
         return check_follow(rules, tz, at, _follows(session, user, platform, rules, at), count)
     if action == "post":
-        rules_p = posting_rules(session, user.id, platform)
+        rules_p = posting_rules(get_posting_plan(session, user.id, platform), platform)
         today_start = day_start(local_date(at, tz), tz)
         today = [t for _, t in queries.instants(session, user.id, [platform], BROADCAST_KINDS, today_start, at)]
         last = queries.last_instant_before(session, user.id, platform, BROADCAST_KINDS, at)
