@@ -4,13 +4,18 @@ Every query names one user and a [start, end] window of occurred_at, so its cost
 the window, never the user's history; counts are done by the database (COUNT … GROUP BY)
 and only the few instants a rule needs (follows for pacing, posts for cadence) come back
 as rows. The index ix_event_window (user_id, platform, kind, occurred_at) serves them.
+
+Statements are built once per shape (`functools.cache`) with bound parameters: building a
+SQLAlchemy expression and its cache key cost more than SQLite's own work for a small
+window, and an insight runs up to eight of them per request.
 """
 
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import bindparam, case, distinct, func, select
 from sqlmodel import Session
 
 from app.calc.day_split import split_utc_days
@@ -22,37 +27,59 @@ from app.events.models import Event
 E = Event.__table__.c  # type: ignore[attr-defined]
 D = EventDayCount.__table__.c  # type: ignore[attr-defined]
 
+_USER = bindparam("user_id")
+_START = bindparam("start")
+_END = bindparam("end")
+_PLATFORMS = bindparam("platforms", expanding=True)
+_KINDS = bindparam("kinds", expanding=True)
 
-def _window(user_id: uuid.UUID, start: datetime, end: datetime, include_end: bool = True):
-    """occurred_at in [start, end]: `end` is as_of, and events at as_of count. With
-    include_end=False, [start, end): `end` is the first instant after a range of local days."""
-    upper = E.occurred_at <= end if include_end else E.occurred_at < end
-    return (E.user_id == user_id, E.occurred_at >= start, upper)
+
+def _window(include_end: bool = True):
+    """occurred_at in [:start, :end]: `end` is as_of, and events at as_of count. With
+    include_end=False, [:start, :end): `end` is the first instant after a range of local days."""
+    upper = E.occurred_at <= _END if include_end else E.occurred_at < _END
+    return (E.user_id == _USER, E.occurred_at >= _START, upper)
+
+
+@cache
+def _instants_stmt(include_end: bool):
+    # No ORDER BY in SQL: it would tempt SQLite into walking every kind of event in the window
+    # through (user_id, occurred_at) instead of seeking (user_id, platform, kind, occurred_at)
+    # once per platform and kind. The few rows are sorted here.
+    return select(E.platform, E.occurred_at).where(
+        *_window(include_end), E.platform.in_(_PLATFORMS), E.kind.in_(_KINDS),
+        E.direction == bindparam("direction"))
 
 
 def instants(session: Session, user_id: uuid.UUID, platforms: Iterable[str], kinds: Iterable[str],
              start: datetime, end: datetime, direction: str = "outbound",
              include_end: bool = True) -> list[tuple[str, datetime]]:
-    """(platform, occurred_at) of matching events in the window, oldest first.
+    """(platform, occurred_at) of matching events in the window, oldest first."""
+    rows = session.execute(_instants_stmt(include_end), {
+        "user_id": user_id, "start": start, "end": end, "platforms": list(platforms),
+        "kinds": list(kinds), "direction": direction})
+    return sorted(((p, t) for p, t in rows), key=lambda row: row[1])
 
-    No ORDER BY in SQL: it would tempt SQLite into walking every kind of event in the window
-    through (user_id, occurred_at) instead of seeking (user_id, platform, kind, occurred_at)
-    once per platform and kind. The few rows are sorted here.
-    """
-    query = (
-        select(E.platform, E.occurred_at)
-        .where(*_window(user_id, start, end, include_end), E.platform.in_(list(platforms)),
-               E.kind.in_(list(kinds)), E.direction == direction)
-    )
-    return sorted(((p, t) for p, t in session.execute(query)), key=lambda row: row[1])
+
+@cache
+def _count_stmt():
+    return select(func.count()).where(*_window(), E.platform == bindparam("platform"),
+                                      E.kind == bindparam("kind"), E.direction == bindparam("direction"))
 
 
 def count(session: Session, user_id: uuid.UUID, platform: str, kind: str, direction: str,
           start: datetime, end: datetime) -> int:
-    query = select(func.count()).where(
-        *_window(user_id, start, end), E.platform == platform, E.kind == kind, E.direction == direction
-    )
-    return int(session.execute(query).scalar_one())
+    return int(session.execute(_count_stmt(), {
+        "user_id": user_id, "platform": platform, "kind": kind, "direction": direction,
+        "start": start, "end": end}).scalar_one())
+
+
+@cache
+def _last_instant_stmt():
+    return (select(E.occurred_at)
+            .where(E.user_id == _USER, E.platform == bindparam("platform"), E.kind == bindparam("kind"),
+                   E.direction == "outbound", E.occurred_at <= _END)
+            .order_by(E.occurred_at.desc()).limit(1))
 
 
 def last_instant_before(session: Session, user_id: uuid.UUID, platform: str, kinds: Iterable[str],
@@ -60,53 +87,62 @@ def last_instant_before(session: Session, user_id: uuid.UUID, platform: str, kin
     """The newest outbound event of these kinds at or before `at` (one index probe per kind)."""
     best = None
     for kind in kinds:
-        found = session.execute(
-            select(E.occurred_at)
-            .where(E.user_id == user_id, E.platform == platform, E.kind == kind,
-                   E.direction == "outbound", E.occurred_at <= at)
-            .order_by(E.occurred_at.desc()).limit(1)
-        ).scalar_one_or_none()
+        found = session.execute(_last_instant_stmt(), {
+            "user_id": user_id, "platform": platform, "kind": kind, "end": at}).scalar_one_or_none()
         if found is not None and (best is None or found > best):
             best = found
     return best
 
 
+@cache
+def _posting_platforms_stmt(include_end: bool):
+    return (select(E.platform).distinct()
+            .where(*_window(include_end), E.platform.in_(PLATFORMS), E.kind.in_(BROADCAST_KINDS),
+                   E.direction == "outbound"))
+
+
 def posting_platforms(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
                       include_end: bool = True) -> set[str]:
     """Platforms with at least one outbound post or share in the window."""
-    query = (
-        select(E.platform).distinct()
-        .where(*_window(user_id, start, end, include_end), E.platform.in_(PLATFORMS),
-               E.kind.in_(BROADCAST_KINDS), E.direction == "outbound")
-    )
-    return set(session.execute(query).scalars())
+    return set(session.execute(_posting_platforms_stmt(include_end),
+                               {"user_id": user_id, "start": start, "end": end}).scalars())
+
+
+@cache
+def _edge_counters_stmt(names: tuple[str, ...], closed: bool):
+    """Counters of one partial edge day, counted from the events."""
+    upper = E.occurred_at <= _END if closed else E.occurred_at < _END
+    return (select(E.platform, *daily_counts.sums(E, names))
+            .where(E.user_id == _USER, E.platform.in_(_PLATFORMS), E.occurred_at >= _START, upper)
+            .group_by(E.platform))
+
+
+@cache
+def _day_counters_stmt(names: tuple[str, ...]):
+    """Counters of whole UTC days [:first_day, :last_day), from event_day_count."""
+    return (select(D.platform, *(func.coalesce(func.sum(D[n]), 0) for n in names))
+            .where(D.user_id == _USER, D.platform.in_(_PLATFORMS),
+                   D.day >= bindparam("first_day"), D.day < bindparam("last_day"))
+            .group_by(D.platform))
 
 
 def window_counters(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
                     names: Iterable[str], platforms: Iterable[str] = PLATFORMS) -> dict[str, dict[str, int]]:
     """platform → counter → count over [start, end], exact: whole UTC days come from
     event_day_count (one row per day and platform), the partial edge days from the events."""
-    names, platforms = list(names), list(platforms)
+    names, platforms = tuple(names), list(platforms)
     totals = {p: dict.fromkeys(names, 0) for p in platforms}
     split = split_utc_days(start, end)
-    queries = []
+    runs = []
     edges = [(split.head, False), (split.tail, True)] if split.head else [(split.tail, True)]
     for (lo, hi), closed in edges:
-        queries.append(
-            select(E.platform, *daily_counts.sums(E, names))
-            .where(E.user_id == user_id, E.platform.in_(platforms), E.occurred_at >= lo,
-                   E.occurred_at <= hi if closed else E.occurred_at < hi)
-            .group_by(E.platform)
-        )
+        runs.append((_edge_counters_stmt(names, closed),
+                     {"user_id": user_id, "platforms": platforms, "start": lo, "end": hi}))
     if split.days:
-        queries.append(
-            select(D.platform, *(func.coalesce(func.sum(D[n]), 0) for n in names))
-            .where(D.user_id == user_id, D.platform.in_(platforms),
-                   D.day >= split.days[0], D.day < split.days[1])
-            .group_by(D.platform)
-        )
-    for query in queries:
-        for platform, *values in session.execute(query):
+        runs.append((_day_counters_stmt(names), {"user_id": user_id, "platforms": platforms,
+                                                 "first_day": split.days[0], "last_day": split.days[1]}))
+    for statement, params in runs:
+        for platform, *values in session.execute(statement, params):
             for name, value in zip(names, values, strict=True):
                 totals[platform][name] += int(value)
     return totals
@@ -121,14 +157,22 @@ def contacts_by_platform(session: Session, user_id: uuid.UUID, start: datetime, 
             if c["contacts_non_sales_out"] or c["contacts_sales_out"]}
 
 
-_SALES = func.sum(case((E.is_sales, 1), else_=0))
-_NON_SALES = func.sum(case((E.is_sales, 0), else_=1))
+def _contacts():
+    """Outbound contacts of :user_id on :platforms in [:start, :end]."""
+    return (*_window(), E.platform.in_(_PLATFORMS), E.kind.in_(CONTACT_KINDS), E.direction == "outbound")
 
 
-def _contacts(user_id: uuid.UUID, start: datetime, end: datetime, platform: str | None):
-    platforms = [platform] if platform else list(PLATFORMS)
-    return (*_window(user_id, start, end), E.platform.in_(platforms), E.kind.in_(CONTACT_KINDS),
-            E.direction == "outbound")
+@cache
+def _sales_people_stmt():
+    # No "counterpart IS NOT NULL" here: it would invite the counterpart index.
+    return select(E.counterpart).where(*_contacts(), E.is_sales)
+
+
+@cache
+def _contacts_by_counterpart_stmt():
+    return (select(E.counterpart, func.sum(case((E.is_sales, 0), else_=1)), func.sum(case((E.is_sales, 1), else_=0)))
+            .where(*_contacts(), E.counterpart.in_(bindparam("people", expanding=True)))
+            .group_by(E.counterpart))
 
 
 def contacts_by_counterpart(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
@@ -142,21 +186,23 @@ def contacts_by_counterpart(session: Session, user_id: uuid.UUID, start: datetim
     ix_event_user_counterpart, one range per person). Grouping all of the window's contacts
     by counterpart instead makes SQLite walk the user's whole history in counterpart order.
     """
+    params = {"user_id": user_id, "start": start, "end": end, "platforms": [platform] if platform else list(PLATFORMS)}
     if counterpart is not None:
         people = [counterpart]
     else:
-        # No "counterpart IS NOT NULL" here: it would invite the counterpart index.
-        named = session.execute(select(E.counterpart).where(*_contacts(user_id, start, end, platform), E.is_sales))
-        people = sorted({c for (c,) in named if c is not None})
+        people = sorted({c for c in session.execute(_sales_people_stmt(), params).scalars() if c is not None})
     rows: list[tuple[str, int, int]] = []
     for first in range(0, len(people), 500):
-        query = (
-            select(E.counterpart, _NON_SALES, _SALES)
-            .where(*_contacts(user_id, start, end, platform), E.counterpart.in_(people[first:first + 500]))
-            .group_by(E.counterpart)
-        )
-        rows.extend((c, int(n), int(s)) for c, n, s in session.execute(query))
+        found = session.execute(_contacts_by_counterpart_stmt(), params | {"people": people[first:first + 500]})
+        rows.extend((c, int(n), int(s)) for c, n, s in found)
     return [r for r in rows if r[2] > 0] if with_sales_only and counterpart is not None else rows
+
+
+@cache
+def _people_engaged_stmt():
+    return (select(func.count(distinct(E.counterpart)))
+            .where(*_window(), E.platform.in_(PLATFORMS), E.direction == "outbound",
+                   E.kind.in_(INTERACTION_KINDS), E.counterpart.is_not(None)))
 
 
 def engagement_counts(session: Session, user_id: uuid.UUID, start: datetime,
@@ -166,9 +212,5 @@ def engagement_counts(session: Session, user_id: uuid.UUID, start: datetime,
     per_platform = window_counters(session, user_id, start, end, names)
     broadcasts, interactions, inbound = (sum(c[n] for c in per_platform.values()) for n in names)
     # Distinct people do not add up across days: counted from the window's interactions.
-    people = session.execute(
-        select(func.count(distinct(E.counterpart)))
-        .where(*_window(user_id, start, end), E.platform.in_(PLATFORMS), E.direction == "outbound",
-               E.kind.in_(INTERACTION_KINDS), E.counterpart.is_not(None))
-    ).scalar_one()
+    people = session.execute(_people_engaged_stmt(), {"user_id": user_id, "start": start, "end": end}).scalar_one()
     return broadcasts, interactions, inbound, int(people)
