@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -56,17 +57,6 @@ class PostingSection:
     longest_streak: int
 
 
-def _day_flags(rules: PostingRules, posts: list[datetime], ended: bool) -> list[str]:
-    flags = []
-    if len(posts) > rules.max_posts_per_day:
-        flags.append(OVER_POSTING)
-    if any(later - earlier < rules.min_gap for earlier, later in itertools.pairwise(posts)):
-        flags.append(BURST)
-    if ended and len(posts) < rules.min_posts_per_day:
-        flags.append(NO_POST)
-    return flags
-
-
 def _streaks(days: list[PostingDay], anchor: date) -> tuple[int, int]:
     """(run of posting days ending at ``anchor``, longest run) over the given days."""
     longest = run = 0
@@ -77,6 +67,40 @@ def _streaks(days: list[PostingDay], anchor: date) -> tuple[int, int]:
         if day.date == anchor:
             current = run
     return current, longest
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """What the cadence needs of one local day: its posts and whether two of them were
+    closer than the minimum gap."""
+
+    posts: int
+    burst: bool
+
+
+def day_summaries(
+    tz: ZoneInfo, first_day: date, last_day: date, posts: Sequence[datetime], min_gap: timedelta
+) -> dict[date, DaySummary]:
+    """Local days ``first_day``..``last_day`` → summary, for days with at least one of
+    ``posts`` (UTC instants, any order; those outside the days are ignored).
+
+    The days' bounds are computed once and each post is placed by bisection, so a dense
+    range costs no time-zone conversion per post."""
+    days = []
+    day = first_day
+    while day <= last_day:
+        days.append(day)
+        day += timedelta(days=1)
+    bounds = [day_start(d, tz) for d in days] + [day_start(last_day + timedelta(days=1), tz)]
+    by_day: dict[int, list[datetime]] = {}
+    for post in sorted(to_utc(p) for p in posts):
+        i = bisect.bisect_right(bounds, post) - 1
+        if 0 <= i < len(days) and post < bounds[i + 1]:
+            by_day.setdefault(i, []).append(post)
+    return {
+        days[i]: DaySummary(len(ps), any(b - a < min_gap for a, b in itertools.pairwise(ps)))
+        for i, ps in by_day.items()
+    }
 
 
 def compute_posting_section(
@@ -93,6 +117,28 @@ def compute_posting_section(
     after ``as_of`` are ignored for ``days``. ``posts_today`` / ``remaining_today`` are
     about as_of's local day whatever the range, counted from the given posts, so the
     caller must include today's posts even when today is outside the range.
+    """
+    if last_day < first_day:
+        raise ValueError(f"the range ends ({last_day}) before it starts ({first_day})")
+    as_of = to_utc(as_of)
+    posts = [p for p in (to_utc(p) for p in posts) if p <= as_of]
+    today_start = day_start(local_date(as_of, tz), tz)
+    posts_today = sum(1 for p in posts if today_start <= p)
+    return section_from_days(rules, tz, as_of, first_day, last_day,
+                             day_summaries(tz, first_day, last_day, posts, rules.min_gap), posts_today)
+
+
+def section_from_days(
+    rules: PostingRules,
+    tz: ZoneInfo,
+    as_of: datetime,
+    first_day: date,
+    last_day: date,
+    summaries: Mapping[date, DaySummary],
+    posts_today: int,
+) -> PostingSection:
+    """The section from per-day summaries (days up to ``as_of``; a day missing has no
+    posts) and the number of posts on as_of's local day so far.
 
     ``current_streak``: consecutive days with ≥ 1 post ending today, or ending yesterday
     when today has no post yet, counted only over days inside the range (0 when that day
@@ -102,26 +148,20 @@ def compute_posting_section(
         raise ValueError(f"the range ends ({last_day}) before it starts ({first_day})")
     as_of = to_utc(as_of)
     today = local_date(as_of, tz)
-    range_start = day_start(first_day, tz)
-    range_end = day_start(last_day + timedelta(days=1), tz)
-
-    by_day: dict[date, list[datetime]] = {}
-    posts_today = 0
-    for post in sorted(to_utc(p) for p in posts):
-        if post > as_of:
-            continue
-        post_day = local_date(post, tz)
-        if post_day == today:
-            posts_today += 1
-        if range_start <= post < range_end:
-            by_day.setdefault(post_day, []).append(post)
-
+    nothing = DaySummary(0, False)
     days = []
     day = first_day
     while day <= last_day:
-        day_posts = by_day.get(day, [])
-        ended = day_start(day + timedelta(days=1), tz) <= as_of
-        days.append(PostingDay(day, len(day_posts), _day_flags(rules, day_posts, ended)))
+        summary = summaries.get(day, nothing)
+        next_start = day_start(day + timedelta(days=1), tz)
+        flags = []
+        if summary.posts > rules.max_posts_per_day:
+            flags.append(OVER_POSTING)
+        if summary.burst:
+            flags.append(BURST)
+        if next_start <= as_of and summary.posts < rules.min_posts_per_day:
+            flags.append(NO_POST)
+        days.append(PostingDay(day, summary.posts, flags))
         day += timedelta(days=1)
 
     anchor = today if posts_today > 0 else today - timedelta(days=1)

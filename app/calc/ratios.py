@@ -6,6 +6,7 @@ its shortest decimal form, so 2.5 is exactly 5/2 and 10.3 exactly 103/10.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,23 +41,28 @@ class RatioFigures:
 def non_sales_needed_for(non_sales: int, sales: int, required: Fraction, count: int) -> int:
     """Non-sales contacts still needed before ``count`` more sales contacts keep
     non_sales ≥ required × sales: max(0, ceil(required × (sales + count) − non_sales))."""
-    return max(0, math.ceil(required * (sales + count) - non_sales))
+    p, q = required.numerator, required.denominator
+    return max(0, -((non_sales * q - p * (sales + count)) // q))  # ceil without a Fraction
 
 
-def ratio_figures(non_sales: int, sales: int, required: float | Decimal) -> RatioFigures:
-    """SPEC §6.3 numbers for one scope (overall, a platform or a counterpart)."""
+def ratio_figures(non_sales: int, sales: int, required: float | Decimal | Fraction) -> RatioFigures:
+    """SPEC §6.3 numbers for one scope (overall, a platform or a counterpart).
+
+    With required = p/q, everything is integer arithmetic on p and q (exact, and cheap
+    enough for thousands of counterparts)."""
     if non_sales < 0 or sales < 0:
         raise ValueError(f"counts must not be negative, got {non_sales} and {sales}")
-    r = exact(required)
+    r = required if isinstance(required, Fraction) else exact(required)
     if r <= 0:
         raise ValueError(f"the required ratio must be positive, got {required}")
+    p, q = r.numerator, r.denominator
     return RatioFigures(
         non_sales=non_sales,
         sales=sales,
         ratio=(non_sales / sales) if sales else None,
         required_ratio=float(r),
-        compliant=non_sales >= r * sales,
-        sales_allowed_now=max(0, math.floor(non_sales / r) - sales),
+        compliant=non_sales * q >= p * sales,
+        sales_allowed_now=max(0, (non_sales * q) // p - sales),
         non_sales_needed=non_sales_needed_for(non_sales, sales, r, 1),
     )
 
@@ -67,14 +73,21 @@ def worst_counterparts(
     """``(counterpart, non_sales, sales)`` rows → the counterparts with at least one sales
     contact whose own numbers are not compliant, worst (lowest non_sales ÷ sales) first,
     ties by counterpart."""
-    flagged = [
-        (name, ratio_figures(non_sales, sales, required))
-        for name, non_sales, sales in rows
-        if sales >= 1
-    ]
-    flagged = [(name, figures) for name, figures in flagged if not figures.compliant]
-    flagged.sort(key=lambda item: (Fraction(item[1].non_sales, item[1].sales), item[0]))
-    return flagged
+    r = exact(required)
+    p, q = r.numerator, r.denominator
+    # compliant ⇔ non_sales ≥ (p/q) × sales ⇔ non_sales × q ≥ p × sales: integers only,
+    # so a window with thousands of people costs no Fraction per person.
+    behind = sorted((non_sales / sales, name, non_sales, sales)
+                    for name, non_sales, sales in rows if sales >= 1 and non_sales * q < p * sales)
+    # The float key is fast; two different ratios can only share a float when they are
+    # within a rounding step of each other, so each run of equal floats is re-sorted exactly.
+    ordered = []
+    for _, run in itertools.groupby(behind, key=lambda item: item[0]):
+        run = list(run)
+        if len(run) > 1:
+            run.sort(key=lambda item: (Fraction(item[2], item[3]), item[1]))
+        ordered.extend(run)
+    return [(name, ratio_figures(non_sales, sales, r)) for _, name, non_sales, sales in ordered]
 
 
 def _ratio_text(required: Fraction) -> str:

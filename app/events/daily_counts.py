@@ -8,15 +8,22 @@ is bounded by ~days × platforms rows plus at most two days of events.
 
 Rows are keyed by UTC day, not the user's local day, so a change of time zone never
 invalidates them. Writers upsert deltas in key order (no deadlocks between writers).
+
+`version` gets a fresh random 40-bit number whenever a row changes (also on a delete, and
+in a transaction that is later rolled back, which restores the old number). The sum of
+`version` over a span of days is therefore a fingerprint of those days' events: it changes,
+except with probability 2⁻⁴⁰, whenever any of them changes, in any process. The insight
+caches (app/insights/window_cache.py) are checked against it.
 """
 
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Connection, Date, PrimaryKeyConstraint, and_, case, cast, delete, func, insert, not_, select,
+    BigInteger, Connection, Date, PrimaryKeyConstraint, and_, case, cast, delete, func, insert, not_, select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
@@ -45,6 +52,7 @@ class EventDayCount(SQLModel, table=True):
     contacts_non_sales_out: int = 0
     contacts_sales_out: int = 0
     inbound_non_follow: int = 0
+    version: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
 def counters_of(kind: str, direction: str, is_sales: bool) -> tuple[str, ...]:
@@ -80,16 +88,23 @@ def deltas(events: Iterable[Mapping], sign: int = 1) -> dict[Key, dict[str, int]
     return out
 
 
+def new_version() -> int:
+    """From os.urandom, so forked workers never draw the same sequence."""
+    return secrets.randbits(40)
+
+
 def apply(session: Session, changes: Mapping[Key, Mapping[str, int]]) -> None:
     if not changes:
         return
     table = EventDayCount.__table__  # type: ignore[attr-defined]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    rows = [{"user_id": k[0], "day": k[1], "platform": k[2], **changes[k]} for k in sorted(changes, key=str)]
+    rows = [{"user_id": k[0], "day": k[1], "platform": k[2], **changes[k], "version": new_version()}
+            for k in sorted(changes, key=str)]
     stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_id", "day", "platform"],
-        set_={name: table.c[name] + stmt.excluded[name] for name in COUNTERS},
+        set_={**{name: table.c[name] + stmt.excluded[name] for name in COUNTERS},
+              "version": stmt.excluded["version"]},
     )
     session.execute(stmt, rows)  # compiled once, executed for every row
 
@@ -129,3 +144,7 @@ def rebuild(connection: Connection) -> None:
     )
     connection.execute(delete(table))
     connection.execute(insert(table).from_select(["user_id", "day", "platform", *COUNTERS], select_))
+    # Fresh versions: a process that cached against the old rows must not match the new ones.
+    random_40_bits = (func.random().op("&")((1 << 40) - 1) if connection.dialect.name == "sqlite"
+                      else cast(func.floor(func.random() * (1 << 40)), BigInteger))
+    connection.execute(table.update().values(version=random_40_bits))

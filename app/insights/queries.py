@@ -95,20 +95,6 @@ def last_instant_before(session: Session, user_id: uuid.UUID, platform: str, kin
 
 
 @cache
-def _posting_platforms_stmt(include_end: bool):
-    return (select(E.platform).distinct()
-            .where(*_window(include_end), E.platform.in_(PLATFORMS), E.kind.in_(BROADCAST_KINDS),
-                   E.direction == "outbound"))
-
-
-def posting_platforms(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
-                      include_end: bool = True) -> set[str]:
-    """Platforms with at least one outbound post or share in the window."""
-    return set(session.execute(_posting_platforms_stmt(include_end),
-                               {"user_id": user_id, "start": start, "end": end}).scalars())
-
-
-@cache
 def _edge_counters_stmt(names: tuple[str, ...], closed: bool):
     """Counters of one partial edge day, counted from the events."""
     upper = E.occurred_at <= _END if closed else E.occurred_at < _END
@@ -163,39 +149,20 @@ def _contacts():
 
 
 @cache
-def _sales_people_stmt():
-    # No "counterpart IS NOT NULL" here: it would invite the counterpart index.
-    return select(E.counterpart).where(*_contacts(), E.is_sales)
+def _counterpart_contacts_stmt():
+    return (select(func.coalesce(func.sum(case((E.is_sales, 0), else_=1)), 0),
+                   func.coalesce(func.sum(case((E.is_sales, 1), else_=0)), 0))
+            .where(*_contacts(), E.counterpart == bindparam("counterpart")))
 
 
-@cache
-def _contacts_by_counterpart_stmt():
-    return (select(E.counterpart, func.sum(case((E.is_sales, 0), else_=1)), func.sum(case((E.is_sales, 1), else_=0)))
-            .where(*_contacts(), E.counterpart.in_(bindparam("people", expanding=True)))
-            .group_by(E.counterpart))
-
-
-def contacts_by_counterpart(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
-                            platform: str | None = None, counterpart: str | None = None,
-                            with_sales_only: bool = True) -> list[tuple[str, int, int]]:
-    """(counterpart, non_sales, sales) of outbound contacts in the window, for one counterpart
-    or for every counterpart who got a sales contact in it.
-
-    Two steps, both bounded by the window: the window's sales contacts name the people
-    (through ix_event_window), then only those people's contacts are counted (through
-    ix_event_user_counterpart, one range per person). Grouping all of the window's contacts
-    by counterpart instead makes SQLite walk the user's whole history in counterpart order.
-    """
-    params = {"user_id": user_id, "start": start, "end": end, "platforms": [platform] if platform else list(PLATFORMS)}
-    if counterpart is not None:
-        people = [counterpart]
-    else:
-        people = sorted({c for c in session.execute(_sales_people_stmt(), params).scalars() if c is not None})
-    rows: list[tuple[str, int, int]] = []
-    for first in range(0, len(people), 500):
-        found = session.execute(_contacts_by_counterpart_stmt(), params | {"people": people[first:first + 500]})
-        rows.extend((c, int(n), int(s)) for c, n, s in found)
-    return [r for r in rows if r[2] > 0] if with_sales_only and counterpart is not None else rows
+def counterpart_contacts(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
+                         counterpart: str) -> tuple[int, int]:
+    """(non_sales, sales) outbound contacts with one person in the window, on every platform
+    (through ix_event_user_counterpart). The whole list is app/insights/counterparts.py."""
+    non_sales, sales = session.execute(_counterpart_contacts_stmt(), {
+        "user_id": user_id, "start": start, "end": end, "platforms": list(PLATFORMS),
+        "counterpart": counterpart}).one()
+    return int(non_sales), int(sales)
 
 
 @cache

@@ -22,7 +22,7 @@ from app.calc.guard import GuardResult
 from app.calc.timewindows import day_start, local_date, window_start
 from app.calc.vocabulary import BROADCAST_KINDS, PLATFORM_PRESETS, PLATFORMS, weekday_numbers
 from app.core.errors import ProblemError
-from app.insights import queries
+from app.insights import counterparts, posting_days, queries
 from app.insights.schemas import (
     CounterpartRatioOut, EngagementOut, PacingOut, PlatformRatioOut, PostingOut,
     PostingSectionOut, SalesRatioOut,
@@ -124,26 +124,28 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
     if platform:
         platforms = [platform]
     else:
-        planned = set(plans)
-        used = (queries.posting_platforms(session, user.id, start, end, include_end)
-                if start <= end else set())
-        platforms = [p for p in PLATFORMS if p in planned | used]
-    posts: dict[str, list[datetime]] = {p: [] for p in platforms}
-    windows = [(start, end, include_end)] if start <= end else []
+        used = set()
+        if start <= end:  # [start, end) is [start, end − 1 µs]: instants are stored in µs
+            last_instant = end if include_end else end - timedelta(microseconds=1)
+            used = {p for p, c in queries.window_counters(session, user.id, start, last_instant,
+                                                          ("broadcasts_out",)).items() if c["broadcasts_out"]}
+        platforms = [p for p in PLATFORMS if p in set(plans) | used]
+    rules = {p: posting_rules(plans.get(p), p) for p in platforms}
+    days = posting_days.summaries(session, user.id, tz, {p: rules[p].min_gap for p in platforms},
+                                  first, last, end, include_end)
     today = local_date(as_of, tz)
-    if not first <= today <= last:  # posts_today is about today even outside the range
-        windows.append((today_start, as_of, True))  # disjoint from [start, range_end)
-    for lo, hi, inclusive in windows:
-        for p, t in queries.instants(session, user.id, platforms, BROADCAST_KINDS, lo, hi,
-                                     include_end=inclusive):
-            posts[p].append(t)
+    if first <= today <= last:
+        posts_today = {p: days[p][today].posts if today in days[p] else 0 for p in platforms}
+    else:  # posts_today is about today even outside the range
+        posts_today = dict.fromkeys(platforms, 0)
+        for p, _ in queries.instants(session, user.id, platforms, BROADCAST_KINDS, today_start, as_of):
+            posts_today[p] += 1
     sections = []
     for p in platforms:
-        rules = posting_rules(plans.get(p), p)
-        section = posting_calc.compute_posting_section(rules, tz, as_of, first, last, posts[p])
+        section = posting_calc.section_from_days(rules[p], tz, as_of, first, last, days[p], posts_today[p])
         sections.append(PostingSectionOut(
-            platform=p, min_posts_per_day=rules.min_posts_per_day,
-            max_posts_per_day=rules.max_posts_per_day, min_gap_minutes=rules.min_gap_minutes,
+            platform=p, min_posts_per_day=rules[p].min_posts_per_day,
+            max_posts_per_day=rules[p].max_posts_per_day, min_gap_minutes=rules[p].min_gap_minutes,
             days=[{"date": d.date, "posts": d.posts, "flags": d.flags} for d in section.days],
             posts_today=section.posts_today, remaining_today=section.remaining_today,
             over_posting_days=section.over_posting_days, missed_days=section.missed_days,
@@ -163,14 +165,15 @@ def sales_ratio(session: Session, user: User, as_of: datetime, window_days: int,
     per_platform = queries.contacts_by_platform(session, user.id, start, as_of, platform)
     non_sales = sum(n for n, _ in per_platform.values())
     sales = sum(s for _, s in per_platform.values())
-    rows = queries.contacts_by_counterpart(session, user.id, start, as_of, platform)
+    rows = counterparts.contacts_by_counterpart(session, user.id, start, as_of, platform)
     worst = ratio_calc.worst_counterparts(rows, required)
     return SalesRatioOut(
         as_of=as_of, window_days=window_days, platform=platform,
         **_figures(non_sales, sales, required),
         by_platform=[PlatformRatioOut(platform=p, **_figures(*per_platform[p], required))
                      for p in PLATFORMS if p in per_platform],
-        by_counterpart=[CounterpartRatioOut(counterpart=c, **asdict(f)) for c, f in worst],
+        # Hundreds of rows from app.calc's own figures: built without re-validating each.
+        by_counterpart=[CounterpartRatioOut.model_construct(counterpart=c, **f.__dict__) for c, f in worst],
     )
 
 
@@ -204,7 +207,6 @@ def check(session: Session, user: User, action: str, platform: str, count: int,
                                        sum(s for _, s in per_platform.values()), user.sales_ratio)
     theirs = None
     if counterpart is not None:
-        rows = queries.contacts_by_counterpart(session, user.id, start, at, counterpart=counterpart,
-                                               with_sales_only=False)
-        theirs = ratio_calc.ratio_figures(rows[0][1], rows[0][2], user.sales_ratio) if rows else None
+        non_sales, sales = queries.counterpart_contacts(session, user.id, start, at, counterpart)
+        theirs = ratio_calc.ratio_figures(non_sales, sales, user.sales_ratio) if non_sales or sales else None
     return ratio_calc.check_sales_contact(figures, count, counterpart, theirs)

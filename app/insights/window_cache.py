@@ -1,0 +1,83 @@
+"""Per-process results over whole UTC days, checked against the database on every use.
+
+A year of a busy account holds about a million events. Figures that do not add up from
+per-day counters (per-counterpart numbers, per-local-day post flags) are computed once over
+the window's whole UTC days and kept here with the fingerprint of those days: the sum of
+`event_day_count.version` (app/events/daily_counts.py), read in the request's own
+transaction. A hit needs an equal fingerprint, so every insert or delete on those days, by
+any process, makes the entry miss and be recomputed; the partial days at the window's edges
+are always counted from the events. Answers stay exact; the cost of a warm request follows
+the edges, not the window.
+
+Bounded: at most `max_entries` entries, least recently used first out.
+"""
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from datetime import date
+from functools import cache
+from typing import TypeVar
+
+from sqlalchemy import bindparam, func, select
+from sqlmodel import Session
+
+from app.events.daily_counts import EventDayCount
+
+T = TypeVar("T")
+D = EventDayCount.__table__.c  # type: ignore[attr-defined]
+
+
+class WindowCache:
+    def __init__(self, max_entries: int = 256):
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[Hashable, object]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get_or_compute(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found[0] == fingerprint:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found[1]  # type: ignore[return-value]
+            self.misses += 1
+        value = compute()  # outside the lock: other requests go on meanwhile
+        with self._lock:
+            self._entries[key] = (fingerprint, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+CACHE = WindowCache()
+
+
+@cache
+def _fingerprint_stmt():
+    return (select(func.count(), func.coalesce(func.sum(D.version), 0))
+            .where(D.user_id == bindparam("user_id"), D.platform.in_(bindparam("platforms", expanding=True)),
+                   D.day >= bindparam("first_day"), D.day < bindparam("last_day")))
+
+
+def fingerprint(session: Session, user_id: uuid.UUID, platforms: Sequence[str], first_day: date,
+                last_day: date) -> tuple[int, int]:
+    """(rows, sum of versions) of event_day_count for the UTC days [first_day, last_day)."""
+    rows, total = session.execute(_fingerprint_stmt(), {
+        "user_id": user_id, "platforms": list(platforms), "first_day": first_day, "last_day": last_day}).one()
+    return int(rows), int(total)
+
+
+def cached(session: Session, name: str, user_id: uuid.UUID, platforms: Sequence[str], days: tuple[date, date],
+           extra: Hashable, compute: Callable[[], T]) -> T:
+    """compute() over the UTC days `days` of `platforms`, from the cache when those days are
+    unchanged. `extra` holds every other input the result depends on."""
+    key = (str(session.get_bind().engine.url), name, user_id, tuple(platforms), days, extra)
+    return CACHE.get_or_compute(key, fingerprint(session, user_id, platforms, *days), compute)
