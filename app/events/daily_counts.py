@@ -23,7 +23,18 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger, Connection, Date, PrimaryKeyConstraint, and_, case, cast, delete, func, insert, not_, select,
+    BigInteger,
+    Connection,
+    Date,
+    PrimaryKeyConstraint,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    not_,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, case, distinct, func, select
 from sqlmodel import Session
 
 from app.calc.day_split import split_utc_days
-from app.calc.vocabulary import BROADCAST_KINDS, CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
+from app.calc.vocabulary import CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
 from app.events import daily_counts
 from app.events.daily_counts import EventDayCount
 from app.events.models import Event

@@ -24,8 +24,13 @@ from app.calc.vocabulary import BROADCAST_KINDS, PLATFORM_PRESETS, PLATFORMS, we
 from app.core.errors import ProblemError
 from app.insights import counterparts, posting_days, queries
 from app.insights.schemas import (
-    CounterpartRatioOut, EngagementOut, PacingOut, PlatformRatioOut, PostingOut,
-    PostingSectionOut, SalesRatioOut,
+    CounterpartRatioOut,
+    EngagementOut,
+    PacingOut,
+    PlatformRatioOut,
+    PostingOut,
+    PostingSectionOut,
+    SalesRatioOut,
 )
 from app.plans.models import FollowPlan, FollowPlanPublic, PostingPlan
 from app.plans.service import get_follow_plan, get_posting_plan
