@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, case, func, select
 from sqlmodel import Session
 
 from app.calc.day_split import split_utc_days
-from app.calc.vocabulary import CONTACT_KINDS, PLATFORMS
+from app.calc.vocabulary import CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
 from app.events.models import Event
 from app.insights.window_cache import cached
 
@@ -80,3 +80,32 @@ def contacts_by_counterpart(session: Session, user_id: uuid.UUID, start: datetim
 
 def _with_sellers(counts: Counts) -> tuple[Counts, frozenset[str]]:
     return counts, frozenset(c for c, (_, s) in counts.items() if s)
+
+
+@cache
+def _people_stmt(closed: bool):
+    person = func.coalesce(E.counterpart, "")  # an expression: see _counts_stmt
+    upper = E.occurred_at <= bindparam("end") if closed else E.occurred_at < bindparam("end")
+    return (select(person).distinct()
+            .where(E.user_id == bindparam("user_id"), E.occurred_at >= bindparam("start"), upper,
+                   E.platform.in_(PLATFORMS), E.kind.in_(INTERACTION_KINDS), E.direction == "outbound"))
+
+
+def _people(session: Session, user_id: uuid.UUID, start: datetime, end: datetime, closed: bool) -> frozenset[str]:
+    rows = session.execute(_people_stmt(closed), {"user_id": user_id, "start": start, "end": end}).scalars()
+    return frozenset(c for c in rows if c)
+
+
+def people_engaged(session: Session, user_id: uuid.UUID, start: datetime, end: datetime) -> int:
+    """Distinct counterparts of outbound interactions in [start, end]. Distinct people do not
+    add up across days, so the whole UTC days' set is cached and the edges' people are added."""
+    split = split_utc_days(start, end)
+    whole: frozenset[str] = frozenset()
+    if split.days:
+        first, last = split.days
+        whole = cached(session, "people_engaged", user_id, PLATFORMS, split.days, None,
+                       lambda: _people(session, user_id, _midnight(first), _midnight(last), False))
+    edges = _people(session, user_id, *split.tail, closed=True)
+    if split.head:
+        edges |= _people(session, user_id, *split.head, closed=False)
+    return len(whole) + len(edges - whole)

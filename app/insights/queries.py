@@ -15,14 +15,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, case, distinct, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlmodel import Session
 
 from app.calc.day_split import split_utc_days
-from app.calc.vocabulary import CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
+from app.calc.vocabulary import CONTACT_KINDS, PLATFORMS
 from app.events import daily_counts
 from app.events.daily_counts import EventDayCount
 from app.events.models import Event
+from app.insights import counterparts
 
 E = Event.__table__.c  # type: ignore[attr-defined]
 D = EventDayCount.__table__.c  # type: ignore[attr-defined]
@@ -165,19 +166,10 @@ def counterpart_contacts(session: Session, user_id: uuid.UUID, start: datetime, 
     return int(non_sales), int(sales)
 
 
-@cache
-def _people_engaged_stmt():
-    return (select(func.count(distinct(E.counterpart)))
-            .where(*_window(), E.platform.in_(PLATFORMS), E.direction == "outbound",
-                   E.kind.in_(INTERACTION_KINDS), E.counterpart.is_not(None)))
-
-
 def engagement_counts(session: Session, user_id: uuid.UUID, start: datetime,
                       end: datetime) -> tuple[int, int, int, int]:
     """(broadcasts, interactions, inbound except follow, distinct people engaged) in the window."""
     names = ("broadcasts_out", "interactions_out", "inbound_non_follow")
     per_platform = window_counters(session, user_id, start, end, names)
     broadcasts, interactions, inbound = (sum(c[n] for c in per_platform.values()) for n in names)
-    # Distinct people do not add up across days: counted from the window's interactions.
-    people = session.execute(_people_engaged_stmt(), {"user_id": user_id, "start": start, "end": end}).scalar_one()
-    return broadcasts, interactions, inbound, int(people)
+    return broadcasts, interactions, inbound, counterparts.people_engaged(session, user_id, start, end)

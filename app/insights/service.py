@@ -118,7 +118,6 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
             first: date | None, last: date | None) -> PostingOut:
     tz = user.zone
     first, last = posting_range(tz, as_of, first, last)
-    start = day_start(first, tz)
     range_end = day_start(last + timedelta(days=1), tz)  # first instant after the range
     end = min(range_end, as_of)
     # A post at as_of counts; one at range_end is on the day after the range, not in it.
@@ -126,18 +125,13 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
     today_start = day_start(local_date(as_of, tz), tz)
     plans = {plan.platform: plan for plan in session.execute(
         select(PostingPlan).where(PostingPlan.user_id == user.id)).scalars()}  # type: ignore[arg-type]
-    if platform:
-        platforms = [platform]
-    else:
-        used = set()
-        if start <= end:  # [start, end) is [start, end − 1 µs]: instants are stored in µs
-            last_instant = end if include_end else end - timedelta(microseconds=1)
-            used = {p for p, c in queries.window_counters(session, user.id, start, last_instant,
-                                                          ("broadcasts_out",)).items() if c["broadcasts_out"]}
-        platforms = [p for p in PLATFORMS if p in set(plans) | used]
-    rules = {p: posting_rules(plans.get(p), p) for p in platforms}
-    days = posting_days.summaries(session, user.id, tz, {p: rules[p].min_gap for p in platforms},
+    # Without `platform`, every platform is summarised (one query, one cache entry) and the
+    # answer keeps those with a plan or with posts in the range.
+    candidates = [platform] if platform else list(PLATFORMS)
+    rules = {p: posting_rules(plans.get(p), p) for p in candidates}
+    days = posting_days.summaries(session, user.id, tz, {p: rules[p].min_gap for p in candidates},
                                   first, last, end, include_end)
+    platforms = [p for p in candidates if platform or p in plans or days[p]]
     today = local_date(as_of, tz)
     if first <= today <= last:
         posts_today = {p: days[p][today].posts if today in days[p] else 0 for p in platforms}
