@@ -2,10 +2,13 @@
 workspace, and the user named in the path (404 across workspaces)."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -32,12 +35,41 @@ def _writes(request: Request) -> bool:
     return request.method not in _READ_METHODS
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session; commits when the endpoint returned, rolls back otherwise.
+
+    Each sync dependency costs a hop to a worker thread and back (~0.1–0.2 ms), so the
+    session is opened on the event loop when that does no I/O (a read session, or any on
+    PostgreSQL: the connection is taken at the first query); only a SQLite writer, which may
+    wait for the write lock, opens in a thread. The end (commit, close, unlock) runs in a
+    thread with a limiter of its own and shielded from cancellation, as FastAPI does for
+    sync dependencies: a client that disconnects never leaves the write lock held, and a
+    full thread pool of waiting writers cannot starve the one that would release it.
+    """
     db = request.app.state.db
-    with db.session(write=_writes(request)) as session:
+    write = _writes(request)
+    opened = db.session(write=write)
+    session = await run_in_threadpool(opened.__enter__) if write and db.is_sqlite else opened.__enter__()
+    try:
         yield session
+    except BaseException as e:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(opened.__exit__, type(e), e, e.__traceback__, limiter=CapacityLimiter(1))
+        raise
+    else:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(_end, request, session, opened, limiter=CapacityLimiter(1))
+
+
+def _end(request: Request, session: Session, opened: AbstractContextManager) -> None:
+    try:
         session.commit()
         _touch_key_after_commit(request, session)
+    except BaseException as e:
+        if not opened.__exit__(type(e), e, e.__traceback__):
+            raise
+        return
+    opened.__exit__(None, None, None)
 
 
 def _touch_key_after_commit(request: Request, session: Session) -> None:
@@ -62,13 +94,24 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: Bearer rpk_…'")
 
 
-def get_workspace(
+async def get_workspace(
     request: Request,
     session: SessionDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Workspace:
+    return await run_in_threadpool(_authenticate, request, session)
+
+
+def _authenticate(request: Request, session: Session) -> Workspace:
+    """The caller's workspace; in the same worker-thread hop, the user named in the path
+    (if any) is read too, for get_user."""
     workspace, key = authenticate(session, request.headers.get("authorization"))
     request.state.api_key = key
+    try:
+        user_id = uuid.UUID(request.path_params["user_id"])
+    except (KeyError, ValueError):  # no user in the path, or not a UUID (a 422 follows)
+        return workspace
+    request.state.path_user = (user_id, session.get(User, user_id))
     return workspace
 
 
@@ -77,8 +120,9 @@ WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 UserIdPath = Annotated[uuid.UUID, Path(description="The user's id (a UUID).")]
 
 
-def get_user(user_id: UserIdPath, session: SessionDep, workspace: WorkspaceDep) -> User:
-    user = session.get(User, user_id)
+async def get_user(user_id: UserIdPath, request: Request, session: SessionDep, workspace: WorkspaceDep) -> User:
+    read = getattr(request.state, "path_user", None)
+    user = read[1] if read is not None and read[0] == user_id else await run_in_threadpool(session.get, User, user_id)
     if user is None or user.workspace_id != workspace.id:
         raise not_found("user")
     return user

@@ -153,13 +153,15 @@ def section_from_days(
     day = first_day
     while day <= last_day:
         summary = summaries.get(day, nothing)
-        next_start = day_start(day + timedelta(days=1), tz)
+        # A day has ended by as_of exactly when it is before as_of's local day (local days
+        # start in order), so no time-zone arithmetic per day.
+        ended = day < today
         flags = []
         if summary.posts > rules.max_posts_per_day:
             flags.append(OVER_POSTING)
         if summary.burst:
             flags.append(BURST)
-        if next_start <= as_of and summary.posts < rules.min_posts_per_day:
+        if ended and summary.posts < rules.min_posts_per_day:
             flags.append(NO_POST)
         days.append(PostingDay(day, summary.posts, flags))
         day += timedelta(days=1)

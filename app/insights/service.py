@@ -28,6 +28,7 @@ from app.insights.schemas import (
     EngagementOut,
     PacingOut,
     PlatformRatioOut,
+    PostingDayOut,
     PostingOut,
     PostingSectionOut,
     SalesRatioOut,
@@ -145,7 +146,8 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
         sections.append(PostingSectionOut(
             platform=p, min_posts_per_day=rules[p].min_posts_per_day,
             max_posts_per_day=rules[p].max_posts_per_day, min_gap_minutes=rules[p].min_gap_minutes,
-            days=[{"date": d.date, "posts": d.posts, "flags": d.flags} for d in section.days],
+            # Up to 366 days from app.calc's own figures: built without re-validating each.
+            days=[PostingDayOut.model_construct(date=d.date, posts=d.posts, flags=d.flags) for d in section.days],
             posts_today=section.posts_today, remaining_today=section.remaining_today,
             over_posting_days=section.over_posting_days, missed_days=section.missed_days,
             current_streak=section.current_streak, longest_streak=section.longest_streak,
