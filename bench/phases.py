@@ -171,9 +171,12 @@ def latency(base_urls: dict[str, str], key: str, endpoints: dict[str, list[Endpo
             r = http.request(e.method, e.path, json=e.body)
             return time.perf_counter() - t, r
 
+        first: dict[tuple, float] = {}
         for ds, e in pairs:
-            for _ in range(warmup):
-                _, r = call(ds, e)
+            for n in range(warmup):
+                dt, r = call(ds, e)
+                if n == 0:  # the server's first answer to this question: caches are cold
+                    first[ds, e.name] = dt
                 if r.status_code != 200:
                     bad[ds, e.name].append({"status": r.status_code, "body": r.text[:300]})
             if e.name != "healthz" and r.status_code == 200:
@@ -195,6 +198,7 @@ def latency(base_urls: dict[str, str], key: str, endpoints: dict[str, list[Endpo
         out[ds][e.name] = {"n": len(lat), "p50_ms": round(percentile(lat, 50) * 1000, 2),
                            "p95_ms": round(percentile(lat, 95) * 1000, 2),
                            "mean_ms": round(sum(lat) / len(lat) * 1000, 2),
+                           "first_ms": round(first[ds, e.name] * 1000, 2) if (ds, e.name) in first else None,
                            "non_2xx": len(bad[ds, e.name]), "failures": bad[ds, e.name][:3],
                            "answer": digests.get((ds, e.name))}
     return out

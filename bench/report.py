@@ -134,6 +134,11 @@ def markdown(results: dict) -> str:
                   _table(header, rows)]
         few = [f"{ds} {name} n={v['n']}" for ds in lat for name, v in lat[ds].items()
                if v["n"] < results["meta"]["sizes"]["latency_samples"]]
+        cold = [[name] + [lat[ds].get(name, {}).get("first_ms") for ds in lat]
+                for name in INSIGHTS if any(lat[ds].get(name, {}).get("first_ms") is not None for ds in lat)]
+        if cold:
+            parts += ["", "First request of each insight (ms; the window cache is cold, so whole days are "
+                          "counted from the events):", _table(["endpoint", *lat], cold)]
         if few:
             parts.append(f"\nFewer samples (the pair hit its {results['meta']['sizes']['latency_budget_s']:g} s "
                          f"budget): {', '.join(few)}.")

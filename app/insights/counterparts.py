@@ -1,13 +1,15 @@
-"""Per-counterpart contact counts over a window, for the sales ratio's `by_counterpart`.
+"""Contacts over a window per platform and per counterpart, for the sales ratio (§6.3), and
+the people engaged (§6.4).
 
 A year of a busy account holds ~200,000 contacts with thousands of people, and
 `by_counterpart` needs every person's own numbers over the whole window. The window is
 split into whole UTC days and two partial edge days (app/calc/day_split.py): the whole days'
-per-person counts come from the window cache (computed once, checked against the days'
-fingerprint on every request), the edges are counted from the events each time.
+tallies come from the window cache (computed once, checked against the days' fingerprint
+on every request), the edges are tallied from the events each time, in one query each.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import cache
 
@@ -21,65 +23,86 @@ from app.insights.window_cache import cached
 
 E = Event.__table__.c  # type: ignore[attr-defined]
 
-Counts = dict[str, tuple[int, int]]  # counterpart → (non_sales, sales)
+Pair = tuple[int, int]  # (non_sales, sales)
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """Outbound contacts of one span, tallied per platform and per person."""
+
+    by_platform: dict[str, Pair]
+    by_person: dict[str, Pair]  # over the platforms asked for; people named only
+    sellers: frozenset[str]     # people with at least one sales contact
 
 
 @cache
-def _counts_stmt(closed: bool):
+def _contacts_stmt(closed: bool):
     # Grouped by an expression, with no condition on counterpart: a plain "GROUP BY
     # counterpart" or "counterpart IS NOT NULL" makes SQLite walk the user's whole history
     # through ix_event_user_counterpart instead of the window through ix_event_window.
     person = func.coalesce(E.counterpart, "")
     upper = E.occurred_at <= bindparam("end") if closed else E.occurred_at < bindparam("end")
-    return (select(person, func.sum(case((E.is_sales, 0), else_=1)), func.sum(case((E.is_sales, 1), else_=0)))
+    return (select(E.platform, person, func.sum(case((E.is_sales, 0), else_=1)),
+                   func.sum(case((E.is_sales, 1), else_=0)))
             .where(E.user_id == bindparam("user_id"), E.occurred_at >= bindparam("start"), upper,
                    E.platform.in_(bindparam("platforms", expanding=True)), E.kind.in_(CONTACT_KINDS),
                    E.direction == "outbound")
-            .group_by(person))
+            .group_by(E.platform, person))
 
 
-def _counts(session: Session, user_id: uuid.UUID, platforms: list[str], start: datetime, end: datetime,
-            closed: bool) -> Counts:
-    rows = session.execute(_counts_stmt(closed), {"user_id": user_id, "platforms": platforms,
-                                                  "start": start, "end": end})
-    return {c: (int(n), int(s)) for c, n, s in rows if c}  # "": contacts with nobody named
+def _add(into: dict, key, n: int, s: int) -> None:
+    n0, s0 = into.get(key, (0, 0))
+    into[key] = (n0 + n, s0 + s)
+
+
+def _tally(session: Session, user_id: uuid.UUID, platforms: list[str], start: datetime, end: datetime,
+           closed: bool) -> Contacts:
+    by_platform: dict[str, Pair] = {}
+    by_person: dict[str, Pair] = {}
+    rows = session.execute(_contacts_stmt(closed), {"user_id": user_id, "platforms": platforms,
+                                                    "start": start, "end": end})
+    for platform, person, n, s in rows:
+        _add(by_platform, platform, int(n), int(s))
+        if person:  # "": contacts with nobody named
+            _add(by_person, person, int(n), int(s))
+    return Contacts(by_platform, by_person, frozenset(c for c, (_, s) in by_person.items() if s))
 
 
 def _midnight(day) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def contacts_by_counterpart(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
-                            platform: str | None = None) -> list[tuple[str, int, int]]:
-    """(counterpart, non_sales, sales) of outbound contacts in [start, end], for every
-    counterpart with at least one sales contact there."""
+def window_contacts(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
+                    platform: str | None = None) -> tuple[dict[str, Pair], list[tuple[str, int, int]]]:
+    """Outbound contacts in [start, end]: (platform → (non_sales, sales) for platforms with
+    any, [(counterpart, non_sales, sales)] for every counterpart with a sales contact)."""
     platforms = [platform] if platform else list(PLATFORMS)
     split = split_utc_days(start, end)
-    whole, whole_sellers = {}, ()
+    whole = Contacts({}, {}, frozenset())
     if split.days:
         first, last = split.days
-        whole, whole_sellers = cached(
-            session, "contacts_by_counterpart", user_id, platforms, split.days, None,
-            lambda: _with_sellers(_counts(session, user_id, platforms, _midnight(first), _midnight(last), False)))
-    edges: Counts = _counts(session, user_id, platforms, *split.tail, closed=True)
+        whole = cached(session, "window_contacts", user_id, platforms, split.days, None,
+                       lambda: _tally(session, user_id, platforms, _midnight(first), _midnight(last), False))
+    edges = [_tally(session, user_id, platforms, *split.tail, closed=True)]
     if split.head:
-        for c, (n, s) in _counts(session, user_id, platforms, *split.head, closed=False).items():
-            n0, s0 = edges.get(c, (0, 0))
-            edges[c] = (n0 + n, s0 + s)
+        edges.append(_tally(session, user_id, platforms, *split.head, closed=False))
+    by_platform = dict(whole.by_platform)
+    edge_people: dict[str, Pair] = {}
+    for edge in edges:
+        for p, (n, s) in edge.by_platform.items():
+            _add(by_platform, p, n, s)
+        for c, (n, s) in edge.by_person.items():
+            _add(edge_people, c, n, s)
     rows = []
-    for c in whole_sellers:  # people with a sales contact on the whole days
-        n, s = whole[c]
-        n1, s1 = edges.get(c, (0, 0))
+    for c in whole.sellers:  # people with a sales contact on the whole days
+        n, s = whole.by_person[c]
+        n1, s1 = edge_people.get(c, (0, 0))
         rows.append((c, n + n1, s + s1))
-    for c, (n1, s1) in edges.items():  # people whose only sales contacts are on the edges
-        if s1 and c not in whole_sellers:
-            n, s = whole.get(c, (0, 0))
+    for c, (n1, s1) in edge_people.items():  # people whose only sales contacts are on the edges
+        if s1 and c not in whole.sellers:
+            n, s = whole.by_person.get(c, (0, 0))
             rows.append((c, n + n1, s + s1))
-    return rows
-
-
-def _with_sellers(counts: Counts) -> tuple[Counts, frozenset[str]]:
-    return counts, frozenset(c for c, (_, s) in counts.items() if s)
+    return {p: by_platform[p] for p in platforms if p in by_platform}, rows
 
 
 @cache
