@@ -7,9 +7,10 @@ guard agrees with the insight endpoints at the same instant by construction.
 
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from app.calc import pacing as pacing_calc
@@ -113,6 +114,11 @@ def posting_rules(plan: PostingPlan | None, platform: str) -> posting_calc.Posti
     return posting_calc.PostingRules(plan.min_posts_per_day, plan.max_posts_per_day, plan.min_gap_minutes)
 
 
+@cache
+def _posting_plans():
+    return select(PostingPlan).where(PostingPlan.user_id == bindparam("user_id"))  # type: ignore[arg-type]
+
+
 def posting(session: Session, user: User, platform: str | None, as_of: datetime,
             first: date | None, last: date | None) -> PostingOut:
     tz = user.zone
@@ -122,8 +128,7 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
     # A post at as_of counts; one at range_end is on the day after the range, not in it.
     include_end = as_of < range_end
     today_start = day_start(local_date(as_of, tz), tz)
-    plans = {plan.platform: plan for plan in session.execute(
-        select(PostingPlan).where(PostingPlan.user_id == user.id)).scalars()}  # type: ignore[arg-type]
+    plans = {plan.platform: plan for plan in session.execute(_posting_plans(), {"user_id": user.id}).scalars()}
     # Without `platform`, every platform is summarised (one query, one cache entry) and the
     # answer keeps those with a plan or with posts in the range.
     candidates = [platform] if platform else list(PLATFORMS)

@@ -2,8 +2,9 @@
 
 import uuid
 from datetime import date
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from app.calc.timewindows import local_date
@@ -48,16 +49,18 @@ def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> d
     return values
 
 
+@cache
+def _plan_lookup(model: type[FollowPlan] | type[PostingPlan]):
+    """Built once per model: the insights read a plan on every request."""
+    return select(model).where(model.user_id == bindparam("user_id"), model.platform == bindparam("platform"))  # type: ignore[arg-type]
+
+
 def get_follow_plan(session: Session, user_id: uuid.UUID, platform: str) -> FollowPlan | None:
-    return session.execute(
-        select(FollowPlan).where(FollowPlan.user_id == user_id, FollowPlan.platform == platform)  # type: ignore[arg-type]
-    ).scalar_one_or_none()
+    return session.execute(_plan_lookup(FollowPlan), {"user_id": user_id, "platform": platform}).scalar_one_or_none()
 
 
 def get_posting_plan(session: Session, user_id: uuid.UUID, platform: str) -> PostingPlan | None:
-    return session.execute(
-        select(PostingPlan).where(PostingPlan.user_id == user_id, PostingPlan.platform == platform)  # type: ignore[arg-type]
-    ).scalar_one_or_none()
+    return session.execute(_plan_lookup(PostingPlan), {"user_id": user_id, "platform": platform}).scalar_one_or_none()
 
 
 def put_follow_plan(session: Session, user: User, platform: str, data: FollowPlanIn) -> tuple[FollowPlan, bool]:
