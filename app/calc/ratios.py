@@ -41,8 +41,12 @@ class RatioFigures:
 def non_sales_needed_for(non_sales: int, sales: int, required: Fraction, count: int) -> int:
     """Non-sales contacts still needed before ``count`` more sales contacts keep
     non_sales ≥ required × sales: max(0, ceil(required × (sales + count) − non_sales))."""
-    p, q = required.numerator, required.denominator
-    return max(0, -((non_sales * q - p * (sales + count)) // q))  # ceil without a Fraction
+    return _needed(non_sales, sales, required.numerator, required.denominator, count)
+
+
+def _needed(non_sales: int, sales: int, p: int, q: int, count: int) -> int:
+    """non_sales_needed_for with required = p/q: ceil((p × (sales + count) − q × non_sales) / q)."""
+    return max(0, -((non_sales * q - p * (sales + count)) // q))
 
 
 def ratio_figures(non_sales: int, sales: int, required: float | Decimal | Fraction) -> RatioFigures:
@@ -53,17 +57,21 @@ def ratio_figures(non_sales: int, sales: int, required: float | Decimal | Fracti
     if non_sales < 0 or sales < 0:
         raise ValueError(f"counts must not be negative, got {non_sales} and {sales}")
     r = required if isinstance(required, Fraction) else exact(required)
-    if r <= 0:
+    if r.numerator <= 0:
         raise ValueError(f"the required ratio must be positive, got {required}")
-    p, q = r.numerator, r.denominator
+    return _figures(non_sales, sales, r.numerator, r.denominator, float(r))
+
+
+def _figures(non_sales: int, sales: int, p: int, q: int, required: float) -> RatioFigures:
+    """ratio_figures for required = p/q (> 0), which is `required` as a float."""
     return RatioFigures(
         non_sales=non_sales,
         sales=sales,
         ratio=(non_sales / sales) if sales else None,
-        required_ratio=float(r),
+        required_ratio=required,
         compliant=non_sales * q >= p * sales,
         sales_allowed_now=max(0, (non_sales * q) // p - sales),
-        non_sales_needed=non_sales_needed_for(non_sales, sales, r, 1),
+        non_sales_needed=_needed(non_sales, sales, p, q, 1),
     )
 
 
@@ -87,7 +95,10 @@ def worst_counterparts(
         if len(run) > 1:
             run.sort(key=lambda item: (Fraction(item[2], item[3]), item[1]))
         ordered.extend(run)
-    return [(name, ratio_figures(non_sales, sales, r)) for _, name, non_sales, sales in ordered]
+    if p <= 0:
+        raise ValueError(f"the required ratio must be positive, got {required}")
+    as_float = float(r)
+    return [(name, _figures(non_sales, sales, p, q, as_float)) for _, name, non_sales, sales in ordered]
 
 
 def _ratio_text(required: Fraction) -> str:
