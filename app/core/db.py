@@ -72,6 +72,12 @@ class Database:
             if self.is_sqlite
             else self.engine
         )
+        # Reads on PostgreSQL run in autocommit: under READ COMMITTED every statement sees
+        # its own snapshot anyway, so BEGIN and COMMIT would only add two round trips. On
+        # SQLite a read transaction keeps one snapshot for all of a request's statements.
+        self.read_engine = (
+            self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     @contextmanager
     def session(self, write: bool) -> Iterator[Session]:
@@ -79,7 +85,7 @@ class Database:
         # timeout, so only one of them at a time waits on the file lock (busy_timeout) against
         # other processes, and a burst of writers cannot time out into "database is locked".
         lock = self._sqlite_write_lock if write and self.is_sqlite else nullcontext()
-        with lock, Session(self.write_engine if write else self.engine, expire_on_commit=False) as s:
+        with lock, Session(self.write_engine if write else self.read_engine, expire_on_commit=False) as s:
             yield s
 
     def dispose(self) -> None:

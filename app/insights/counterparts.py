@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from functools import cache
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, func, select, union, union_all
 from sqlmodel import Session
 
 from app.calc.day_split import split_utc_days
@@ -35,19 +35,32 @@ class Contacts:
     sellers: frozenset[str]     # people with at least one sales contact
 
 
+Span = tuple[datetime, datetime, bool]  # [start, end] when closed, else [start, end)
+
+
+def _in_span(i: int, closed: bool):
+    lo, hi = bindparam(f"start_{i}"), bindparam(f"end_{i}")
+    return (E.occurred_at >= lo, E.occurred_at <= hi if closed else E.occurred_at < hi)
+
+
+def _span_params(spans: list[Span]) -> dict:
+    return {k: v for i, (lo, hi, _) in enumerate(spans) for k, v in ((f"start_{i}", lo), (f"end_{i}", hi))}
+
+
 @cache
-def _contacts_stmt(closed: bool):
+def _contacts_stmt(closed: tuple[bool, ...]):
+    """Contacts per (platform, person) of each span, one statement for all spans."""
     # Grouped by an expression, with no condition on counterpart: a plain "GROUP BY
     # counterpart" or "counterpart IS NOT NULL" makes SQLite walk the user's whole history
     # through ix_event_user_counterpart instead of the window through ix_event_window.
     person = func.coalesce(E.counterpart, "")
-    upper = E.occurred_at <= bindparam("end") if closed else E.occurred_at < bindparam("end")
-    return (select(E.platform, person, func.sum(case((E.is_sales, 0), else_=1)),
-                   func.sum(case((E.is_sales, 1), else_=0)))
-            .where(E.user_id == bindparam("user_id"), E.occurred_at >= bindparam("start"), upper,
-                   E.platform.in_(bindparam("platforms", expanding=True)), E.kind.in_(CONTACT_KINDS),
-                   E.direction == "outbound")
-            .group_by(E.platform, person))
+    parts = [select(E.platform, person, func.sum(case((E.is_sales, 0), else_=1)),
+                    func.sum(case((E.is_sales, 1), else_=0)))
+             .where(E.user_id == bindparam("user_id"), *_in_span(i, c),
+                    E.platform.in_(bindparam("platforms", expanding=True)), E.kind.in_(CONTACT_KINDS),
+                    E.direction == "outbound")
+             .group_by(E.platform, person) for i, c in enumerate(closed)]
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def _add(into: dict, key, n: int, s: int) -> None:
@@ -55,17 +68,20 @@ def _add(into: dict, key, n: int, s: int) -> None:
     into[key] = (n0 + n, s0 + s)
 
 
-def _tally(session: Session, user_id: uuid.UUID, platforms: list[str], start: datetime, end: datetime,
-           closed: bool) -> Contacts:
+def _tally(session: Session, user_id: uuid.UUID, platforms: list[str], spans: list[Span]) -> Contacts:
     by_platform: dict[str, Pair] = {}
     by_person: dict[str, Pair] = {}
-    rows = session.execute(_contacts_stmt(closed), {"user_id": user_id, "platforms": platforms,
-                                                    "start": start, "end": end})
+    rows = session.execute(_contacts_stmt(tuple(c for _, _, c in spans)),
+                           {"user_id": user_id, "platforms": platforms, **_span_params(spans)})
     for platform, person, n, s in rows:
         _add(by_platform, platform, int(n), int(s))
         if person:  # "": contacts with nobody named
             _add(by_person, person, int(n), int(s))
     return Contacts(by_platform, by_person, frozenset(c for c, (_, s) in by_person.items() if s))
+
+
+def _edges(split) -> list[Span]:
+    return [(*split.tail, True)] + ([(*split.head, False)] if split.head else [])
 
 
 def _midnight(day) -> datetime:
@@ -82,17 +98,12 @@ def window_contacts(session: Session, user_id: uuid.UUID, start: datetime, end: 
     if split.days:
         first, last = split.days
         whole = cached(session, "window_contacts", user_id, platforms, split.days, None,
-                       lambda: _tally(session, user_id, platforms, _midnight(first), _midnight(last), False))
-    edges = [_tally(session, user_id, platforms, *split.tail, closed=True)]
-    if split.head:
-        edges.append(_tally(session, user_id, platforms, *split.head, closed=False))
+                       lambda: _tally(session, user_id, platforms, [(_midnight(first), _midnight(last), False)]))
+    edges = _tally(session, user_id, platforms, _edges(split))
     by_platform = dict(whole.by_platform)
-    edge_people: dict[str, Pair] = {}
-    for edge in edges:
-        for p, (n, s) in edge.by_platform.items():
-            _add(by_platform, p, n, s)
-        for c, (n, s) in edge.by_person.items():
-            _add(edge_people, c, n, s)
+    for p, (n, s) in edges.by_platform.items():
+        _add(by_platform, p, n, s)
+    edge_people = edges.by_person
     rows = []
     for c in whole.sellers:  # people with a sales contact on the whole days
         n, s = whole.by_person[c]
@@ -106,16 +117,17 @@ def window_contacts(session: Session, user_id: uuid.UUID, start: datetime, end: 
 
 
 @cache
-def _people_stmt(closed: bool):
-    person = func.coalesce(E.counterpart, "")  # an expression: see _counts_stmt
-    upper = E.occurred_at <= bindparam("end") if closed else E.occurred_at < bindparam("end")
-    return (select(person).distinct()
-            .where(E.user_id == bindparam("user_id"), E.occurred_at >= bindparam("start"), upper,
-                   E.platform.in_(PLATFORMS), E.kind.in_(INTERACTION_KINDS), E.direction == "outbound"))
+def _people_stmt(closed: tuple[bool, ...]):
+    person = func.coalesce(E.counterpart, "")  # an expression: see _contacts_stmt
+    parts = [select(person).where(E.user_id == bindparam("user_id"), *_in_span(i, c), E.platform.in_(PLATFORMS),
+                                  E.kind.in_(INTERACTION_KINDS), E.direction == "outbound")
+             for i, c in enumerate(closed)]
+    return union(*parts) if len(parts) > 1 else parts[0].distinct()
 
 
-def _people(session: Session, user_id: uuid.UUID, start: datetime, end: datetime, closed: bool) -> frozenset[str]:
-    rows = session.execute(_people_stmt(closed), {"user_id": user_id, "start": start, "end": end}).scalars()
+def _people(session: Session, user_id: uuid.UUID, spans: list[Span]) -> frozenset[str]:
+    rows = session.execute(_people_stmt(tuple(c for _, _, c in spans)),
+                           {"user_id": user_id, **_span_params(spans)}).scalars()
     return frozenset(c for c in rows if c)
 
 
@@ -127,8 +139,6 @@ def people_engaged(session: Session, user_id: uuid.UUID, start: datetime, end: d
     if split.days:
         first, last = split.days
         whole = cached(session, "people_engaged", user_id, PLATFORMS, split.days, None,
-                       lambda: _people(session, user_id, _midnight(first), _midnight(last), False))
-    edges = _people(session, user_id, *split.tail, closed=True)
-    if split.head:
-        edges |= _people(session, user_id, *split.head, closed=False)
+                       lambda: _people(session, user_id, [(_midnight(first), _midnight(last), False)]))
+    edges = _people(session, user_id, _edges(split))
     return len(whole) + len(edges - whole)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, func, select, union_all
 from sqlmodel import Session
 
 from app.calc.day_split import split_utc_days
@@ -95,22 +95,32 @@ def last_instant_before(session: Session, user_id: uuid.UUID, platform: str, kin
     return best
 
 
-@cache
-def _edge_counters_stmt(names: tuple[str, ...], closed: bool):
-    """Counters of one partial edge day, counted from the events."""
-    upper = E.occurred_at <= _END if closed else E.occurred_at < _END
+def _edge_counters(names: tuple[str, ...], edge: str, closed: bool):
+    """Counters of one partial edge day (`edge` is head or tail), counted from the events."""
+    lo, hi = bindparam(f"{edge}_start"), bindparam(f"{edge}_end")
     return (select(E.platform, *daily_counts.sums(E, names))
-            .where(E.user_id == _USER, E.platform.in_(_PLATFORMS), E.occurred_at >= _START, upper)
+            .where(E.user_id == _USER, E.platform.in_(_PLATFORMS), E.occurred_at >= lo,
+                   E.occurred_at <= hi if closed else E.occurred_at < hi)
             .group_by(E.platform))
 
 
-@cache
-def _day_counters_stmt(names: tuple[str, ...]):
+def _day_counters(names: tuple[str, ...]):
     """Counters of whole UTC days [:first_day, :last_day), from event_day_count."""
     return (select(D.platform, *(func.coalesce(func.sum(D[n]), 0) for n in names))
             .where(D.user_id == _USER, D.platform.in_(_PLATFORMS),
                    D.day >= bindparam("first_day"), D.day < bindparam("last_day"))
             .group_by(D.platform))
+
+
+@cache
+def _counters_stmt(names: tuple[str, ...], head: bool, days: bool):
+    """One statement (one round trip) for the parts a window has: its rows are added up."""
+    parts = [_edge_counters(names, "tail", closed=True)]
+    if head:
+        parts.append(_edge_counters(names, "head", closed=False))
+    if days:
+        parts.append(_day_counters(names))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def window_counters(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
@@ -120,18 +130,14 @@ def window_counters(session: Session, user_id: uuid.UUID, start: datetime, end: 
     names, platforms = tuple(names), list(platforms)
     totals = {p: dict.fromkeys(names, 0) for p in platforms}
     split = split_utc_days(start, end)
-    runs = []
-    edges = [(split.head, False), (split.tail, True)] if split.head else [(split.tail, True)]
-    for (lo, hi), closed in edges:
-        runs.append((_edge_counters_stmt(names, closed),
-                     {"user_id": user_id, "platforms": platforms, "start": lo, "end": hi}))
+    params: dict = {"user_id": user_id, "platforms": platforms, "tail_start": split.tail[0], "tail_end": split.tail[1]}
+    if split.head:
+        params |= {"head_start": split.head[0], "head_end": split.head[1]}
     if split.days:
-        runs.append((_day_counters_stmt(names), {"user_id": user_id, "platforms": platforms,
-                                                 "first_day": split.days[0], "last_day": split.days[1]}))
-    for statement, params in runs:
-        for platform, *values in session.execute(statement, params):
-            for name, value in zip(names, values, strict=True):
-                totals[platform][name] += int(value)
+        params |= {"first_day": split.days[0], "last_day": split.days[1]}
+    for platform, *values in session.execute(_counters_stmt(names, bool(split.head), bool(split.days)), params):
+        for name, value in zip(names, values, strict=True):
+            totals[platform][name] += int(value)
     return totals
 
 
