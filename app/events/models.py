@@ -18,7 +18,9 @@ class Event(SQLModel, table=True):
     __tablename__ = "event"
     __table_args__ = (
         # Every insight: one user's outbound events of some kinds on a platform in a window.
-        Index("ix_event_window", "user_id", "platform", "kind", "occurred_at"),
+        # Covering (direction, is_sales, counterpart): window queries never visit the table.
+        Index("ix_event_window", "user_id", "platform", "kind", "occurred_at", "direction", "is_sales",
+              "counterpart"),
         # Listing newest first with a keyset cursor.
         Index("ix_event_user_time", "user_id", "occurred_at", "id"),
         # Relationships and per-counterpart ratios.

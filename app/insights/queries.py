@@ -3,7 +3,8 @@
 Every query names one user and a [start, end] window of occurred_at, so its cost follows
 the window, never the user's history; counts are done by the database (COUNT … GROUP BY)
 and only the few instants a rule needs (follows for pacing, posts for cadence) come back
-as rows. The index ix_event_window (user_id, platform, kind, occurred_at) serves them.
+as rows. The index ix_event_window (user_id, platform, kind, occurred_at, then direction,
+is_sales and counterpart, so it covers them) serves them.
 
 Statements are built once per shape (`functools.cache`) with bound parameters: building a
 SQLAlchemy expression and its cache key cost more than SQLite's own work for a small
@@ -19,7 +20,7 @@ from sqlalchemy import bindparam, case, func, select, union_all
 from sqlmodel import Session
 
 from app.calc.day_split import split_utc_days
-from app.calc.vocabulary import CONTACT_KINDS, PLATFORMS
+from app.calc.vocabulary import CONTACT_KINDS, KINDS, PLATFORMS
 from app.events import daily_counts
 from app.events.daily_counts import EventDayCount
 from app.events.models import Event
@@ -98,8 +99,11 @@ def last_instant_before(session: Session, user_id: uuid.UUID, platform: str, kin
 def _edge_counters(names: tuple[str, ...], edge: str, closed: bool):
     """Counters of one partial edge day (`edge` is head or tail), counted from the events."""
     lo, hi = bindparam(f"{edge}_start"), bindparam(f"{edge}_end")
+    # "kind IN (every kind)" changes no answer but lets SQLite seek the covering
+    # ix_event_window per (platform, kind) and time range, instead of reading all of the
+    # user's events on the platform through it.
     return (select(E.platform, *daily_counts.sums(E, names))
-            .where(E.user_id == _USER, E.platform.in_(_PLATFORMS), E.occurred_at >= lo,
+            .where(E.user_id == _USER, E.platform.in_(_PLATFORMS), E.kind.in_(KINDS), E.occurred_at >= lo,
                    E.occurred_at <= hi if closed else E.occurred_at < hi)
             .group_by(E.platform))
 
