@@ -98,7 +98,8 @@ def window_contacts(session: Session, user_id: uuid.UUID, start: datetime, end: 
     if split.days:
         first, last = split.days
         whole = cached(session, "window_contacts", user_id, platforms, split.days, None,
-                       lambda: _tally(session, user_id, platforms, [(_midnight(first), _midnight(last), False)]))
+                       lambda: _tally(session, user_id, platforms, [(_midnight(first), _midnight(last), False)]),
+                       weight=lambda c: len(c.by_person) + len(c.by_platform))
     edges = _tally(session, user_id, platforms, _edges(split))
     by_platform = dict(whole.by_platform)
     for p, (n, s) in edges.by_platform.items():
@@ -139,6 +140,6 @@ def people_engaged(session: Session, user_id: uuid.UUID, start: datetime, end: d
     if split.days:
         first, last = split.days
         whole = cached(session, "people_engaged", user_id, PLATFORMS, split.days, None,
-                       lambda: _people(session, user_id, [(_midnight(first), _midnight(last), False)]))
+                       lambda: _people(session, user_id, [(_midnight(first), _midnight(last), False)]), weight=len)
     edges = _people(session, user_id, _edges(split))
     return len(whole) + len(edges - whole)

@@ -51,7 +51,8 @@ def summaries(session: Session, user_id: uuid.UUID, tz: ZoneInfo, min_gaps: dict
     out = cached(
         session, "posting_days", user_id, sorted(min_gaps), split.days,
         (tz.key, days[i0], days[i1], tuple(sorted(min_gaps.items()))),
-        lambda: _summarise(session, user_id, tz, min_gaps, days[i0], days[i1], bounds[i0], bounds[i1 + 1], False))
+        lambda: _summarise(session, user_id, tz, min_gaps, days[i0], days[i1], bounds[i0], bounds[i1 + 1], False),
+        weight=lambda by_platform: sum(len(by_day) for by_day in by_platform.values()))
     out = {p: dict(by_day) for p, by_day in out.items()}  # the cached value is shared: copy before adding
     edges = [(first, days[i0] - timedelta(days=1), start, bounds[i0], False)] if i0 > 0 else []
     if i1 + 1 < len(days):

@@ -9,7 +9,7 @@ any process, makes the entry miss and be recomputed; the partial days at the win
 are always counted from the events. Answers stay exact; the cost of a warm request follows
 the edges, not the window.
 
-Bounded: at most `max_entries` entries, least recently used first out.
+Bounded by the number of items (people, days) its entries hold, least recently used first out.
 """
 
 import threading
@@ -30,13 +30,19 @@ D = EventDayCount.__table__.c  # type: ignore[attr-defined]
 
 
 class WindowCache:
-    def __init__(self, max_entries: int = 256):
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[Hashable, object]] = OrderedDict()
+    """Least recently used entries go first once the entries hold more than `max_items`
+    items in all (an entry's weight is given by its caller: people, days, …), so the memory
+    a worker spends here is bounded whatever the number of users and windows."""
+
+    def __init__(self, max_items: int = 200_000):
+        self.max_items = max_items
+        self._entries: OrderedDict[Hashable, tuple[Hashable, object, int]] = OrderedDict()
+        self._items = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get_or_compute(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], T]) -> T:
+    def get_or_compute(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], T],
+                       weight: Callable[[T], int] = lambda _: 1) -> T:
         with self._lock:
             found = self._entries.get(key)
             if found is not None and found[0] == fingerprint:
@@ -45,16 +51,22 @@ class WindowCache:
                 return found[1]  # type: ignore[return-value]
             self.misses += 1
         value = compute()  # outside the lock: other requests go on meanwhile
+        items = 1 + weight(value)
         with self._lock:
-            self._entries[key] = (fingerprint, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._items -= old[2]
+            if items <= self.max_items:
+                self._entries[key] = (fingerprint, value, items)
+                self._items += items
+            while self._items > self.max_items:
+                self._items -= self._entries.popitem(last=False)[1][2]
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._items = 0
 
 
 CACHE = WindowCache()
@@ -76,8 +88,9 @@ def fingerprint(session: Session, user_id: uuid.UUID, platforms: Sequence[str], 
 
 
 def cached(session: Session, name: str, user_id: uuid.UUID, platforms: Sequence[str], days: tuple[date, date],
-           extra: Hashable, compute: Callable[[], T]) -> T:
+           extra: Hashable, compute: Callable[[], T], weight: Callable[[T], int]) -> T:
     """compute() over the UTC days `days` of `platforms`, from the cache when those days are
-    unchanged. `extra` holds every other input the result depends on."""
+    unchanged. `extra` holds every other input the result depends on; `weight` tells how
+    many items (people, days) a result holds."""
     key = (str(session.get_bind().engine.url), name, user_id, tuple(platforms), days, extra)
-    return CACHE.get_or_compute(key, fingerprint(session, user_id, platforms, *days), compute)
+    return CACHE.get_or_compute(key, fingerprint(session, user_id, platforms, *days), compute, weight)

@@ -92,7 +92,7 @@ def test_a_zone_change_is_a_different_question(client, user):
 
 
 def test_the_cache_is_bounded_and_checks_the_fingerprint():
-    cache = WindowCache(max_entries=2)
+    cache = WindowCache(max_items=6)
     calls = []
 
     def compute(value):
@@ -102,6 +102,10 @@ def test_the_cache_is_bounded_and_checks_the_fingerprint():
     assert cache.get_or_compute("a", 1, compute("never")) == "a1"
     assert cache.get_or_compute("a", 2, compute("a2")) == "a2"  # the days changed
     cache.get_or_compute("b", 1, compute("b1"))
-    cache.get_or_compute("c", 1, compute("c1"))  # evicts a, the least recently used
-    assert cache.get_or_compute("a", 2, compute("a2 again")) == "a2 again"
-    assert calls == ["a1", "a2", "b1", "c1", "a2 again"]
+    cache.get_or_compute("c", 1, compute("c1"), weight=lambda _: 3)  # 2 + 2 + 4 > 6 items: a goes
+    assert cache.get_or_compute("b", 1, compute("never")) == "b1"
+    assert cache.get_or_compute("a", 2, compute("a2 again")) == "a2 again"  # 2 + 4 + 2 > 6: c goes
+    assert cache.get_or_compute("c", 1, compute("c1 again")) == "c1 again"
+    cache.get_or_compute("huge", 1, compute("huge"), weight=lambda _: 10)  # never kept
+    assert cache.get_or_compute("huge", 1, compute("huge again")) == "huge again"
+    assert calls == ["a1", "a2", "b1", "c1", "a2 again", "c1 again", "huge", "huge again"]
