@@ -103,15 +103,16 @@ async def get_workspace(
 
 
 def _authenticate(request: Request, session: Session) -> Workspace:
-    """The caller's workspace; in the same worker-thread hop, the user named in the path
-    (if any) is read too, for get_user."""
-    workspace, key = authenticate(session, request.headers.get("authorization"))
-    request.state.api_key = key
+    """The caller's workspace; the user named in the path (if any) is read in the same
+    statement, for get_user."""
     try:
         user_id = uuid.UUID(request.path_params["user_id"])
     except (KeyError, ValueError):  # no user in the path, or not a UUID (a 422 follows)
-        return workspace
-    request.state.path_user = (user_id, session.get(User, user_id))
+        user_id = None
+    workspace, key, user = authenticate(session, request.headers.get("authorization"), user_id)
+    request.state.api_key = key
+    if user_id is not None:
+        request.state.path_user = (user_id, user)
     return workspace
 
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -12,6 +12,7 @@ from app.auth.keys import display_prefix, generate_secret, hash_secret, is_well_
 from app.auth.models import ApiKey, Workspace
 from app.core.errors import ProblemError
 from app.core.types import utc_now
+from app.users.models import User
 
 UNAUTHORIZED = ProblemError(
     401, "unauthorized",
@@ -44,15 +45,21 @@ def create_key(session: Session, workspace: Workspace, name: str, secret: str | 
 
 
 @cache
-def _key_lookup():
-    """Built once: every authenticated request runs it."""
-    return (select(ApiKey, Workspace)
-            .join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
-            .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))  # type: ignore[union-attr]
+def _key_lookup(with_user: bool):
+    """Built once: every authenticated request runs it. With a user id, the user of the
+    key's workspace with that id comes in the same round trip (None when there is none)."""
+    query = (select(ApiKey, Workspace, User) if with_user else select(ApiKey, Workspace))
+    query = query.join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
+    if with_user:
+        query = query.outerjoin(User, and_(User.id == bindparam("user_id"),  # type: ignore[arg-type]
+                                           User.workspace_id == Workspace.id))
+    return query.where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
 
 
-def authenticate(session: Session, authorization: str | None) -> tuple[Workspace, ApiKey]:
-    """The caller's workspace and key, or the same 401 for every kind of bad key."""
+def authenticate(session: Session, authorization: str | None,
+                 user_id: uuid.UUID | None = None) -> tuple[Workspace, ApiKey, User | None]:
+    """The caller's workspace and key, or the same 401 for every kind of bad key; with
+    `user_id`, also that user when it belongs to the caller's workspace."""
     if not authorization:
         raise UNAUTHORIZED
     scheme, _, secret = authorization.partition(" ")
@@ -61,10 +68,11 @@ def authenticate(session: Session, authorization: str | None) -> tuple[Workspace
         raise UNAUTHORIZED
     # Lookup by SHA-256 of the secret: the comparison never touches the secret itself,
     # so its timing says nothing about how much of a guess was right.
-    row = session.execute(_key_lookup(), {"key_hash": hash_secret(secret)}).first()
+    params = {"key_hash": hash_secret(secret)} | ({"user_id": user_id} if user_id else {})
+    row = session.execute(_key_lookup(user_id is not None), params).first()
     if row is None:
         raise UNAUTHORIZED
-    return row[1], row[0]
+    return row[1], row[0], (row[2] if user_id is not None else None)
 
 
 def key_needs_touch(key: ApiKey, now: datetime, interval_s: int) -> bool:
