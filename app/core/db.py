@@ -4,9 +4,11 @@ Only the request's session dependency commits (see ``app.deps``); services add, 
 query, and never commit themselves.
 """
 
-from collections.abc import Iterator
+import fcntl
+import os
 import threading
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -59,6 +61,40 @@ def make_engine(url: str, settings: Settings) -> Engine:
     )
 
 
+class _SqliteWriteLock:
+    """One writer at a time across the threads of this process (a mutex) and across the
+    worker processes on the same file (an exclusive flock on `<database>.writelock`).
+
+    Without the file lock, writers of different workers meet only in SQLite's busy handler,
+    which sleeps in steps of up to 100 ms between retries; the kernel hands a flock to the
+    next waiter as soon as it is released. An in-memory database has only the mutex."""
+
+    def __init__(self, database: str | None):
+        self._mutex = threading.Lock()
+        in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
+        self._path = None if in_memory else f"{database}.writelock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._mutex.acquire()
+        if self._path is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._mutex.release()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._mutex.release()
+
+
 class Database:
     """The engines one process uses: a reader and a writer view of the same pool."""
 
@@ -66,7 +102,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._sqlite_write_lock = threading.Lock()
+        self._sqlite_write_lock = _SqliteWriteLock(make_url(url).database) if self.is_sqlite else None
         self.write_engine = (
             self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
             if self.is_sqlite
@@ -81,10 +117,10 @@ class Database:
 
     @contextmanager
     def session(self, write: bool) -> Iterator[Session]:
-        # SQLite has one writer at a time: threads of this process queue here, without a
-        # timeout, so only one of them at a time waits on the file lock (busy_timeout) against
-        # other processes, and a burst of writers cannot time out into "database is locked".
-        lock = self._sqlite_write_lock if write and self.is_sqlite else nullcontext()
+        # SQLite has one writer at a time: writers of every worker process queue here, without
+        # a timeout, so a burst of writers cannot time out into "database is locked".
+        lock: AbstractContextManager = (self._sqlite_write_lock if write and self._sqlite_write_lock
+                                        else nullcontext())
         with lock, Session(self.write_engine if write else self.read_engine, expire_on_commit=False) as s:
             yield s
 

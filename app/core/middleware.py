@@ -5,6 +5,7 @@ sees either a complete, well-formed body or nothing at all.
 """
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,6 +36,11 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constants(name: str) -> Any:
     raise _BadJson(f"{name} is not valid JSON; send a finite number or null")
+
+
+# A \uD800–\uDFFF escape, or the bytes UTF-8 would use for one (json.loads decodes bytes
+# with "surrogatepass").
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -68,7 +74,9 @@ def check_json(body: bytes) -> str | None:
         return "the JSON is nested too deeply"
     except ValueError as exc:
         return f"the body is not valid JSON ({exc}); check quotes, commas and brackets"
-    if _has_lone_surrogate(document):
+    # A surrogate can only come from such an escape or byte sequence: documents without
+    # one, nearly all of them, skip the walk.
+    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(document):
         return ("a string holds a lone surrogate escape (such as \\ud800), which is not a Unicode "
                 "character; send text as valid UTF-8")
     return None

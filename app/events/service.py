@@ -62,12 +62,19 @@ def _insert(session: Session, rows: list[dict]) -> set[uuid.UUID]:
         return set()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(_TABLE)
-        .on_conflict_do_nothing(index_elements=["user_id", "external_id"])
-        .returning(_TABLE.c.id)
-    )
-    return set(session.execute(stmt, rows).scalars())
+    stmt = insert(_TABLE).on_conflict_do_nothing(index_elements=["user_id", "external_id"])
+    # Without RETURNING, the driver's own executemany runs the statement (no multi-row VALUES
+    # built in Python). Its row count tells whether a concurrent request stored one of the
+    # external_ids first; only then are the inserted ids read back.
+    stored = session.execute(stmt, rows).rowcount
+    ids = [r["id"] for r in rows]
+    if stored == len(rows):
+        return set(ids)
+    found: set[uuid.UUID] = set()
+    for first in range(0, len(ids), 500):
+        found.update(session.execute(select(_TABLE.c.id).where(
+            _TABLE.c.id.in_(ids[first:first + 500]))).scalars())
+    return found
 
 
 def store_events(session: Session, user_id: uuid.UUID, items: Sequence[EventIn],
