@@ -21,6 +21,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import (
     BigInteger,
@@ -40,6 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
 from app.calc.vocabulary import BROADCASTS, CONTACTS, INTERACTIONS
+from app.core import bulk
 from app.events.models import Event
 
 COUNTERS = (
@@ -107,17 +109,27 @@ def new_version() -> int:
 def apply(session: Session, changes: Mapping[Key, Mapping[str, int]]) -> None:
     if not changes:
         return
-    table = EventDayCount.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     rows = [{"user_id": k[0], "day": k[1], "platform": k[2], **changes[k], "version": new_version()}
             for k in sorted(changes, key=str)]
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
+    if session.get_bind().dialect.name == "postgresql":  # one statement for all the rows
+        session.execute(_upsert(postgresql.dialect.name), bulk.as_arrays(rows, _COLUMNS))
+    else:
+        session.execute(_upsert(sqlite.dialect.name), rows)  # compiled once, executed for every row
+
+
+_COLUMNS = ("user_id", "day", "platform", *COUNTERS, "version")
+
+
+@cache
+def _upsert(dialect: str):
+    """Add the deltas to existing rows (and take the new version), or insert the rows."""
+    table = EventDayCount.__table__  # type: ignore[attr-defined]
+    stmt = bulk.unnest_insert(table, _COLUMNS) if dialect == "postgresql" else sqlite.insert(table)
+    return stmt.on_conflict_do_update(
         index_elements=["user_id", "day", "platform"],
         set_={**{name: table.c[name] + stmt.excluded[name] for name in COUNTERS},
               "version": stmt.excluded["version"]},
     )
-    session.execute(stmt, rows)  # compiled once, executed for every row
 
 
 def conditions(c) -> dict[str, object]:

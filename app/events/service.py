@@ -5,19 +5,22 @@ stored event, a repeat with other content is a conflict. Inserts use the databas
 ON CONFLICT DO NOTHING, so two replicas racing on one external_id cannot both win.
 """
 
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
+from app.core import bulk
 from app.core.errors import ProblemError, validation_problem
-from app.events import daily_counts
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.types import utc_now
+from app.events import daily_counts
 from app.events.models import Event, EventIn, stored_content
 
 _TABLE = Event.__table__  # type: ignore[attr-defined]
@@ -52,17 +55,23 @@ def _existing(session: Session, user_id: uuid.UUID, external_ids: Sequence[str])
     return {e.external_id: e for e in rows if e.external_id is not None}
 
 
-def _insert(session: Session, rows: list[dict]) -> set[uuid.UUID]:
-    """Insert rows, skipping (user_id, external_id) already stored; the ids actually inserted.
+_COLUMNS = ("id", "user_id", "platform", "kind", "direction", "occurred_at", "counterpart", "is_sales",
+            "url", "text", "external_id", "created_at")
 
-    One statement executed with many parameter sets: SQLAlchemy compiles it once and batches
-    the VALUES itself ("insertmanyvalues"), RETURNING included.
-    """
+
+@cache
+def _pg_insert():
+    return (bulk.unnest_insert(_TABLE, _COLUMNS)
+            .on_conflict_do_nothing(index_elements=["user_id", "external_id"]).returning(_TABLE.c.id))
+
+
+def _insert(session: Session, rows: list[dict]) -> set[uuid.UUID]:
+    """Insert rows, skipping (user_id, external_id) already stored; the ids actually inserted."""
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(_TABLE).on_conflict_do_nothing(index_elements=["user_id", "external_id"])
+    if session.get_bind().dialect.name == "postgresql":  # one statement for the whole batch
+        return set(session.execute(_pg_insert(), bulk.as_arrays(rows, _COLUMNS)).scalars())
+    stmt = sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["user_id", "external_id"])
     # Without RETURNING, the driver's own executemany runs the statement (no multi-row VALUES
     # built in Python). Its row count tells whether a concurrent request stored one of the
     # external_ids first; only then are the inserted ids read back.
@@ -75,6 +84,13 @@ def _insert(session: Session, rows: list[dict]) -> set[uuid.UUID]:
         found.update(session.execute(select(_TABLE.c.id).where(
             _TABLE.c.id.in_(ids[first:first + 500]))).scalars())
     return found
+
+
+def _uuid4s(n: int) -> list[uuid.UUID]:
+    """n random (version 4) UUIDs from one read of the OS's random source, where uuid4()
+    reads it once per id."""
+    random = os.urandom(16 * n)
+    return [uuid.UUID(bytes=random[16 * i:16 * i + 16], version=4) for i in range(n)]
 
 
 def store_events(session: Session, user_id: uuid.UUID, items: Sequence[EventIn],
@@ -92,37 +108,41 @@ def store_events(session: Session, user_id: uuid.UUID, items: Sequence[EventIn],
     if invalid:
         raise validation_problem(invalid)
 
-    existing = _existing(session, user_id, list(first_by_ext))
-    conflicts = [(pointer.format(i=i) + "/external_id", existing[e].id) for e, i in first_by_ext.items()
-                 if e in existing and stored_content(existing[e]) != items[i].content()]
-    if conflicts:
-        raise _conflict(conflicts)
-
+    # Insert first: a fresh batch (nearly every one) needs no look-up. Rows the database
+    # skipped carry an external_id stored before (a retry, or a concurrent request that won);
+    # only those are read back. A conflict raises, and the request's transaction rolls back,
+    # so nothing is written.
     now = utc_now()
-    ids: list[uuid.UUID | None] = [None] * len(items)
+    fresh = _uuid4s(len(items))
+    ids: list[uuid.UUID] = []
     rows: list[dict] = []
     for i, item in enumerate(items):
         ext = item.external_id
-        if ext is not None and ext in existing:
-            ids[i] = existing[ext].id
-        elif ext is not None and first_by_ext[ext] != i:
-            ids[i] = ids[first_by_ext[ext]]
+        if ext is not None and first_by_ext[ext] != i:
+            ids.append(ids[first_by_ext[ext]])
         else:
-            ids[i] = uuid.uuid4()
+            ids.append(fresh[i])
             rows.append({"id": ids[i], "user_id": user_id, "created_at": now, **item.model_dump()})
     inserted = _insert(session, rows)
-    daily_counts.apply(session, daily_counts.deltas(r for r in rows if r["id"] in inserted))
-
-    lost = [r for r in rows if r["id"] not in inserted]  # a concurrent request stored them first
-    if lost:
-        winners = _existing(session, user_id, [r["external_id"] for r in lost])
-        for r in lost:
-            i = ids.index(r["id"])
-            winner = winners[r["external_id"]]
+    skipped = [r for r in rows if r["id"] not in inserted]
+    if skipped:
+        stored = _existing(session, user_id, [r["external_id"] for r in skipped])
+        conflicts, replaced = [], {}
+        for r in skipped:
+            i = first_by_ext[r["external_id"]]
+            winner = stored.get(r["external_id"])
+            if winner is None:  # stored a moment ago and deleted since by another request
+                raise ProblemError(409, "concurrent_change", "Another request stored and deleted an event with "
+                                   "this external_id at the same moment; nothing was written. Retry the request.",
+                                   title="Conflict")
             if stored_content(winner) != items[i].content():
-                raise _conflict([(pointer.format(i=i) + "/external_id", winner.id)])
-            ids = [winner.id if x == r["id"] else x for x in ids]
-    return [Stored(id=x, created=x in inserted) for x in ids]  # type: ignore[arg-type]
+                conflicts.append((pointer.format(i=i) + "/external_id", winner.id))
+            replaced[r["id"]] = winner.id
+        if conflicts:
+            raise _conflict(conflicts)
+        ids = [replaced.get(x, x) for x in ids]
+    daily_counts.apply(session, daily_counts.deltas(r for r in rows if r["id"] in inserted))
+    return [Stored(id=x, created=x in inserted) for x in ids]
 
 
 def created_flags(stored: list[Stored]) -> list[bool]:
