@@ -303,6 +303,13 @@ def table(results: Annotated[Path, typer.Argument(help="A results JSON written b
     print(report.markdown(json.loads(results.read_text())))
 
 
+@app.command()
+def compare(before: Annotated[Path, typer.Argument(help="The earlier results JSON.")],
+            after: Annotated[Path, typer.Argument(help="The later results JSON.")]) -> None:
+    """Print two runs' figures side by side (Markdown)."""
+    print(report.comparison(json.loads(before.read_text()), json.loads(after.read_text())))
+
+
 def _profile_ingest(server, key, user_id, seed_now, sizes, run_dir) -> dict:
     """py-spy on the server while it takes events:batch requests of `ingest_batch` events."""
     from bench import profiling

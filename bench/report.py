@@ -167,3 +167,46 @@ def markdown(results: dict) -> str:
                                          [[t["target"], t["figure"], t["baseline"], t["ratio"], t["limit"],
                                            t["met"]] for t in targets])]
     return "\n".join(parts) + "\n"
+
+
+def _socket_errors(run: dict) -> int:
+    errors = run.get("socket_errors") or {}
+    return sum(errors.get(k, 0) for k in ("connect", "read", "write", "timeout"))
+
+
+def comparison(before: dict, after: dict) -> str:
+    """Markdown: the figures of two runs side by side (p50 ms and each run's ratio to its own
+    healthz, ingest, mix, memory, targets met). Runs on different machines or days differ in
+    absolute speed; the ratios to a baseline taken in the same run travel better."""
+    def commit(r):
+        return (r.get("machine", {}).get("git", {}).get("commit") or "?")[:7]
+
+    b, a = commit(before), commit(after)
+    rows = []
+    for ds in ("S", "H", "D"):
+        hb = before.get("latency", {}).get(ds, {}).get("healthz", {}).get("p50_ms")
+        ha = after.get("latency", {}).get(ds, {}).get("healthz", {}).get("p50_ms")
+        for name in INSIGHTS:
+            vb = before.get("latency", {}).get(ds, {}).get(name, {}).get("p50_ms")
+            va = after.get("latency", {}).get(ds, {}).get(name, {}).get("p50_ms")
+            rows.append([f"{ds} {name}", vb, va, _r(vb, hb), _r(va, ha)])
+    parts = [_table(["p50", f"{b} ms", f"{a} ms", f"{b} ×healthz", f"{a} ×healthz"], rows)]
+    more = []
+    ib, ia = before.get("ingest"), after.get("ingest")
+    if ib and ia:
+        more.append(["ingest HTTP events/s (× direct)", f"{_fmt(ib['http']['events_per_s'])} ({ib['ratio']})",
+                     f"{_fmt(ia['http']['events_per_s'])} ({ia['ratio']})"])
+    for ds in ("S", "H", "D"):
+        cb = before.get("concurrency", {}).get(ds, {}).get("mix")
+        ca = after.get("concurrency", {}).get(ds, {}).get("mix")
+        if cb and ca:
+            more.append([f"{ds} mix req/s, p99 ms, non-2xx + socket errors"] + [
+                f"{_fmt(c['requests_per_s'])}, {_fmt(c['p99_ms'])}, {c['non_2xx'] + _socket_errors(c)}"
+                for c in (cb, ca)])
+    mb = max((v["max_worker_vmhwm_mb"] for v in before.get("memory", {}).values()), default=None)
+    ma = max((v["max_worker_vmhwm_mb"] for v in after.get("memory", {}).values()), default=None)
+    more.append(["peak RSS per worker, MB", mb, ma])
+    tb, ta = before.get("targets", []), after.get("targets", [])
+    more.append(["targets met", f"{sum(t['met'] for t in tb)} of {len(tb)}", f"{sum(t['met'] for t in ta)} of {len(ta)}"])
+    parts += ["", _table(["", b, a], more)]
+    return "\n".join(parts) + "\n"

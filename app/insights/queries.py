@@ -48,32 +48,48 @@ def _instants_stmt(include_end: bool):
     # No ORDER BY in SQL: it would tempt SQLite into walking every kind of event in the window
     # through (user_id, occurred_at) instead of seeking (user_id, platform, kind, occurred_at)
     # once per platform and kind. The few rows are sorted here.
-    return select(E.platform, E.occurred_at).where(
+    return select(E.platform, E.kind, E.occurred_at).where(
         *_window(include_end), E.platform.in_(_PLATFORMS), E.kind.in_(_KINDS),
         E.direction == bindparam("direction"))
+
+
+def kind_instants(session: Session, user_id: uuid.UUID, platforms: Iterable[str], kinds: Iterable[str],
+                  start: datetime, end: datetime, direction: str = "outbound",
+                  include_end: bool = True) -> list[tuple[str, str, datetime]]:
+    """(platform, kind, occurred_at) of matching events in the window, oldest first."""
+    rows = session.execute(_instants_stmt(include_end), {
+        "user_id": user_id, "start": start, "end": end, "platforms": list(platforms),
+        "kinds": list(kinds), "direction": direction})
+    return sorted(((p, k, t) for p, k, t in rows), key=lambda row: row[2])
 
 
 def instants(session: Session, user_id: uuid.UUID, platforms: Iterable[str], kinds: Iterable[str],
              start: datetime, end: datetime, direction: str = "outbound",
              include_end: bool = True) -> list[tuple[str, datetime]]:
     """(platform, occurred_at) of matching events in the window, oldest first."""
-    rows = session.execute(_instants_stmt(include_end), {
-        "user_id": user_id, "start": start, "end": end, "platforms": list(platforms),
-        "kinds": list(kinds), "direction": direction})
-    return sorted(((p, t) for p, t in rows), key=lambda row: row[1])
+    return [(p, t) for p, _, t in kind_instants(session, user_id, platforms, kinds, start, end, direction,
+                                                  include_end)]
 
 
 @cache
-def _count_stmt():
-    return select(func.count()).where(*_window(), E.platform == bindparam("platform"),
-                                      E.kind == bindparam("kind"), E.direction == bindparam("direction"))
+def _span_instants_stmt(closed: tuple[bool, ...]):
+    parts = []
+    for i, c in enumerate(closed):
+        lo, hi = bindparam(f"start_{i}"), bindparam(f"end_{i}")
+        parts.append(select(E.platform, E.occurred_at).where(
+            E.user_id == _USER, E.occurred_at >= lo, E.occurred_at <= hi if c else E.occurred_at < hi,
+            E.platform.in_(_PLATFORMS), E.kind.in_(_KINDS), E.direction == "outbound"))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-def count(session: Session, user_id: uuid.UUID, platform: str, kind: str, direction: str,
-          start: datetime, end: datetime) -> int:
-    return int(session.execute(_count_stmt(), {
-        "user_id": user_id, "platform": platform, "kind": kind, "direction": direction,
-        "start": start, "end": end}).scalar_one())
+def instants_in_spans(session: Session, user_id: uuid.UUID, platforms: Iterable[str], kinds: Iterable[str],
+                      spans: list[tuple[datetime, datetime, bool]]) -> list[tuple[str, datetime]]:
+    """(platform, occurred_at) of outbound events of these kinds in any of the disjoint spans
+    ([start, end] when the flag is set, else [start, end)), in one statement."""
+    params = {"user_id": user_id, "platforms": list(platforms), "kinds": list(kinds)}
+    for i, (lo, hi, _) in enumerate(spans):
+        params |= {f"start_{i}": lo, f"end_{i}": hi}
+    return list(session.execute(_span_instants_stmt(tuple(c for _, _, c in spans)), params).tuples())
 
 
 @cache

@@ -67,9 +67,13 @@ def pacing(session: Session, user: User, platform: str, as_of: datetime, window_
                            title="No follow plan")
     tz = user.zone
     rules = follow_rules(plan)
-    follows = _follows(session, user, platform, rules, as_of)
     today_start = day_start(local_date(as_of, tz), tz)
-    unfollows_today = queries.count(session, user.id, platform, "unfollow", "outbound", today_start, as_of)
+    # Follows since the fetch start and today's unfollows in one statement: the fetch start
+    # is at least 7 days back, so it covers today.
+    start = pacing_calc.follows_fetch_start(as_of, tz, rules)
+    rows = queries.kind_instants(session, user.id, [platform], ["follow", "unfollow"], min(start, today_start), as_of)
+    follows = [t for _, kind, t in rows if kind == "follow" and t >= start]
+    unfollows_today = sum(1 for _, kind, t in rows if kind == "unfollow" and t >= today_start)
     back_start = window_start(as_of, tz, window_days)
     back = queries.window_counters(session, user.id, back_start, as_of, ("follows_in", "follows_out"),
                                    [platform])[platform]
