@@ -30,4 +30,4 @@ bench: $(STAMP)
 	@rc=0; for db in $(BENCH_DATABASES); do $(BIN)/python -m bench run --database $$db --scale full $(BENCH_ARGS) || rc=$$?; done; exit $$rc
 
 clean:
-	rm -rf $(VENV) rapport.db rapport.db-wal rapport.db-shm
+	rm -rf $(VENV) rapport.db rapport.db-wal rapport.db-shm rapport.db.writelock

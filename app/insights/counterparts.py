@@ -5,7 +5,7 @@ A year of a busy account holds ~200,000 contacts with thousands of people, and
 `by_counterpart` needs every person's own numbers over the whole window. The window is
 split into whole UTC days and two partial edge days (app/calc/day_split.py): the whole days'
 tallies come from the window cache (computed once, checked against the days' fingerprint
-on every request), the edges are tallied from the events each time, in one query each.
+on every request), the edges are tallied from the events each time (both in one statement).
 """
 
 import uuid
