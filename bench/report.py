@@ -137,8 +137,10 @@ def markdown(results: dict) -> str:
         cold = [[name] + [lat[ds].get(name, {}).get("first_ms") for ds in lat]
                 for name in INSIGHTS if any(lat[ds].get(name, {}).get("first_ms") is not None for ds in lat)]
         if cold:
-            parts += ["", "First request of each insight (ms; the window cache is cold, so whole days are "
-                          "counted from the events):", _table(["endpoint", *lat], cold)]
+            title = ("First request of each insight on a freshly started server (ms): its statements are "
+                     "compiled, and where it uses the window cache (posting, sales ratio, engagement) "
+                     "the window's whole days are counted from the events:")
+            parts += ["", title, _table(["endpoint", *lat], cold)]
         if few:
             parts.append(f"\nFewer samples (the pair hit its {results['meta']['sizes']['latency_budget_s']:g} s "
                          f"budget): {', '.join(few)}.")
