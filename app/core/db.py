@@ -67,7 +67,9 @@ class _SqliteWriteLock:
 
     Without the file lock, writers of different workers meet only in SQLite's busy handler,
     which sleeps in steps of up to 100 ms between retries; the kernel hands a flock to the
-    next waiter as soon as it is released. An in-memory database has only the mutex."""
+    next waiter as soon as it is released. An in-memory database has only the mutex. The
+    lock file stays open for the life of the process (one descriptor): closing it in
+    `dispose` would deadlock the CLI, which disposes inside a write session."""
 
     def __init__(self, database: str | None):
         self._mutex = threading.Lock()
