@@ -48,7 +48,7 @@ def fresh_database(backend: str, label: str, out_dir: Path, admin_url: str | Non
             yield target
         finally:
             if not keep:
-                for suffix in ("", "-wal", "-shm"):
+                for suffix in ("", "-wal", "-shm", ".writelock"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     assert admin_url, "PostgreSQL needs an admin URL"

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.calc.day_split import split_utc_days
 from app.calc.vocabulary import CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
 from app.events.models import Event
+from app.insights import spans as spans_
 from app.insights.window_cache import cached
 
 E = Event.__table__.c  # type: ignore[attr-defined]
@@ -35,18 +36,6 @@ class Contacts:
     sellers: frozenset[str]     # people with at least one sales contact
 
 
-Span = tuple[datetime, datetime, bool]  # [start, end] when closed, else [start, end)
-
-
-def _in_span(i: int, closed: bool):
-    lo, hi = bindparam(f"start_{i}"), bindparam(f"end_{i}")
-    return (E.occurred_at >= lo, E.occurred_at <= hi if closed else E.occurred_at < hi)
-
-
-def _span_params(spans: list[Span]) -> dict:
-    return {k: v for i, (lo, hi, _) in enumerate(spans) for k, v in ((f"start_{i}", lo), (f"end_{i}", hi))}
-
-
 @cache
 def _contacts_stmt(closed: tuple[bool, ...]):
     """Contacts per (platform, person) of each span, one statement for all spans."""
@@ -56,7 +45,7 @@ def _contacts_stmt(closed: tuple[bool, ...]):
     person = func.coalesce(E.counterpart, "")
     parts = [select(E.platform, person, func.sum(case((E.is_sales, 0), else_=1)),
                     func.sum(case((E.is_sales, 1), else_=0)))
-             .where(E.user_id == bindparam("user_id"), *_in_span(i, c),
+             .where(E.user_id == bindparam("user_id"), *spans_.in_span(i, c),
                     E.platform.in_(bindparam("platforms", expanding=True)), E.kind.in_(CONTACT_KINDS),
                     E.direction == "outbound")
              .group_by(E.platform, person) for i, c in enumerate(closed)]
@@ -68,11 +57,11 @@ def _add(into: dict, key, n: int, s: int) -> None:
     into[key] = (n0 + n, s0 + s)
 
 
-def _tally(session: Session, user_id: uuid.UUID, platforms: list[str], spans: list[Span]) -> Contacts:
+def _tally(session: Session, user_id: uuid.UUID, platforms: list[str], spans: list[spans_.Span]) -> Contacts:
     by_platform: dict[str, Pair] = {}
     by_person: dict[str, Pair] = {}
-    rows = session.execute(_contacts_stmt(tuple(c for _, _, c in spans)),
-                           {"user_id": user_id, "platforms": platforms, **_span_params(spans)})
+    rows = session.execute(_contacts_stmt(spans_.shape(spans)),
+                           {"user_id": user_id, "platforms": platforms, **spans_.params(spans)})
     for platform, person, n, s in rows:
         _add(by_platform, platform, int(n), int(s))
         if person:  # "": contacts with nobody named
@@ -80,7 +69,7 @@ def _tally(session: Session, user_id: uuid.UUID, platforms: list[str], spans: li
     return Contacts(by_platform, by_person, frozenset(c for c, (_, s) in by_person.items() if s))
 
 
-def _edges(split) -> list[Span]:
+def _edges(split) -> list[spans_.Span]:
     return [(*split.tail, True)] + ([(*split.head, False)] if split.head else [])
 
 
@@ -120,15 +109,15 @@ def window_contacts(session: Session, user_id: uuid.UUID, start: datetime, end: 
 @cache
 def _people_stmt(closed: tuple[bool, ...]):
     person = func.coalesce(E.counterpart, "")  # an expression: see _contacts_stmt
-    parts = [select(person).where(E.user_id == bindparam("user_id"), *_in_span(i, c), E.platform.in_(PLATFORMS),
+    parts = [select(person).where(E.user_id == bindparam("user_id"), *spans_.in_span(i, c), E.platform.in_(PLATFORMS),
                                   E.kind.in_(INTERACTION_KINDS), E.direction == "outbound")
              for i, c in enumerate(closed)]
     return union(*parts) if len(parts) > 1 else parts[0].distinct()
 
 
-def _people(session: Session, user_id: uuid.UUID, spans: list[Span]) -> frozenset[str]:
-    rows = session.execute(_people_stmt(tuple(c for _, _, c in spans)),
-                           {"user_id": user_id, **_span_params(spans)}).scalars()
+def _people(session: Session, user_id: uuid.UUID, spans: list[spans_.Span]) -> frozenset[str]:
+    rows = session.execute(_people_stmt(spans_.shape(spans)),
+                           {"user_id": user_id, **spans_.params(spans)}).scalars()
     return frozenset(c for c in rows if c)
 
 

@@ -24,7 +24,7 @@ from app.calc.vocabulary import CONTACT_KINDS, KINDS, PLATFORMS
 from app.events import daily_counts
 from app.events.daily_counts import EventDayCount
 from app.events.models import Event
-from app.insights import counterparts
+from app.insights import counterparts, spans
 
 E = Event.__table__.c  # type: ignore[attr-defined]
 D = EventDayCount.__table__.c  # type: ignore[attr-defined]
@@ -73,23 +73,18 @@ def instants(session: Session, user_id: uuid.UUID, platforms: Iterable[str], kin
 
 @cache
 def _span_instants_stmt(closed: tuple[bool, ...]):
-    parts = []
-    for i, c in enumerate(closed):
-        lo, hi = bindparam(f"start_{i}"), bindparam(f"end_{i}")
-        parts.append(select(E.platform, E.occurred_at).where(
-            E.user_id == _USER, E.occurred_at >= lo, E.occurred_at <= hi if c else E.occurred_at < hi,
-            E.platform.in_(_PLATFORMS), E.kind.in_(_KINDS), E.direction == "outbound"))
+    parts = [select(E.platform, E.occurred_at).where(
+        E.user_id == _USER, *spans.in_span(i, c), E.platform.in_(_PLATFORMS), E.kind.in_(_KINDS),
+        E.direction == "outbound") for i, c in enumerate(closed)]
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def instants_in_spans(session: Session, user_id: uuid.UUID, platforms: Iterable[str], kinds: Iterable[str],
-                      spans: list[tuple[datetime, datetime, bool]]) -> list[tuple[str, datetime]]:
-    """(platform, occurred_at) of outbound events of these kinds in any of the disjoint spans
-    ([start, end] when the flag is set, else [start, end)), in one statement."""
-    params = {"user_id": user_id, "platforms": list(platforms), "kinds": list(kinds)}
-    for i, (lo, hi, _) in enumerate(spans):
-        params |= {f"start_{i}": lo, f"end_{i}": hi}
-    return list(session.execute(_span_instants_stmt(tuple(c for _, _, c in spans)), params).tuples())
+                      span_list: list[spans.Span]) -> list[tuple[str, datetime]]:
+    """(platform, occurred_at) of outbound events of these kinds in any of the disjoint spans,
+    in one statement."""
+    params = {"user_id": user_id, "platforms": list(platforms), "kinds": list(kinds), **spans.params(span_list)}
+    return list(session.execute(_span_instants_stmt(spans.shape(span_list)), params).tuples())
 
 
 @cache
