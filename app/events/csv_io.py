@@ -10,7 +10,9 @@ Formulas (SPEC §13, OWASP "CSV injection"): a spreadsheet runs a cell that star
 vocabulary, `true`/`false` and timestamps starting with a year. On export such a text cell
 gets one leading `'`, and so does a text cell made of `'`s followed by one of those
 characters (`'=x` → `''=x`), so that the import can remove exactly one `'` from every text
-cell of the form `'`…`'` + trigger + anything, and a round trip is the identity.
+cell of the form `'`…`'` + trigger + anything, and a round trip is the identity. A stored
+counterpart that starts with `@` (sent as `@@bob`) is written `'@@bob`, since the import
+normalises the handle again and removes one `@`.
 
 Limits, checked before any row is validated (and before the write session is opened, see
 csv_router): at most MAX_COLUMNS columns in the header, physical lines of at most
@@ -74,6 +76,10 @@ def _cell(event: Event, column: str) -> str:
         return "true" if value else "false"
     if column == "occurred_at":
         return value.isoformat().replace("+00:00", "Z")
+    if column == "counterpart" and value.startswith("@"):
+        # Stored from "@@bob": the import removes one leading @ again (SPEC §1), so the cell
+        # says "@@bob" for the round trip to give "@bob" back.
+        value = "@" + value
     if column in TEXT_COLUMNS:
         return neutralise(str(value))
     return str(value)
