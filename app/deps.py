@@ -28,7 +28,15 @@ def read_only(endpoint):
     return endpoint
 
 
+def write_session_next(request: Request) -> None:
+    """For a ``read_only`` endpoint that writes only after work of its own (the CSV import
+    validates its body first): the next WriteSessionDep of this request is a write session."""
+    request.state.write_session_next = True
+
+
 def _writes(request: Request) -> bool:
+    if getattr(request.state, "write_session_next", False):
+        return True
     route = request.scope.get("route")
     if getattr(getattr(route, "endpoint", None), "read_only", False):
         return False
@@ -84,11 +92,15 @@ def _touch_key_after_commit(request: Request, session: Session) -> None:
     try:
         touch_key(session, key.id, now)
         session.commit()
+        request.state.api_key = None  # touched: a request's second session does not again
     except Exception:  # noqa: BLE001 - bookkeeping only
         session.rollback()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# A second session of the request, opened where it is declared (after the dependencies
+# before it): a write session once write_session_next was called.
+WriteSessionDep = Annotated[Session, Depends(get_session, scope="function", use_cache=False)]
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: Bearer rpk_…'")

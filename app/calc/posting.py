@@ -57,16 +57,41 @@ class PostingSection:
     longest_streak: int
 
 
-def _streaks(days: list[PostingDay], anchor: date) -> tuple[int, int]:
-    """(run of posting days ending at ``anchor``, longest run) over the given days."""
+def _longest_streak(days: list[PostingDay]) -> int:
     longest = run = 0
-    current = 0
     for day in days:
         run = run + 1 if day.posts > 0 else 0
         longest = max(longest, run)
-        if day.date == anchor:
-            current = run
-    return current, longest
+    return longest
+
+
+def streak_anchor(today: date, posts_today: int) -> date:
+    """The day the current streak ends on: today once it has a post, else yesterday."""
+    return today if posts_today > 0 else today - timedelta(days=1)
+
+
+def run_back(anchor: date, posted: Mapping[date, bool] | Mapping[date, DaySummary]) -> int:
+    """Consecutive days ending at ``anchor`` that have a post (a day missing has none)."""
+    run, day = 0, anchor
+    while (value := posted.get(day)) is not None and (value.posts > 0 if isinstance(value, DaySummary) else value):
+        run, day = run + 1, day - timedelta(days=1)
+    return run
+
+
+def utc_day_verdict(start: datetime, end: datetime, broadcasts: Mapping[date, int]) -> bool | None:
+    """Whether the local day [start, end) has a broadcast, from per-UTC-day counters alone
+    (``broadcasts``: UTC day → count, missing = 0): False when every UTC day it touches has
+    none, True when a UTC day lying wholly inside it has some, None when only its events
+    can tell (it shares the counted UTC days with its neighbours)."""
+    first, last = start.date(), (end - timedelta(microseconds=1)).date()
+    touched = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    if not any(broadcasts.get(u, 0) for u in touched):
+        return False
+    for u in touched:
+        midnight = datetime.combine(u, datetime.min.time(), tzinfo=start.tzinfo)
+        if broadcasts.get(u, 0) and start <= midnight and midnight + timedelta(days=1) <= end:
+            return True
+    return None
 
 
 @dataclass(frozen=True)
@@ -122,10 +147,15 @@ def compute_posting_section(
         raise ValueError(f"the range ends ({last_day}) before it starts ({first_day})")
     as_of = to_utc(as_of)
     posts = [p for p in (to_utc(p) for p in posts) if p <= as_of]
-    today_start = day_start(local_date(as_of, tz), tz)
+    today = local_date(as_of, tz)
+    today_start = day_start(today, tz)
     posts_today = sum(1 for p in posts if today_start <= p)
-    return section_from_days(rules, tz, as_of, first_day, last_day,
-                             day_summaries(tz, first_day, last_day, posts, rules.min_gap), posts_today)
+    # The current streak counts back from today whatever the range: summarise every day
+    # from the earliest post on, and let the section pick the range's days.
+    earliest = min([first_day, today, *(local_date(p, tz) for p in posts)])
+    summaries = day_summaries(tz, earliest, max(last_day, today), posts, rules.min_gap)
+    return section_from_days(rules, tz, as_of, first_day, last_day, summaries, posts_today,
+                             run_back(streak_anchor(today, posts_today), summaries))
 
 
 def section_from_days(
@@ -136,13 +166,15 @@ def section_from_days(
     last_day: date,
     summaries: Mapping[date, DaySummary],
     posts_today: int,
+    current_streak: int | None = None,
 ) -> PostingSection:
     """The section from per-day summaries (days up to ``as_of``; a day missing has no
     posts) and the number of posts on as_of's local day so far.
 
-    ``current_streak``: consecutive days with ≥ 1 post ending today, or ending yesterday
-    when today has no post yet, counted only over days inside the range (0 when that day
-    is outside it). ``longest_streak``: the longest such run inside the range.
+    ``current_streak`` (SPEC §6.2): consecutive days with ≥ 1 post ending today, or ending
+    yesterday when today has no post yet, counted back from today whatever the range; the
+    caller gives it (it reaches outside the range), else it is counted over ``summaries``.
+    ``longest_streak``: the longest run of posting days inside the range.
     """
     if last_day < first_day:
         raise ValueError(f"the range ends ({last_day}) before it starts ({first_day})")
@@ -166,16 +198,16 @@ def section_from_days(
         days.append(PostingDay(day, summary.posts, flags))
         day += timedelta(days=1)
 
-    anchor = today if posts_today > 0 else today - timedelta(days=1)
-    current, longest = _streaks(days, anchor)
+    if current_streak is None:
+        current_streak = run_back(streak_anchor(today, posts_today), summaries)
     return PostingSection(
         days=days,
         posts_today=posts_today,
         remaining_today=max(0, rules.max_posts_per_day - posts_today),
         over_posting_days=sum(1 for d in days if OVER_POSTING in d.flags),
         missed_days=sum(1 for d in days if NO_POST in d.flags),
-        current_streak=current,
-        longest_streak=longest,
+        current_streak=current_streak,
+        longest_streak=_longest_streak(days),
     )
 
 

@@ -3,12 +3,29 @@
 Columns: id, platform, kind, direction, occurred_at, counterpart, is_sales, url, text,
 external_id. An empty field is null (so an empty `text` does not survive a round trip as
 ""); `occurred_at` is RFC 3339 in UTC with `Z`; `is_sales` is `true` / `false`.
+
+Formulas (SPEC §13, OWASP "CSV injection"): a spreadsheet runs a cell that starts with
+`=`, `+`, `-`, `@`, tab or carriage return. Only the free-text columns a user controls
+(counterpart, url, text, external_id) can start so; the others are UUIDs, names from the
+vocabulary, `true`/`false` and timestamps starting with a year. On export such a text cell
+gets one leading `'`, and so does a text cell made of `'`s followed by one of those
+characters (`'=x` → `''=x`), so that the import can remove exactly one `'` from every text
+cell of the form `'`…`'` + trigger + anything, and a round trip is the identity. A stored
+counterpart that starts with `@` (sent as `@@bob`) is written `'@@bob`, since the import
+normalises the handle again and removes one `@`.
+
+Limits, checked before any row is validated (and before the write session is opened, see
+csv_router): at most MAX_COLUMNS columns in the header, physical lines of at most
+MAX_LINE_BYTES bytes, at most MAX_IMPORT_ROWS data rows. Every step is linear in the body.
 """
 
 import csv
 import io
+import re
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -25,6 +42,12 @@ COLUMNS = ("id", "platform", "kind", "direction", "occurred_at", "counterpart", 
 REQUIRED = ("platform", "kind", "occurred_at")
 EXPORT_PAGE = 500
 MAX_IMPORT_ROWS = 20_000
+MAX_COLUMNS = 100
+MAX_LINE_BYTES = 64 * 1024
+TEXT_COLUMNS = frozenset({"counterpart", "url", "text", "external_id"})
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")  # export: prefix one ' (match at the start)
+_QUOTED = re.compile(r"'+[=+\-@\t\r]")  # import: remove one ' (match at the start)
 _BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 
 
@@ -32,6 +55,17 @@ def _line(values: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow(values)
     return out.getvalue()
+
+
+def neutralise(value: str) -> str:
+    """A text cell as exported: one leading ' when a spreadsheet would run it (or when
+    the import would otherwise take a leading ' of the value for the neutraliser)."""
+    return "'" + value if _NEEDS_QUOTE.match(value) else value
+
+
+def restore(cell: str) -> str:
+    """A text cell as imported: the inverse of neutralise (one ' removed from `'…'=…`)."""
+    return cell[1:] if _QUOTED.match(cell) else cell
 
 
 def _cell(event: Event, column: str) -> str:
@@ -42,6 +76,12 @@ def _cell(event: Event, column: str) -> str:
         return "true" if value else "false"
     if column == "occurred_at":
         return value.isoformat().replace("+00:00", "Z")
+    if column == "counterpart" and value.startswith("@"):
+        # Stored from "@@bob": the import removes one leading @ again (SPEC §1), so the cell
+        # says "@@bob" for the round trip to give "@bob" back.
+        value = "@" + value
+    if column in TEXT_COLUMNS:
+        return neutralise(str(value))
     return str(value)
 
 
@@ -67,19 +107,26 @@ def _problem(detail: str, errors: list[dict[str, Any]] | None = None,
     return ProblemError(422, code, detail, title="Invalid CSV", errors=errors)
 
 
-def _header(row: list[str]) -> list[str]:
+def _header(row: list[str], line: int) -> list[str]:
+    if len(row) > MAX_COLUMNS:
+        raise _problem(f"The header row (line {line}) has {len(row)} columns; at most "
+                       f"{MAX_COLUMNS} are accepted. Known columns: {', '.join(COLUMNS)}.",
+                       [{"row": 0, "line": line, "column": None,
+                         "detail": f"{len(row)} columns, at most {MAX_COLUMNS}"}],
+                       "too_many_columns")
     names = [h.strip().lower() for h in row]
+    counts = Counter(names)
     unknown = [n for n in names if n not in COLUMNS]
-    missing = [c for c in REQUIRED if c not in names]
-    twice = sorted({n for n in names if names.count(n) > 1})
+    missing = [c for c in REQUIRED if c not in counts]
+    twice = sorted(n for n, k in counts.items() if k > 1)
     if unknown or missing or twice:
         parts = ([f"unknown column(s): {', '.join(repr(u) for u in unknown)}"] if unknown else []) \
             + ([f"missing required column(s): {', '.join(missing)}"] if missing else []) \
             + ([f"repeated column(s): {', '.join(twice)}"] if twice else [])
-        errors = [{"row": 0, "line": 1, "column": n, "detail": "unknown column"} for n in unknown] \
-            + [{"row": 0, "line": 1, "column": n, "detail": "required column is missing"}
+        errors = [{"row": 0, "line": line, "column": n, "detail": "unknown column"} for n in unknown] \
+            + [{"row": 0, "line": line, "column": n, "detail": "required column is missing"}
                for n in missing] \
-            + [{"row": 0, "line": 1, "column": n, "detail": "column appears twice"} for n in twice]
+            + [{"row": 0, "line": line, "column": n, "detail": "column appears twice"} for n in twice]
         raise _problem("The header row is not usable: " + "; ".join(parts)
                        + f". Known columns: {', '.join(COLUMNS)}.", errors, "invalid_csv_header")
     return names
@@ -95,60 +142,87 @@ def _row_errors(exc: ValidationError, row: int, line: int) -> list[dict[str, Any
     return items
 
 
-def parse(body: bytes) -> tuple[list[EventIn], list[int]]:
-    """Every data row validated as an EventIn; (items, the line each starts on).
+@dataclass(frozen=True)
+class Parsed:
+    """Every data row of an import, validated: the items and the line each starts on."""
 
-    Raises one 422 problem listing every bad row; blank records are skipped and not
-    counted as rows (``row`` is the 1-based data row, ``line`` the physical line)."""
+    items: list[EventIn]
+    lines: list[int]
+
+
+def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
+    """(header, its line, [(record, first line)]) after the limits; no row validated yet."""
+    if max(map(len, body.splitlines()), default=0) > MAX_LINE_BYTES:  # CR, LF or CRLF
+        line = next(i for i, s in enumerate(body.splitlines(), 1) if len(s) > MAX_LINE_BYTES)
+        raise _problem(f"Line {line} is longer than {MAX_LINE_BYTES} bytes; no valid row is that "
+                       "long (text is at most 5000 characters).",
+                       [{"row": None, "line": line, "column": None,
+                         "detail": f"longer than {MAX_LINE_BYTES} bytes"}], "line_too_long")
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _problem(f"The body is not valid UTF-8 (byte {exc.start}); save the CSV as UTF-8.")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    items: list[EventIn] = []
-    lines: list[int] = []
-    errors: list[dict[str, Any]] = []
+    header: list[str] | None = None
+    header_line = 0
+    records: list[tuple[list[str], int]] = []
     try:
-        header, last_line = None, 0
+        last_line = 0
         for record in reader:
             first_line, last_line = last_line + 1, reader.line_num
-            if not any(field.strip() for field in record):
+            if not record or not any(field.strip() for field in record):
                 continue
             if header is None:
-                header = _header(record)
+                header, header_line = _header(record, first_line), first_line
                 continue
-            row, line = len(lines) + 1, first_line
-            lines.append(line)
-            if row > MAX_IMPORT_ROWS:
-                raise _problem(f"More than {MAX_IMPORT_ROWS} rows; split the file.",
-                               code="too_many_rows")
-            if len(record) != len(header):
-                errors.append({"row": row, "line": line, "column": None,
-                               "detail": f"the row has {len(record)} fields, the header {len(header)}"})
-                continue
-            data: dict[str, Any] = {k: v for k, v in zip(header, record, strict=True)
-                                    if k != "id" and v != ""}
-            if "is_sales" in data:
-                flag = _BOOLEANS.get(data["is_sales"].strip().lower())
-                if flag is None:
-                    errors.append({"row": row, "line": line, "column": "is_sales",
-                                   "detail": "is_sales must be true or false (or empty for false)"})
-                    continue
-                data["is_sales"] = flag
-            try:
-                items.append(EventIn.model_validate(data))
-            except ValidationError as exc:
-                errors.extend(_row_errors(exc, row, line))
+            if len(records) == MAX_IMPORT_ROWS:
+                raise _problem(f"More than {MAX_IMPORT_ROWS} rows (row {MAX_IMPORT_ROWS + 1} starts "
+                               f"on line {first_line}); split the file.", code="too_many_rows")
+            records.append((record, first_line))
     except csv.Error as exc:
         raise _problem(f"The CSV is malformed near line {reader.line_num}: {exc}.")
     if header is None:
         raise _problem("The body has no header row; the first line must name the columns: "
                        + ", ".join(COLUMNS) + ".", code="invalid_csv_header")
+    return header, header_line, records
+
+
+def parse(body: bytes) -> Parsed:
+    """Every data row validated as an EventIn.
+
+    Raises one 422 problem listing every bad row; blank records are skipped and not
+    counted as rows (``row`` is the 1-based data row, ``line`` the physical line)."""
+    header, _, records = _records(body)
+    items: list[EventIn] = []
+    lines: list[int] = []
+    errors: list[dict[str, Any]] = []
+    for row, (record, line) in enumerate(records, start=1):
+        lines.append(line)
+        if len(record) != len(header):
+            errors.append({"row": row, "line": line, "column": None,
+                           "detail": f"the row has {len(record)} fields, the header {len(header)}"})
+            continue
+        data: dict[str, Any] = {k: restore(v) if k in TEXT_COLUMNS else v
+                                for k, v in zip(header, record, strict=True) if k != "id" and v != ""}
+        if "is_sales" in data:
+            flag = _BOOLEANS.get(data["is_sales"].strip().lower())
+            if flag is None:
+                errors.append({"row": row, "line": line, "column": "is_sales",
+                               "detail": "is_sales must be true or false (or empty for false)"})
+                continue
+            data["is_sales"] = flag
+        try:
+            items.append(EventIn.model_validate(data))
+        except ValidationError as exc:
+            errors.extend(_row_errors(exc, row, line))
     if errors:
         shown = "; ".join(f"row {e['row']} {e['column'] or ''}: {e['detail']}" for e in errors[:5])
         raise _problem(f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was "
                        f"imported. {shown}", errors)
-    return items, lines
+    if problems := _repeats(items, lines):
+        raise _problem(f"{len(problems)} row(s) reuse an external_id with different content; "
+                       "nothing was imported.", problems)
+    return Parsed(items, lines)
 
 
 def _repeats(items: list[EventIn], lines: list[int]) -> list[dict[str, Any]]:
@@ -165,14 +239,11 @@ def _repeats(items: list[EventIn], lines: list[int]) -> list[dict[str, Any]]:
     return errors
 
 
-def import_events(session: Session, user_id: uuid.UUID, body: bytes) -> list[service.Stored]:
-    """Validate every row, then store them all or nothing (idempotent by external_id)."""
-    items, lines = parse(body)
-    if errors := _repeats(items, lines):
-        raise _problem(f"{len(errors)} row(s) reuse an external_id with different content; "
-                       "nothing was imported.", errors)
+def import_events(session: Session, user_id: uuid.UUID, parsed: Parsed) -> list[service.Stored]:
+    """Store the rows ``parse`` validated, all or nothing (idempotent by external_id)."""
+    lines = parsed.lines
     try:
-        return service.store_events(session, user_id, items, pointer="{i}")
+        return service.store_events(session, user_id, parsed.items, pointer="{i}")
     except ProblemError as exc:
         for item in exc.errors or []:
             index = int(item.pop("pointer").split("/")[0])

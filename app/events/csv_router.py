@@ -1,11 +1,19 @@
-"""POST /v1/users/{user_id}/events:import — events from a CSV file (text/csv)."""
+"""POST /v1/users/{user_id}/events:import — events from a CSV file (text/csv).
+
+The order of the work is the point: authenticate (and find the user) in a read session,
+then read and validate the whole body in a worker thread with no write session open, and
+only then open the write session (on SQLite: the single write lock) to store the rows. A
+hostile body (20,000 columns, a 100 KiB line, too many rows) is refused without ever
+queueing for the lock, so it cannot stall other writers.
+"""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from app.core.errors import ProblemError
-from app.deps import SessionDep, UserDep
+from app.deps import UserDep, WriteSessionDep, read_only, write_session_next
 from app.events import csv_io
 from app.events.models import EventBatchResult
 from app.events.service import created_flags
@@ -26,7 +34,14 @@ async def csv_body(request: Request) -> bytes:
     return await request.body()
 
 
-CsvBody = Annotated[bytes, Depends(csv_body)]
+async def parsed_csv(request: Request, user: UserDep) -> csv_io.Parsed:
+    """The validated rows: after authentication (``user``), before any write session."""
+    parsed = await run_in_threadpool(csv_io.parse, await csv_body(request))
+    write_session_next(request)
+    return parsed
+
+
+ParsedCsv = Annotated[csv_io.Parsed, Depends(parsed_csv)]
 
 
 @router.post(
@@ -41,10 +56,16 @@ CsvBody = Annotated[bytes, Depends(csv_body)]
     description="The same columns `GET …/events` answers with `Accept: text/csv`, so an "
                 "export imports unchanged. Every data row is validated first; any bad row "
                 "answers 422 listing each one (`row` is the 1-based data row, `line` the "
-                "physical line) and nothing is written. The body limit is 1 MiB.",
+                "physical line) and nothing is written. The body limit is 1 MiB; at most "
+                f"{csv_io.MAX_IMPORT_ROWS} rows, {csv_io.MAX_COLUMNS} header columns and "
+                f"{csv_io.MAX_LINE_BYTES // 1024} KiB per line. Text cells (counterpart, url, "
+                "text, external_id) that start with `'` followed by `=`, `+`, `-`, `@`, tab or "
+                "carriage return lose that one `'` (the export adds it so a spreadsheet does "
+                "not run them as formulas).",
 )
-def import_events(user: UserDep, session: SessionDep, body: CsvBody) -> EventBatchResult:
-    stored = csv_io.import_events(session, user.id, body)
+@read_only  # the request's first session (auth) only reads; the write session comes last
+def import_events(user: UserDep, parsed: ParsedCsv, session: WriteSessionDep) -> EventBatchResult:
+    stored = csv_io.import_events(session, user.id, parsed)
     flags = created_flags(stored)
     return EventBatchResult(created=sum(flags), duplicates=len(stored) - sum(flags),
                             ids=[s.id for s in stored])

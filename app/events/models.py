@@ -43,13 +43,14 @@ class Event(SQLModel, table=True):
 
 
 def normalise_counterpart(value: str | None) -> str | None:
+    """SPEC §1: surrounding whitespace removed, one leading @ removed, whitespace after it
+    removed, lower-cased ("  @ Bob " → "bob"); nothing left is None."""
     if value is None:
         return None
     value = value.strip()
     if value.startswith("@"):
-        value = value[1:]
-    value = value.lower()
-    return value or None
+        value = value[1:].lstrip()
+    return value.lower() or None
 
 
 class EventIn(InputModel):

@@ -9,14 +9,18 @@ today included, are summarised from their posts on every request.
 
 import uuid
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, exists, literal_column, select, union_all
 from sqlmodel import Session
 
 from app.calc.day_split import split_utc_days
-from app.calc.posting import DaySummary, day_summaries
+from app.calc.posting import DaySummary, day_summaries, run_back, streak_anchor, utc_day_verdict
 from app.calc.timewindows import day_start
 from app.calc.vocabulary import BROADCAST_KINDS
+from app.events.daily_counts import EventDayCount
+from app.events.models import Event
 from app.insights import queries
 from app.insights.window_cache import cached
 
@@ -67,3 +71,94 @@ def summaries(session: Session, user_id: uuid.UUID, tz: ZoneInfo, min_gaps: dict
         for p, gap in min_gaps.items():
             out[p].update(day_summaries(tz, e_first, e_last, posts[p], gap))
     return out
+
+
+# The current streak (SPEC §6.2) counts back from today whatever the range. Its cost is
+# bounded by the streak's days, not the user's posts: days are resolved in chunks that
+# double (8, 16, … 256 days), first from the per-UTC-day counters (a local day whose UTC
+# days have no broadcast has none; one that wholly holds a UTC day with broadcasts has
+# some: every day of a UTC user), and the days the counters cannot tell (a local day
+# shares its UTC days with its neighbours) by one EXISTS probe each, one statement a chunk.
+_FIRST_CHUNK, _MAX_CHUNK, _MAX_PROBES = 8, 256, 256
+_D = EventDayCount.__table__.c  # type: ignore[attr-defined]
+_E = Event.__table__.c  # type: ignore[attr-defined]
+
+
+@cache
+def _counter_days_stmt():
+    return select(_D.platform, _D.day, _D.broadcasts_out).where(
+        _D.user_id == bindparam("user_id"), _D.platform.in_(bindparam("platforms", expanding=True)),
+        _D.day >= bindparam("lo"), _D.day <= bindparam("hi"), _D.broadcasts_out > 0)
+
+
+@cache
+def _probe_stmt(n: int):
+    """Which of n (platform, [start, end)) probes hold an outbound broadcast."""
+    def probe(i: int):
+        return select(literal_column(str(i)).label("i")).where(exists().where(
+            _E.user_id == bindparam("user_id"), _E.platform == bindparam(f"platform_{i}"),
+            _E.kind.in_(sorted(BROADCAST_KINDS)), _E.occurred_at >= bindparam(f"start_{i}"),
+            _E.occurred_at < bindparam(f"end_{i}"), _E.direction == "outbound"))
+    return union_all(*(probe(i) for i in range(n))) if n > 1 else probe(0)
+
+
+def _probe(session: Session, user_id: uuid.UUID, probes: list[tuple[str, datetime, datetime]]) -> set[int]:
+    hits: set[int] = set()
+    for at in range(0, len(probes), _MAX_PROBES):
+        part = probes[at:at + _MAX_PROBES]
+        params: dict = {"user_id": user_id}
+        for i, (platform, start, end) in enumerate(part):
+            params.update({f"platform_{i}": platform, f"start_{i}": start, f"end_{i}": end})
+        hits.update(at + i for (i,) in session.execute(_probe_stmt(len(part)), params))
+    return hits
+
+
+def current_streaks(session: Session, user_id: uuid.UUID, tz: ZoneInfo, today: date,
+                    posts_today: dict[str, int], known: Summaries, first: date, last: date) -> dict[str, int]:
+    """platform → current streak. ``known``: the summaries of the range first..last (each
+    day of it up to today is exact), used where the walk crosses the range."""
+    streaks: dict[str, int] = {}
+    walk: dict[str, date] = {}  # platform → the next (older) day to resolve
+    for p, count in posts_today.items():
+        anchor = streak_anchor(today, count)
+        streaks[p], walk[p] = (1, anchor - timedelta(days=1)) if anchor == today else (0, anchor)
+    size = _FIRST_CHUNK
+    while walk:
+        lowest = min(walk.values()) - timedelta(days=size - 1)
+        chunk = {p: [day - timedelta(days=i) for i in range(size)] for p, day in walk.items()}
+        bounds = {d: day_start(d, tz) for d in
+                  (lowest + timedelta(days=i) for i in range((max(walk.values()) - lowest).days + 2))}
+        rows = session.execute(_counter_days_stmt(), {
+            "user_id": user_id, "platforms": sorted(walk), "lo": bounds[lowest].date(),
+            "hi": bounds[max(walk.values()) + timedelta(days=1)].date()}).all()
+        counters: dict[str, dict[date, int]] = {p: {} for p in walk}
+        for platform, day, count in rows:
+            counters[platform][day] = count
+        verdicts: dict[str, dict[date, bool | None]] = {}
+        probes: list[tuple[str, datetime, datetime]] = []
+        slots: list[tuple[str, date]] = []
+        for p, days in chunk.items():
+            verdicts[p] = {}
+            for d in days:  # newest first; the days after a certain miss do not matter
+                if first <= d <= last:
+                    verdict: bool | None = d in known[p] and known[p][d].posts > 0
+                else:
+                    verdict = utc_day_verdict(bounds[d], bounds[d + timedelta(days=1)], counters[p])
+                verdicts[p][d] = verdict
+                if verdict is False:
+                    break
+                if verdict is None:
+                    probes.append((p, bounds[d], bounds[d + timedelta(days=1)]))
+                    slots.append((p, d))
+        for i in _probe(session, user_id, probes) if probes else ():
+            verdicts[slots[i][0]][slots[i][1]] = True
+        for p, days in chunk.items():
+            posted = {d: bool(v) for d, v in verdicts[p].items()}
+            run = run_back(days[0], posted)
+            streaks[p] += run
+            if run < len(days):
+                del walk[p]
+            else:
+                walk[p] = days[-1] - timedelta(days=1)
+        size = min(2 * size, _MAX_CHUNK)
+    return streaks

@@ -147,9 +147,11 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
         posts_today = dict.fromkeys(platforms, 0)
         for p, _ in queries.instants(session, user.id, platforms, BROADCAST_KINDS, today_start, as_of):
             posts_today[p] += 1
+    streaks = posting_days.current_streaks(session, user.id, tz, today, posts_today, days, first, last)
     sections = []
     for p in platforms:
-        section = posting_calc.section_from_days(rules[p], tz, as_of, first, last, days[p], posts_today[p])
+        section = posting_calc.section_from_days(rules[p], tz, as_of, first, last, days[p], posts_today[p],
+                                                 streaks[p])
         sections.append(PostingSectionOut(
             platform=p, min_posts_per_day=rules[p].min_posts_per_day,
             max_posts_per_day=rules[p].max_posts_per_day, min_gap_minutes=rules[p].min_gap_minutes,

@@ -31,6 +31,9 @@ from app.reports.schemas import (
 from app.users.models import User
 
 _TICK = timedelta(microseconds=1)
+# The ISO weeks holding a day of the accepted instants (1970-01-01 to 2099-12-31):
+# 1970-W01 starts on Monday 1969-12-29, 2099-W53 ends on Sunday 2100-01-03.
+FIRST_WEEK, LAST_WEEK = (1970, 1), (2099, 53)
 
 
 def _week_problem(code: str, detail: str) -> ProblemError:
@@ -45,11 +48,10 @@ def resolve_week(user: User, week: str | None, now: datetime) -> tuple[date, dat
         monday = week_monday(local_date(now, tz))
     else:
         try:
-            monday = parse_iso_week(week)
+            monday = parse_iso_week(week, FIRST_WEEK, LAST_WEEK)
         except ValueError as exc:
-            raise _week_problem("invalid_week", f"{exc}; e.g. ?week=2026-W48") from None
-        if not (1970 <= monday.year and (monday + timedelta(days=6)).year <= 2099):
-            raise _week_problem("invalid_week", f"week {week} is outside 1970–2099")
+            raise _week_problem("invalid_week", f"{exc} (the weeks of the years 1970 to 2099); "
+                                "e.g. ?week=2026-W48") from None
     start, end = day_start(monday, tz), day_start(monday + timedelta(days=7), tz)
     if start > now:
         iso = monday.isocalendar()

@@ -101,14 +101,20 @@ def test_day_flagged_no_post_as_soon_as_it_has_ended():
     assert [d.flags for d in s.days] == [["no_post"], []]
 
 
-def test_current_streak_is_zero_when_the_anchor_day_is_outside_the_range():
-    # Range ends two days before today.
+def test_current_streak_counts_back_from_today_whatever_the_range():
+    # SPEC §6.2: only longest_streak is bounded by the range. Today has no post: the
+    # streak ends yesterday (25, 26), even when the range ends two days before today...
     s = section(WEEK_POSTS, first=date(2026, 11, 21), last=date(2026, 11, 25))
-    assert s.current_streak == 0
-    assert s.longest_streak == 3
-    # Range ends yesterday and today has no post: the streak ending yesterday counts.
-    s = section(WEEK_POSTS, first=date(2026, 11, 21), last=date(2026, 11, 26))
     assert s.current_streak == 2
+    assert s.longest_streak == 3
+    # ...or starts yesterday, or lies in another month.
+    assert section(WEEK_POSTS, first=date(2026, 11, 26), last=date(2026, 11, 27)).current_streak == 2
+    assert section(WEEK_POSTS, first=date(2026, 10, 1), last=date(2026, 10, 7)).current_streak == 2
+    # A post today extends it; ten days in a row count ten with any range.
+    ten = [utc(2026, 11, 18 + d, 9) for d in range(10)]
+    for first, last in [(date(2026, 11, 21), date(2026, 11, 27)), (date(2026, 11, 26), date(2026, 11, 27)),
+                        (date(2026, 11, 1), date(2026, 11, 25))]:
+        assert section(ten, first=first, last=last).current_streak == 10
 
 
 def test_posts_today_is_about_today_even_outside_the_range():

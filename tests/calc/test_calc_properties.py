@@ -204,7 +204,14 @@ def test_posting_section_invariants(tz, anchor, shift, length, offsets, low, hig
     rules = PostingRules(min_posts_per_day=low, max_posts_per_day=high, min_gap_minutes=gap)
     s = compute_posting_section(rules, tz, as_of, first, last, posts)
     assert len(s.days) == length
-    assert 0 <= s.current_streak <= s.longest_streak <= length
+    assert 0 <= s.longest_streak <= length and s.current_streak >= 0
+    # The current streak counts back from today over every given post, whatever the range.
+    posted = {local_date(p, tz) for p in posts if p <= as_of}
+    today = local_date(as_of, tz)
+    day, run = (today if today in posted else today - timedelta(days=1)), 0
+    while day in posted:
+        day, run = day - timedelta(days=1), run + 1
+    assert s.current_streak == run
     in_range = [
         p
         for p in posts
