@@ -134,6 +134,9 @@ def serve(
         _migrate_and_bootstrap()
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, log_level=log_level,
                 proxy_headers=False, server_header=False,
+                # uvicorn has no read timeout of its own; see app/core/http_protocol.py.
+                http="app.core.http_protocol:ReadTimeoutHttpToolsProtocol",
+                timeout_keep_alive=settings.keep_alive_s,
                 # importing the app takes ~2 s of CPU; on a busy machine uvicorn's default of
                 # 5 s kills workers that are merely slow to start.
                 timeout_worker_healthcheck=30)

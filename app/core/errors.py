@@ -135,11 +135,35 @@ _HTTP_CODES = {
 }
 
 
+def allowed_methods(app, scope: dict) -> list[str]:
+    """Every method some route of ``app`` accepts on this request's path. Starlette's 405
+    names only the first route that matched the path (`OPTIONS /v1/users` said `POST`)."""
+    try:  # FastAPI ≥ 0.16x keeps included routers lazy; this flattens them.
+        from fastapi.routing import iter_route_contexts
+        routes = list(iter_route_contexts(app.routes))
+    except ImportError:  # older FastAPI: app.routes is already flat
+        routes = list(app.routes)
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    methods: set[str] = set()
+    for route in routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
 async def _http_handler(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        allow = ", ".join(allowed_methods(_request.app, _request.scope))
+        headers = {**(headers or {}), "Allow": allow}
+        detail = f"This path does not accept {_request.method}; it accepts {allow}."
     return problem_response(
-        exc.status_code, code, code.replace("_", " ").capitalize(), detail,
-        headers=getattr(exc, "headers", None),
+        exc.status_code, code, code.replace("_", " ").capitalize(), detail, headers=headers,
     )
 
 
