@@ -1,21 +1,92 @@
 """The `rapport` command: serve, migrate, manage API keys, write openapi.json."""
 
 import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from alembic.util.exc import CommandError
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from app.auth import service as auth_service
 from app.auth.models import ApiKey, Workspace
-from app.core.config import get_settings
+from app.core.config import ConfigError, Settings, describe_database, get_settings
 from app.core.db import Database
+from app.core.errors import storage_problem_code
 from app.core.migrate import upgrade
 
 cli = typer.Typer(help="Rapport: relationship-building coach API.", no_args_is_help=True)
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 cli.add_typer(keys, name="keys")
+
+
+def _fail(message: str) -> NoReturn:
+    """A start-up failure: one line on stderr, exit status 1, no traceback."""
+    typer.echo(f"rapport: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _driver_message(exc: BaseException) -> str:
+    """The driver's reason on one line (psycopg's are several, ending in 'FATAL: …')."""
+    text = str(getattr(exc, "orig", None) or exc)
+    text = text.split("FATAL:")[-1] if "FATAL:" in text else text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    message = re.sub(r"\s+", " ", lines[0] if lines else type(exc).__name__)
+    return message.removeprefix("(psycopg.OperationalError) ")
+
+
+def _why(exc: BaseException, url: str) -> str:
+    """One line saying why the database cannot be used, and what to do."""
+    shown = describe_database(url)
+    storage = storage_problem_code(exc, url if make_url(url).get_backend_name() == "sqlite" else None)
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _driver_message(exc)
+    if storage == "read_only":
+        return (f"the database {shown} is read-only ({reason}); make the file and its directory "
+                "writable by this user, or point RAPPORT_DATABASE_URL at a writable database")
+    if storage == "storage_full":
+        return f"the database {shown} has no space left ({reason}); free some space and start again"
+    if isinstance(exc, CommandError):
+        return (f"cannot migrate the database {shown}: {reason} (is it from a newer version "
+                "of Rapport?)")
+    if "does not exist" in reason and make_url(url).get_backend_name() == "postgresql":
+        reason += " (create it, e.g. with createdb, or fix RAPPORT_DATABASE_URL)"
+    elif "unable to open database file" in reason:
+        reason += " (does its directory exist, and may this user write there?)"
+    return f"cannot use the database {shown}: {reason}"
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+@contextmanager
+def _using_database(command: str) -> Iterator[Settings]:
+    """Say which database the command uses, and turn every failure to reach, migrate or
+    write it into one line and exit status 1."""
+    settings = _settings()
+    url = settings.database_url
+    shown = describe_database(url)
+    parsed = make_url(url)
+    sqlite_file = (parsed.database if parsed.get_backend_name() == "sqlite" and parsed.database
+                   and parsed.database != ":memory:" else None)
+    existed = sqlite_file is None or os.path.exists(sqlite_file)
+    typer.echo(f"rapport {command}: database {shown}", err=True)
+    try:
+        yield settings
+    except (DBAPIError, CommandError, OSError) as exc:
+        _fail(_why(exc, url))
+    if not existed and os.path.exists(sqlite_file):
+        typer.echo(f"rapport {command}: created a new SQLite database at {os.path.abspath(sqlite_file)}",
+                   err=True)
 
 
 def _database() -> Database:
@@ -31,7 +102,7 @@ def _migrate_and_bootstrap() -> None:
         with db.session(write=True) as session:
             secret = auth_service.bootstrap(session, settings.bootstrap_key)
     except ValueError as exc:
-        raise typer.BadParameter(f"RAPPORT_BOOTSTRAP_KEY: {exc}") from exc
+        _fail(f"RAPPORT_BOOTSTRAP_KEY: {exc}")
     finally:
         db.dispose()
     if secret and not settings.bootstrap_key:
@@ -44,7 +115,8 @@ def _migrate_and_bootstrap() -> None:
 @cli.command()
 def migrate() -> None:
     """Apply database migrations up to the newest."""
-    upgrade(get_settings().database_url)
+    with _using_database("migrate") as settings:
+        upgrade(settings.database_url)
     typer.echo("database is at the newest migration")
 
 
@@ -58,9 +130,13 @@ def serve(
     """Migrate, create the first key on an empty database, then serve."""
     import uvicorn
 
-    _migrate_and_bootstrap()
+    with _using_database("serve") as settings:
+        _migrate_and_bootstrap()
     uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, log_level=log_level,
                 proxy_headers=False, server_header=False,
+                # uvicorn has no read timeout of its own; see app/core/http_protocol.py.
+                http="app.core.http_protocol:ReadTimeoutHttpToolsProtocol",
+                timeout_keep_alive=settings.keep_alive_s,
                 # importing the app takes ~2 s of CPU; on a busy machine uvicorn's default of
                 # 5 s kills workers that are merely slow to start.
                 timeout_worker_healthcheck=30)
@@ -72,27 +148,29 @@ def keys_create(
     name: Annotated[str, typer.Option(help="A label for the key.")] = "cli",
 ) -> None:
     """Create a key and print its secret once."""
-    upgrade(get_settings().database_url)
-    db = _database()
-    with db.session(write=True) as session:
-        ws = auth_service.get_or_create_workspace(session, workspace)
-        key, secret = auth_service.create_key(session, ws, name)
-        session.commit()
-    db.dispose()
+    with _using_database("keys create") as settings:
+        upgrade(settings.database_url)
+        db = _database()
+        with db.session(write=True) as session:
+            ws = auth_service.get_or_create_workspace(session, workspace)
+            key, secret = auth_service.create_key(session, ws, name)
+            session.commit()
+        db.dispose()
     typer.echo(f"{secret}\n(workspace {workspace}, prefix {key.prefix}; the secret is not shown again)")
 
 
 @keys.command("list")
 def keys_list() -> None:
     """List keys of every workspace (prefixes only, never secrets)."""
-    upgrade(get_settings().database_url)
-    db = _database()
-    with db.session(write=False) as session:
-        rows = session.execute(
-            select(ApiKey, Workspace.name).join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
-            .order_by(ApiKey.created_at)  # type: ignore[arg-type]
-        ).all()
-    db.dispose()
+    with _using_database("keys list") as settings:
+        upgrade(settings.database_url)
+        db = _database()
+        with db.session(write=False) as session:
+            rows = session.execute(
+                select(ApiKey, Workspace.name).join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
+                .order_by(ApiKey.created_at)  # type: ignore[arg-type]
+            ).all()
+        db.dispose()
     typer.echo(f"{'PREFIX':<14}{'WORKSPACE':<20}{'NAME':<16}{'CREATED':<22}{'LAST USED':<22}REVOKED")
     for key, ws_name in rows:
         fmt = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else "-"  # noqa: E731
@@ -103,17 +181,18 @@ def keys_list() -> None:
 @keys.command("revoke")
 def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, e.g. rpk_AbCd1234.")]) -> None:
     """Revoke the key with this prefix."""
-    upgrade(get_settings().database_url)
-    db = _database()
-    with db.session(write=True) as session:
-        found = list(session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalars())  # type: ignore[arg-type]
-        if len(found) != 1:
-            db.dispose()
-            typer.echo(f"{'no' if not found else 'more than one'} key has prefix {prefix!r}", err=True)
-            raise typer.Exit(code=1)
-        auth_service.revoke_key(session, found[0])
-        session.commit()
-    db.dispose()
+    with _using_database("keys revoke") as settings:
+        upgrade(settings.database_url)
+        db = _database()
+        with db.session(write=True) as session:
+            found = list(session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalars())  # type: ignore[arg-type]
+            if len(found) != 1:
+                db.dispose()
+                typer.echo(f"{'no' if not found else 'more than one'} key has prefix {prefix!r}", err=True)
+                raise typer.Exit(code=1)
+            auth_service.revoke_key(session, found[0])
+            session.commit()
+        db.dispose()
     typer.echo(f"revoked {prefix}")
 
 
@@ -122,7 +201,7 @@ def openapi(output: Annotated[Path, typer.Option(help="Where to write it.")] = P
     """Write the app's OpenAPI document."""
     from app.main import create_app
 
-    document = create_app().openapi()
+    document = create_app(_settings()).openapi()
     output.write_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     typer.echo(f"wrote {output}")
 

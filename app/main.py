@@ -10,6 +10,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.middleware import RequestGateMiddleware
 from app.core.openapi import install_openapi
+from app.core.storage import StorageHealth, StorageHealthMiddleware
 from app.deps import get_workspace
 from app.events.csv_router import router as events_csv_router
 from app.events.router import router as events_router
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = FastAPI(title="Rapport", version="1.0.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url, settings)
+    app.state.storage_health = StorageHealth()
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_workspace)])
     for router in (auth_router, users_router, plans_router, profiles_router, events_router,
@@ -47,5 +49,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestGateMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(StorageHealthMiddleware, health=app.state.storage_health)
     logging.getLogger("rapport").setLevel(logging.INFO)
     return app

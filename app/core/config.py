@@ -1,24 +1,121 @@
-"""Service configuration, read only from RAPPORT_* environment variables."""
+"""Service configuration, read only from RAPPORT_* environment variables.
 
+Every ``RAPPORT_*`` variable in the environment must be a setting below (or start with one
+of ``NOT_SETTINGS_PREFIXES``): a typo such as ``RAPPORT_DATABSE_URL`` is an error that names
+the closest setting, never a silent default. Add a new setting here and the check knows it.
+"""
+
+import difflib
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "RAPPORT_"
+# RAPPORT_* variables that are not settings of the service: the test suite's and the
+# benchmark's own (RAPPORT_TEST_POSTGRES_URL, RAPPORT_BENCH_POSTGRES_URL, ...).
+NOT_SETTINGS_PREFIXES = ("RAPPORT_TEST_", "RAPPORT_BENCH_")
+
+# Schemes other tools write for PostgreSQL (Heroku, libpq, Rails); Rapport's driver is psycopg 3.
+_POSTGRES_SCHEMES = {"postgres", "postgresql"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line an operator can act on."""
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RAPPORT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     database_url: str = "sqlite:///./rapport.db"
     bootstrap_key: str | None = None
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = Field(1024 * 1024, gt=0)
     # SQLite: how long a writer waits for the lock before giving up (milliseconds).
-    sqlite_busy_timeout_ms: int = 15000
+    sqlite_busy_timeout_ms: int = Field(15000, ge=0)
     # PostgreSQL: how long to wait for a connection before answering 503 (seconds).
-    db_connect_timeout_s: int = 3
+    db_connect_timeout_s: int = Field(3, gt=0)
     # last_used_at of an API key is refreshed at most this often (seconds).
-    key_touch_interval_s: int = 60
+    key_touch_interval_s: int = Field(60, ge=0)
+    # A request's line and headers, and then its body, must arrive within this many seconds
+    # of its first byte (and a new connection must send one within it); slower clients are
+    # cut off (408 when an answer is still possible).
+    read_timeout_s: float = Field(30, gt=0)
+    # How long an idle keep-alive connection stays open between requests (seconds): longer
+    # than clients and load balancers keep idle connections for reuse (60 s on AWS ALB).
+    keep_alive_s: int = Field(75, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        """postgres:// and postgresql:// mean PostgreSQL through psycopg 3; anything that
+        is not a database URL is refused here rather than at the first connection."""
+        try:
+            url = make_url(value.strip())
+        except ArgumentError:
+            raise ValueError(f"{value!r} is not a database URL; use sqlite:///path/to/file.db "
+                             "or postgresql://user:password@host/database") from None
+        if url.drivername in _POSTGRES_SCHEMES:
+            url = url.set(drivername="postgresql+psycopg")
+        backend = url.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"{url.drivername!r} databases are not supported; use sqlite:/// "
+                             "or postgresql://")
+        if backend == "postgresql" and url.get_driver_name() != "psycopg":
+            raise ValueError(f"the driver {url.get_driver_name()!r} is not installed; use "
+                             "postgresql:// (psycopg 3)")
+        return url.render_as_string(hide_password=False)
+
+
+def setting_names() -> list[str]:
+    return [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse RAPPORT_* variables that are not settings, naming the closest setting."""
+    known = setting_names()
+    for name in sorted(environ):
+        upper = name.upper()  # pydantic-settings reads names case-insensitively
+        if not upper.startswith(ENV_PREFIX) or upper in known or upper.startswith(NOT_SETTINGS_PREFIXES):
+            continue
+        # Compare the parts after the prefix, which every name shares.
+        close = difflib.get_close_matches(upper[len(ENV_PREFIX):], [k[len(ENV_PREFIX):] for k in known],
+                                          n=1, cutoff=0.6)
+        hint = (f"did you mean {ENV_PREFIX}{close[0]}?" if close
+                else f"the settings are {', '.join(known)}")
+        raise ConfigError(f"{name} is not a Rapport setting; {hint}")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment, or a ConfigError with one line saying what is wrong."""
+    environ = os.environ if environ is None else environ
+    check_environment(environ)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ENV_PREFIX + str(first["loc"][0]).upper() if first.get("loc") else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name}: {message}") from None
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()
+
+
+def describe_database(url: str) -> str:
+    """The URL with its password masked, for start-up lines and errors; a SQLite file also
+    gets its absolute path, so `./rapport.db` says where it is."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(not a database URL)"
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not os.path.isabs(parsed.database):
+        shown += f" ({os.path.abspath(parsed.database)})"
+    return shown

@@ -1,5 +1,6 @@
 """One typed error class and the handlers that turn every failure into problem+json."""
 
+import errno
 import logging
 from typing import Any
 
@@ -134,11 +135,35 @@ _HTTP_CODES = {
 }
 
 
+def allowed_methods(app, scope: dict) -> list[str]:
+    """Every method some route of ``app`` accepts on this request's path. Starlette's 405
+    names only the first route that matched the path (`OPTIONS /v1/users` said `POST`)."""
+    try:  # FastAPI ≥ 0.16x keeps included routers lazy; this flattens them.
+        from fastapi.routing import iter_route_contexts
+        routes = list(iter_route_contexts(app.routes))
+    except ImportError:  # older FastAPI: app.routes is already flat
+        routes = list(app.routes)
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    methods: set[str] = set()
+    for route in routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
 async def _http_handler(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        allow = ", ".join(allowed_methods(_request.app, _request.scope))
+        headers = {**(headers or {}), "Allow": allow}
+        detail = f"This path does not accept {_request.method}; it accepts {allow}."
     return problem_response(
-        exc.status_code, code, code.replace("_", " ").capitalize(), detail,
-        headers=getattr(exc, "headers", None),
+        exc.status_code, code, code.replace("_", " ").capitalize(), detail, headers=headers,
     )
 
 
@@ -159,7 +184,71 @@ async def _unexpected_handler(_request: Request, exc: Exception) -> JSONResponse
     )
 
 
+# SQLite result codes (the primary code is the low byte of the extended one) and PostgreSQL
+# SQLSTATEs that mean the database cannot store anything: no space, or read-only.
+_SQLITE_FULL, _SQLITE_READONLY = 13, 8
+# SQLite codes whose cause may be the file system (a WAL database on a read-only mount
+# cannot even be opened: SQLITE_CANTOPEN): the file system then says which.
+_SQLITE_FILE_CODES = {10, 14}  # SQLITE_IOERR, SQLITE_CANTOPEN
+_PG_DISK_FULL, _PG_READ_ONLY = "53100", "25006"  # disk_full, read_only_sql_transaction
+
+STORAGE_PROBLEMS = {
+    "storage_full": ("Storage full",
+                     ("The database has no space left (disk or file size limit); nothing was written. "
+                      "Reads still work; writes will succeed once an operator frees space.")),
+    "read_only": ("Database read-only",
+                  ("The database is read-only (a read-only file, file system or PostgreSQL standby); "
+                   "nothing was written. Reads may still work; an operator must make it writable.")),
+}
+
+
+_STORAGE_ERRNOS = {errno.ENOSPC: "storage_full", errno.EDQUOT: "storage_full",
+                   errno.EROFS: "read_only", errno.EACCES: "read_only", errno.EPERM: "read_only"}
+
+
+def storage_problem_code(exc: BaseException, sqlite_url: str | None = None) -> str | None:
+    """'storage_full' or 'read_only' when a driver error (or, for SQLite's files such as
+    the write-lock file, an OSError) says the database cannot store. With ``sqlite_url``,
+    an error opening or reading the file asks its file system too."""
+    if isinstance(exc, OSError):
+        return _STORAGE_ERRNOS.get(exc.errno or 0)
+    orig = getattr(exc, "orig", exc)
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        if sqlite_url and sqlite_code & 0xFF in _SQLITE_FILE_CODES:
+            from app.core.storage import sqlite_file_problem
+
+            return sqlite_file_problem(sqlite_url)
+        return {_SQLITE_FULL: "storage_full", _SQLITE_READONLY: "read_only"}.get(sqlite_code & 0xFF)
+    sqlstate = getattr(orig, "sqlstate", None)
+    return {_PG_DISK_FULL: "storage_full", _PG_READ_ONLY: "read_only"}.get(sqlstate or "")
+
+
+def storage_problem_response(code: str) -> JSONResponse:
+    title, detail = STORAGE_PROBLEMS[code]
+    return problem_response(507, code, title, detail)
+
+
+def _storage_failure(request: Request, exc: BaseException) -> JSONResponse | None:
+    db = getattr(request.app.state, "db", None)
+    storage = storage_problem_code(exc, db.url if db is not None and db.is_sqlite else None)
+    if storage is None:
+        return None
+    log.error("database cannot store: %s (%s)", storage, type(getattr(exc, "orig", exc)).__name__)
+    health = getattr(request.app.state, "storage_health", None)
+    if health is not None:
+        health.failed(storage)
+    return storage_problem_response(storage)
+
+
+async def _os_error_handler(request: Request, exc: OSError) -> JSONResponse:
+    return _storage_failure(request, exc) or await _unexpected_handler(request, exc)
+
+
 async def _dbapi_handler(request: Request, exc: DBAPIError) -> JSONResponse:
+    storage = _storage_failure(request, exc)
+    if storage is not None:
+        return storage
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return await _database_handler(request, exc)
     if isinstance(exc, IntegrityError):
@@ -182,4 +271,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _dbapi_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(OSError, _os_error_handler)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_handler)

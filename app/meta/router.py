@@ -1,11 +1,11 @@
 """Unauthenticated probes and the platform presets."""
 
 from fastapi import APIRouter, Request
-from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from app.calc.vocabulary import PLATFORM_PRESETS
-from app.core.errors import problem_response
+from app.core.errors import problem_response, storage_problem_code, storage_problem_response
+from app.core.storage import probe
 
 router = APIRouter(tags=["meta"])
 
@@ -37,16 +37,24 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"description": "Database unreachable"}},
-            summary="Readiness: one database round-trip")
+@router.get("/readyz", response_model=Health,
+            responses={503: {"description": "Database unreachable"},
+                       507: {"description": "The database cannot store: `storage_full` or `read_only`"}},
+            summary="Readiness: one database round-trip, and whether the database can store")
 def readyz(request: Request):
+    db = request.app.state.db
     try:
-        with request.app.state.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means not ready
-        return problem_response(503, "database_unavailable", "Not ready",
-                                "The database is not reachable; retry in a few seconds.",
-                                headers={"Retry-After": "2"})
+        with db.engine.connect() as conn:
+            problem = probe(conn, db.url, getattr(request.app.state, "storage_health", None))
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        # A read-only SQLite file fails already at connect (journal mode, or no -shm file).
+        problem = storage_problem_code(exc, db.url if db.is_sqlite else None)
+        if problem is None:
+            return problem_response(503, "database_unavailable", "Not ready",
+                                    "The database is not reachable; retry in a few seconds.",
+                                    headers={"Retry-After": "2"})
+    if problem is not None:
+        return storage_problem_response(problem)
     return Health(status="ready")
 
 
