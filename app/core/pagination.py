@@ -12,9 +12,14 @@ from fastapi import Query
 from app.core.errors import ProblemError
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1–500.")]
+# The shape of every cursor this API issues (unpadded base64url). Only a cursor the API
+# issued is usable: any other value, even of this shape, is a 400 invalid_cursor.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 Cursor = Annotated[
     str | None,
-    Query(max_length=512, description="The next_cursor of the previous page."),
+    Query(max_length=512, json_schema_extra={"pattern": CURSOR_PATTERN},
+          description="The next_cursor of the previous page, unchanged (opaque, issued by this API; "
+                      "any other value is a 400 invalid_cursor). Leave it out for the first page."),
 ]
 
 

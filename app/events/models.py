@@ -55,10 +55,15 @@ def normalise_counterpart(value: str | None) -> str | None:
 class EventIn(InputModel):
     platform: Platform
     kind: Kind
-    occurred_at: Instant
+    occurred_at: Instant = Field(description=(
+        "When it happened: RFC 3339 with an offset, years 1970-2099, and at most 24 hours after "
+        "the server clock (a later instant is a 422; this rule depends on the clock, so the "
+        "pattern cannot state it)."))
     direction: Direction = "outbound"
     counterpart: Text | None = Field(default=None, max_length=200)
-    is_sales: bool = False
+    is_sales: bool = Field(default=False, description=(
+        "A sales contact. Only contact kinds (post, share, reply, mention, direct_message, "
+        "comment, wall_post) may be true; true on follow, unfollow or like is a 422."))
     url: Text | None = Field(default=None, max_length=2000)
     text: Text | None = Field(default=None, max_length=5000)
     external_id: ExternalId | None = None
