@@ -126,6 +126,12 @@ def _no_nul(value: str) -> str:
     return value
 
 
+# Text whose shape the document states (a JSON Schema pattern on the string itself, so also
+# inside `| None`) while the route checks it with its own, more helpful problem.
+WeekText = Annotated[str, _SchemaExtra(pattern=WEEK_PATTERN)]
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"  # unpadded base64url (every issued cursor); empty = first page
+CursorText = Annotated[str, _SchemaExtra(pattern=CURSOR_PATTERN)]
+
 # An instant sent by a client: RFC 3339 with an offset; normalised to UTC.
 Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_rfc3339_only), AfterValidator(_instant),
                     _SchemaExtra(pattern=RFC3339_PATTERN)]

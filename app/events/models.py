@@ -3,11 +3,11 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.calc.vocabulary import CONTACTS
+from app.calc.vocabulary import CONTACT_KINDS, CONTACTS
 from app.core.fields import Direction, ExternalId, InputModel, Instant, Kind, Platform, Text, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
@@ -53,6 +53,13 @@ def normalise_counterpart(value: str | None) -> str | None:
 
 
 class EventIn(InputModel):
+    # §1: is_sales only on contact kinds, stated in JSON Schema (if is_sales is true, kind is
+    # a contact kind) so generated and hand-written clients see the rule, not only the 422.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"is_sales": {"const": True}}, "required": ["is_sales"]},
+        "then": {"properties": {"kind": {"enum": list(CONTACT_KINDS)}}},
+    })
+
     platform: Platform
     kind: Kind
     occurred_at: Instant = Field(description=(

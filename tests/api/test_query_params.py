@@ -4,6 +4,7 @@ the field's name at the start, the right unit, and what to send instead."""
 import re
 
 import pytest
+
 from tests.api.helpers import assert_problem, assert_validation, event
 from tests.api.test_tenancy import all_routes
 

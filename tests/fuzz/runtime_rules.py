@@ -2,13 +2,13 @@
 
 positive_data_acceptance asserts that every request the schema allows is accepted. What
 JSON Schema can say is in openapi.json (patterns, formats, the shared enums: Platform, Kind,
-Direction, Weekday, Stage, PaceStatus, TimeZone). The rules below depend on the clock, on
-server state or on several fields at once; the schema describes each in words, and this
-hook keeps positive cases inside them ("extend the generators to match runtime rules", as
-schemathesis advises), and does nothing else:
+Direction, Weekday, Stage, PaceStatus, TimeZone; is_sales only on contact kinds, as an
+if/then on EventIn). The rules below depend on the clock, on server state or on several
+fields at once; the schema describes each in words, and this hook keeps positive cases
+inside them ("extend the generators to match runtime rules", as schemathesis advises),
+and does nothing else:
 
 * occurred_at at most 24 h after the server clock (§2: the clock);
-* is_sales only on contact kinds (§1: two fields);
 * one external_id, one content, within a batch (§4: several items);
 * cursor: only a next_cursor the server issued (§4: server state); positive cases omit it;
 * follow plans: daily_cap and weekly_target within the platform's limits and daily_cap ×
@@ -29,7 +29,7 @@ import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from app.calc.vocabulary import CONTACTS, PLATFORM_PRESETS
+from app.calc.vocabulary import PLATFORM_PRESETS
 
 NOW = datetime.now(UTC)
 PAST_YEAR = "2024"  # a leap year, so any month and day written stays a real date
@@ -41,13 +41,10 @@ def _instant(text: str) -> datetime:
 
 
 def _happened(event: dict) -> None:
-    """§2: an event more than 24 h ahead of the server clock is refused; §1: is_sales only
-    on contact kinds."""
+    """§2: an event more than 24 h ahead of the server clock is refused."""
     at = event.get("occurred_at")
     if isinstance(at, str) and _instant(at) > NOW + timedelta(hours=23):
         event["occurred_at"] = PAST_YEAR + at[4:]
-    if event.get("is_sales") and event.get("kind") not in CONTACTS:
-        event["is_sales"] = False
 
 
 def _batch(body: dict) -> None:
