@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/rapport serve
 
+# The suite on TEST_WORKERS pytest-xdist workers (each with its own SQLite file and
+# PostgreSQL database); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 openapi: $(STAMP)
 	$(BIN)/rapport openapi --output openapi.json

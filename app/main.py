@@ -10,6 +10,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.middleware import RequestGateMiddleware
 from app.core.openapi import install_openapi
+from app.core.query import reject_unknown_query
 from app.core.storage import StorageHealth, StorageHealthMiddleware
 from app.deps import get_workspace
 from app.events.csv_router import router as events_csv_router
@@ -37,13 +38,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database or Database(settings.database_url, settings)
     app.state.storage_health = StorageHealth()
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_workspace)])
+    # Authentication first, then unknown query parameters (a 422 for every route).
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_workspace), Depends(reject_unknown_query)])
     for router in (auth_router, users_router, plans_router, profiles_router, events_router,
                    insights_router):
         v1.include_router(router)
     for router in (profile_check_router, relationships_router, reports_router, events_csv_router):
         v1.include_router(router)
-    app.include_router(meta_router)
+    app.include_router(meta_router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(v1)
 
     install_error_handlers(app)

@@ -1,5 +1,10 @@
 """Shared fixtures: a migrated database per backend, a per-test transaction that is rolled
-back, and an httpx client that talks to the ASGI app through that transaction."""
+back, and an httpx client that talks to the ASGI app through that transaction.
+
+Under pytest-xdist every worker is its own session: its own SQLite file (under the worker's
+own basetemp) and its own PostgreSQL database (a fresh name per session), so workers never
+share rows; real servers take free ports and retry on a collision (tests/support/processes.py).
+"""
 
 from collections.abc import Iterator
 
@@ -13,7 +18,7 @@ from app.core.db import Database
 from app.core.migrate import upgrade
 from app.deps import get_session
 from app.main import create_app
-from tests.databases import BACKENDS, throwaway_database
+from tests.databases import BACKENDS, POSTGRES_URL, throwaway_database
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -115,3 +120,20 @@ def user(client) -> dict:
     r = client.post("/v1/users", json={"name": "Ada", "timezone": "UTC"})
     assert r.status_code == 201, r.text
     return r.json()
+
+
+DATABASES_RAN = "SQLite and PostgreSQL"
+SQLITE_ONLY = "SQLite only: set RAPPORT_TEST_POSTGRES_URL for PostgreSQL"
+
+
+def pytest_unconfigure(config):
+    """The run's last line says which databases the suite ran on (printed by the xdist
+    controller, or the only process; after pytest's own summary line)."""
+    if hasattr(config, "workerinput"):
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    line = DATABASES_RAN if POSTGRES_URL else SQLITE_ONLY
+    if reporter is not None:
+        reporter.write_line(line)
+    else:
+        print(line)

@@ -2,6 +2,7 @@
 
 import errno
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -72,19 +73,44 @@ def _field_name(loc: tuple) -> str:
     return names[-1]
 
 
+# A query timestamp whose '+' offset arrived as a space ('+' in a query string means a space):
+# 2026-11-26T20:00:00+01:00 sent unencoded reads 2026-11-26T20:00:00 01:00.
+_PLUS_AS_SPACE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9:.]+ [0-9]{2}:[0-9]{2}")
+_LENGTH_KINDS = {"too_long": "at most {max_length}", "string_too_long": "at most {max_length}",
+                 "too_short": "at least {min_length}", "string_too_short": "at least {min_length}"}
+# pydantic's messages name the value generically; the detail names the field instead.
+_GENERIC_SUBJECTS = ("Input ", "Value ", "String ", "List ", "Object ")
+
+
 def _friendly(err: dict[str, Any]) -> str:
+    """One sentence that starts with the field's name, says what is wrong and what to send."""
     loc = tuple(err.get("loc", ()))
     name = _field_name(loc) if loc else "value"
     kind = err.get("type", "")
+    value = err.get("input")
     if kind == "timezone_aware":
         return f"{name} must include a UTC offset, e.g. 2026-11-27T09:30:00Z"
     if kind == "missing":
         return f"{name} is required"
     if kind == "extra_forbidden":
         return f"{name} is not a known field; remove it"
+    if loc[:1] == ("query",) and isinstance(value, str) and _PLUS_AS_SPACE.fullmatch(value.strip()):
+        return (f"{name} has a space where its offset's '+' should be: in a query string an "
+                f"unencoded '+' means a space, so write it as %2B (e.g. 2026-11-26T20:00:00%2B01:00) "
+                f"or give the instant in UTC with Z (2026-11-26T19:00:00Z)")
+    if kind in _LENGTH_KINDS and isinstance(value, str | list):
+        unit = "characters" if isinstance(value, str) else "items"
+        bound = _LENGTH_KINDS[kind].format(**(err.get("ctx") or {}))
+        return f"{name} must have {bound} {unit} (it has {len(value)})"
     msg = err.get("msg", "is invalid")
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+    msg = msg.removeprefix("Value error, ")
+    if msg.startswith((f"{name} ", f"{name}:")):
+        return msg
+    if msg.startswith(("must ", "is ", "should ")):
+        return f"{name} {msg}"
+    for subject in _GENERIC_SUBJECTS:
+        if msg.startswith(subject):
+            return f"{name} {msg[len(subject):]}"
     return f"{name}: {msg}"
 
 
@@ -104,10 +130,20 @@ def validation_items(raw_errors: list[dict[str, Any]], body_prefix: str = "#") -
     return items
 
 
+def _summary_part(item: dict[str, Any]) -> str:
+    """An item in the problem's detail, naming the field once: the detail already starts
+    with the field's name, so a pointer takes the name's place (#/events/3/occurred_at must…)."""
+    detail, where = item["detail"], item.get("pointer") or item.get("parameter")
+    if not where:
+        return detail
+    name = where.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+    if detail.startswith((f"{name} ", f"{name}:")):
+        return detail if "pointer" not in item else where + detail[len(name):]
+    return f"{where}: {detail}"
+
+
 def validation_problem(items: list[dict[str, Any]], detail: str | None = None) -> ProblemError:
-    summary = detail or "; ".join(
-        f"{i.get('pointer') or i.get('parameter')}: {i['detail']}" for i in items[:5]
-    )
+    summary = detail or "; ".join(_summary_part(i) for i in items[:5])
     return ProblemError(422, "validation_error", summary, title="Invalid request", errors=items)
 
 

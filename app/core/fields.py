@@ -3,7 +3,9 @@
 import re
 import uuid
 from datetime import UTC, date, datetime
+from importlib.resources import files
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -16,16 +18,43 @@ from pydantic import (
     Strict,
     model_validator,
 )
+from pydantic_core import core_schema as cs
 
 from app.core.types import UTCDateTime  # noqa: F401  (re-exported for tables)
 
-Platform = Literal["x", "facebook", "linkedin", "instagram"]
-Kind = Literal[
+
+class Component:
+    """Makes a type one named schema in the OpenAPI document (``#/components/schemas/<name>``)
+    that every use refers to, instead of repeating an inline ``enum`` each time.
+    Validation is the wrapped type's own: a ``Literal`` stays a ``Literal``."""
+
+    def __init__(self, name: str, description: str):
+        self.name = name
+        self.description = description
+
+    def __get_pydantic_core_schema__(self, source, handler):
+        return {**handler(source), "ref": self.name}
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema.update(title=self.name, description=self.description)
+        return handler(core_schema)
+
+
+Platform = Annotated[Literal["x", "facebook", "linkedin", "instagram"],
+                     Component("Platform", "A social platform Rapport knows (GET /v1/platforms lists its presets).")]
+Kind = Annotated[Literal[
     "follow", "unfollow", "post", "share", "reply", "mention",
     "direct_message", "comment", "wall_post", "like",
-]
-Direction = Literal["outbound", "inbound"]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+], Component("Kind", "What happened. Contacts (is_sales may be true) are post, share, reply, mention, "
+                    "direct_message, comment and wall_post; follow, unfollow and like are not contacts.")]
+Direction = Annotated[Literal["outbound", "inbound"],
+                      Component("Direction", "outbound: the user did it; inbound: someone did it to the user.")]
+Weekday = Annotated[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                    Component("Weekday", "A day of the week, in the user's time zone.")]
+PaceStatus = Annotated[Literal["over_limit", "ahead", "behind", "on_track"],
+                       Component("PaceStatus", "Follow pacing at as_of (§6.1): over_limit, ahead, behind "
+                                               "or on_track.")]
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -43,6 +72,8 @@ _SHAPE = re.compile(
     r"(?P<year>[0-9]{4})-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
     r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
+# An ISO week as the report takes it: years 1970-2099, weeks 01-53.
+WEEK_PATTERN = r"^(19[7-9][0-9]|20[0-9]{2})-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 _INSTANT_HINT = "must be an RFC 3339 timestamp with a UTC offset, e.g. 2026-11-27T09:30:00Z"
 
 
@@ -95,6 +126,12 @@ def _no_nul(value: str) -> str:
     return value
 
 
+# Text whose shape the document states (a JSON Schema pattern on the string itself, so also
+# inside `| None`) while the route checks it with its own, more helpful problem.
+WeekText = Annotated[str, _SchemaExtra(pattern=WEEK_PATTERN)]
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"  # unpadded base64url (every issued cursor); empty = first page
+CursorText = Annotated[str, _SchemaExtra(pattern=CURSOR_PATTERN)]
+
 # An instant sent by a client: RFC 3339 with an offset; normalised to UTC.
 Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_rfc3339_only), AfterValidator(_instant),
                     _SchemaExtra(pattern=RFC3339_PATTERN)]
@@ -131,3 +168,40 @@ class InputModel(BaseModel):
         if isinstance(data, dict) and any(type(v) is float for v in data.values()):
             return {k: int(v) if type(v) is float and v.is_integer() else v for k, v in data.items()}
         return data
+
+
+# IANA time zones: the names of the tzdata package (a dependency), so the document lists the
+# same zones on every machine whatever the system's /usr/share/zoneinfo holds.
+TIME_ZONES: tuple[str, ...] = tuple(sorted(files("tzdata").joinpath("zones").read_text().split()))
+_ZONE_SET = frozenset(TIME_ZONES)
+
+
+def _valid_zone(value: str) -> str:
+    if value not in _ZONE_SET:
+        raise ValueError(
+            f"'{value[:64]}' is not an IANA time zone; use a name like 'Europe/Berlin' or 'UTC'"
+        )
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover - guarded above
+        raise ValueError(f"'{value}' is not a usable time zone") from exc
+    return value
+
+
+class _TimeZoneSchema:
+    """A string checked against TIME_ZONES (so a wrong name gets one sentence, not a list of
+    598), documented as the shared ``TimeZone`` enum."""
+
+    def __get_pydantic_core_schema__(self, _source, _handler):
+        return cs.no_info_after_validator_function(_valid_zone, cs.str_schema(max_length=64), ref="TimeZone")
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        ref = handler(core_schema)
+        schema = handler.resolve_ref_schema(ref)
+        schema.clear()
+        schema.update(type="string", enum=list(TIME_ZONES), title="TimeZone",
+                      description="An IANA time zone name (the tzdata database), e.g. Europe/Berlin or UTC.")
+        return ref
+
+
+TimeZoneName = Annotated[str, _TimeZoneSchema()]

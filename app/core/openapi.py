@@ -72,8 +72,11 @@ _RULES: list[tuple[str, str, Callable[[str, dict], bool]]] = [
      lambda method, op: _takes_body(method, op) and _secured(method, op)),
     ("413", "The body is over the size limit (1 MiB)", _takes_body),
     ("415", "Unsupported Content-Type", _takes_body),
-    ("422", "Invalid request: `errors` lists each bad value with a JSON pointer or parameter name",
-     lambda _method, op: bool(op.get("parameters") or op.get("requestBody"))),
+    # Every operation: a query parameter the operation does not declare is refused too.
+    ("422", ("Invalid request: `errors` lists each bad value with a JSON pointer or parameter "
+             "name; a query parameter this operation does not declare is refused the same way "
+             "(the problem names the closest declared one)"),
+     lambda _method, _op: True),
     ("503", "The database is unreachable; retry after Retry-After seconds", _secured),
 ]
 

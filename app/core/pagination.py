@@ -10,11 +10,16 @@ from typing import Annotated
 from fastapi import Query
 
 from app.core.errors import ProblemError
+from app.core.fields import CursorText
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1–500.")]
+# Only a cursor the API issued is usable: any other value, even of the documented shape
+# (unpadded base64url), is a 400 invalid_cursor.
 Cursor = Annotated[
-    str | None,
-    Query(max_length=512, description="The next_cursor of the previous page."),
+    CursorText | None,
+    Query(max_length=512,
+          description="The next_cursor of the previous page, unchanged (opaque, issued by this API; "
+                      "any other value is a 400 invalid_cursor). Leave it out (or empty) for the first page."),
 ]
 
 

@@ -3,11 +3,11 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.calc.vocabulary import CONTACTS
+from app.calc.vocabulary import CONTACT_KINDS, CONTACTS
 from app.core.fields import Direction, ExternalId, InputModel, Instant, Kind, Platform, Text, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
@@ -54,12 +54,24 @@ def normalise_counterpart(value: str | None) -> str | None:
 
 
 class EventIn(InputModel):
+    # §1: is_sales only on contact kinds, stated in JSON Schema (if is_sales is true, kind is
+    # a contact kind) so generated and hand-written clients see the rule, not only the 422.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"is_sales": {"const": True}}, "required": ["is_sales"]},
+        "then": {"properties": {"kind": {"enum": list(CONTACT_KINDS)}}},
+    })
+
     platform: Platform
     kind: Kind
-    occurred_at: Instant
+    occurred_at: Instant = Field(description=(
+        "When it happened: RFC 3339 with an offset, years 1970-2099, and at most 24 hours after "
+        "the server clock (a later instant is a 422; this rule depends on the clock, so the "
+        "pattern cannot state it)."))
     direction: Direction = "outbound"
     counterpart: Text | None = Field(default=None, max_length=200)
-    is_sales: bool = False
+    is_sales: bool = Field(default=False, description=(
+        "A sales contact. Only contact kinds (post, share, reply, mention, direct_message, "
+        "comment, wall_post) may be true; true on follow, unfollow or like is a 422."))
     url: Text | None = Field(default=None, max_length=2000)
     text: Text | None = Field(default=None, max_length=5000)
     external_id: ExternalId | None = None

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.fields import InputModel, Instant, Platform, Text, UtcOut
+from app.core.fields import InputModel, Instant, PaceStatus, Platform, Text, UtcOut
 from app.plans.models import FollowPlanPublic
 
 
@@ -30,7 +30,7 @@ class PacingOut(BaseModel):
     peak_burst_today: int
     allowed_now: int
     next_allowed_at: UtcOut | None
-    status: Literal["over_limit", "ahead", "behind", "on_track"]
+    status: PaceStatus
     follow_back_rate: float | None
     days: list[DayQuotaOut]
     plan: FollowPlanPublic

@@ -1,12 +1,14 @@
 """Answers of GET /users/{id}/relationships (SPEC §6.7)."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.fields import UtcOut
+from app.core.fields import Component, UtcOut
 
-Stage = Literal["know", "like", "trust"]
+Stage = Annotated[Literal["know", "like", "trust"], Component(
+    "Stage", "Know, like, trust (§6.7): know = outbound only; like = some inbound; trust = at least "
+             "3 inbound events on 2 local days and non_sales ≥ sales_ratio.")]
 
 
 class RelationshipOut(BaseModel):

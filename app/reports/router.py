@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.core.fields import Instant
+from app.core.fields import Instant, WeekText
 from app.core.negotiation import JSON, preferred
 from app.core.types import utc_now
 from app.deps import SessionDep, UserDep
@@ -38,8 +38,11 @@ def report(
     request: Request,
     user: UserDep,
     session: SessionDep,
-    week: Annotated[str | None, Query(max_length=32, description="ISO week, e.g. 2026-W48; "
-                                      "default the week of as_of in the user's time zone.")] = None,
+    week: Annotated[WeekText | None, Query(
+        max_length=32,
+        description="ISO week YYYY-Www, e.g. 2026-W48; default the week of as_of in the user's time "
+                    "zone. It must exist (W53 only in years that have one; 1970-W01 starts in 1969 and is "
+                    "refused) and must have begun by as_of (a 422 otherwise).")] = None,
     as_of: Annotated[Instant | None, Query(
         description="Report as if it were this instant (RFC 3339 with offset; default now): "
                     "the week's as_of is the end of the week or this, whichever is earlier.")] = None,

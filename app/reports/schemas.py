@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.fields import Platform, UtcOut
+from app.core.fields import PaceStatus, Platform, UtcOut
 from app.insights.schemas import EngagementOut, PostingDayOut, SalesRatioOut
 from app.profiles.check import ProfileCheckOut
 from app.relationships.schemas import StageCounts
@@ -30,7 +30,7 @@ class FollowWeekOut(BaseModel):
     daily_cap: int
     burst_limit: int
     burst_window_minutes: int
-    status: Literal["over_limit", "ahead", "behind", "on_track"] = Field(
+    status: PaceStatus = Field(
         description="§6.1 status at as_of (for a past week: on its last day).")
     remaining_today: int = Field(description="§6.1 remaining_today at as_of.")
     days: list[FollowDayOut]

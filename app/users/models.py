@@ -2,32 +2,13 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.fields import ExternalId, InputModel, Name, UtcOut
+from app.core.fields import ExternalId, InputModel, Name, TimeZoneName, UtcOut
 from app.core.types import UTCDateTime, utc_now
-
-_ZONES = frozenset(available_timezones())
-
-
-def _valid_zone(value: str) -> str:
-    if value not in _ZONES:
-        raise ValueError(
-            f"'{value[:64]}' is not an IANA time zone; use a name like 'Europe/Berlin' or 'UTC'"
-        )
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover - guarded above
-        raise ValueError(f"'{value}' is not a usable time zone") from exc
-    return value
-
-
-TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_valid_zone)]
 
 
 class UserSettings(InputModel):

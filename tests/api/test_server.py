@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.core.config import get_settings
 from tests.api.helpers import assert_problem
+from tests.support.processes import startup_timeout
 
 RAPPORT = Path(sys.executable).parent / "rapport"
 BOOTSTRAP_KEY = "rpk_" + "bootstrapKeyForTests_0123456789"
@@ -54,7 +55,7 @@ def serve(tmp_path: Path, db_file: Path, bootstrap_key: str | None = None, run: 
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + startup_timeout(60)
             while True:
                 if proc.poll() is not None:
                     raise AssertionError(f"rapport serve exited with {proc.returncode}:\n"

@@ -11,22 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.databases import throwaway_database
-from tests.support.processes import RAPPORT, TEST_KEY, RapportServer, free_port
+from tests.support.processes import RAPPORT, RapportServer
 
 
 class Server(RapportServer):
     """RapportServer with a chosen uvicorn log level ("debug": access lines too)."""
 
     def __init__(self, database_url: str, log: Path, workers: int = 1, log_level: str = "warning"):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "RAPPORT_DATABASE_URL": database_url, "RAPPORT_BOOTSTRAP_KEY": TEST_KEY}
-        self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [RAPPORT, "serve", "--port", str(self.port), "--workers", str(workers), "--log-level", log_level],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        self._wait_ready()
+        super().__init__(database_url, workers=workers, log=log, log_level=log_level)
 
 
 @dataclass

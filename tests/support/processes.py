@@ -21,43 +21,84 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class RapportServer:
-    """`rapport serve` on a free port, with the bootstrap key TEST_KEY."""
+def startup_timeout(base: float = 30.0) -> float:
+    """``base`` seconds on an idle machine, stretched by the load per core (a 2-core machine
+    shared by several test runs starts a server several times slower)."""
+    try:
+        load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    except OSError:  # pragma: no cover - no load average on this platform
+        load = 1.0
+    return base * max(1.0, load)
 
-    def __init__(self, database_url: str, workers: int = 1, port: int | None = None, log: Path | None = None):
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+
+class ServerDidNotStart(RuntimeError):
+    def __init__(self, message: str, exited: bool):
+        super().__init__(message)
+        self.exited = exited  # exited by itself (not stopped for being late)
+
+
+class RapportServer:
+    """`rapport serve` on a free port, with the bootstrap key TEST_KEY.
+
+    If the server does not answer /healthz in time, or exits first, its process is stopped
+    before the error is raised: a failed start never leaves a `rapport serve` behind. A
+    server that exits at once on a port chosen here (another test run may have taken the
+    port between free_port() and uvicorn's bind) is started again on a new port."""
+
+    def __init__(self, database_url: str, workers: int = 1, port: int | None = None, log: Path | None = None,
+                 log_level: str = "warning", attempts: int = 3):
         env = {**os.environ, "RAPPORT_DATABASE_URL": database_url, "RAPPORT_BOOTSTRAP_KEY": TEST_KEY}
         self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [RAPPORT, "serve", "--port", str(self.port), "--workers", str(workers), "--log-level", "warning"],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"rapport serve exited with {self.process.returncode}")
+        self.process: subprocess.Popen | None = None
+        for attempt in range(1, attempts + 1):
+            self.port = port or free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            self.process = subprocess.Popen(
+                [RAPPORT, "serve", "--port", str(self.port), "--workers", str(workers), "--log-level", log_level],
+                env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            )
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("rapport serve did not answer /healthz in time")
+                self._wait_ready()
+                return
+            except ServerDidNotStart as exc:
+                if not (exc.exited and port is None and attempt < attempts):
+                    self._log.close()
+                    raise RuntimeError(str(exc)) from None
+
+    def _wait_ready(self, timeout: float | None = None) -> None:
+        """Wait for /healthz; on failure stop the process, then raise ServerDidNotStart."""
+        timeout = startup_timeout() if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise ServerDidNotStart(f"rapport serve exited with {self.process.returncode}", exited=True)
+                try:
+                    if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+            raise ServerDidNotStart(f"rapport serve did not answer /healthz within {timeout:.1f} s", exited=False)
+        except BaseException:
+            self._terminate()
+            raise
 
     def client(self, **kwargs) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {TEST_KEY}"}, **kwargs)
 
-    def stop(self) -> None:
+    def _terminate(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def stop(self) -> None:
+        self._terminate()
         self._log.close()
 
 
@@ -91,7 +132,7 @@ class PrivatePostgres:
     def start(self) -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"),
-                  "-w", "start")
+                  "-w", "-t", str(round(startup_timeout(60))), "start")
 
     def stop(self) -> None:
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
