@@ -19,7 +19,7 @@ from pydantic import (
 
 from app.core.types import UTCDateTime  # noqa: F401  (re-exported for tables)
 
-Platform = Literal["x", "facebook", "linkedin", "instagram"]
+Platform = Literal["x", "facebook", "linkedin", "instagram", "bluesky", "threads", "mastodon", "tiktok"]
 Kind = Literal[
     "follow", "unfollow", "post", "share", "reply", "mention",
     "direct_message", "comment", "wall_post", "like",
