@@ -1,13 +1,12 @@
 """Profile check (SPEC §6.6): findings per stored profile, and missing profiles."""
 
 import uuid
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, exists, literal, select, union_all
 from sqlmodel import Session
-
-from functools import cache
 
 from app.calc.profile_findings import (
     BIO_MAX_CHARS,
