@@ -130,7 +130,9 @@ class PlatformRule:
 
 
 class WindowSource(Protocol):
-    """The events the rules count: outbound events of one user on one platform."""
+    """The events the rules count: outbound events of one user on one platform. A source
+    may also have ``prefetch(windows, end)`` with windows [(kinds, lower, inclusive)]: the
+    evaluator calls it first with every rule's window, so it can count them all at once."""
 
     def count(self, kinds: Sequence[str], lower: datetime, inclusive: bool, end: datetime) -> int:
         """Events of ``kinds`` in (lower, end], or [lower, end] when ``inclusive``."""
@@ -248,6 +250,11 @@ def evaluate_rules(rules: Iterable[PlatformRule], tz: ZoneInfo, at: datetime, so
     (``allowed``), which rules refuse them, and the earliest instant all allow them."""
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
+    rules = tuple(rules)
+    prefetch = getattr(source, "prefetch", None)
+    if prefetch is not None and len(rules) > 1:  # e.g. one statement for all of them
+        at = to_utc(at)
+        prefetch([(r.kinds, *r.window_bounds(at, tz)) for r in rules], at)
     return RulesVerdict(tuple(rule_state(r, tz, at, source, count) for r in rules), count)
 
 
