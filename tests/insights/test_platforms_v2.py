@@ -273,3 +273,27 @@ def test_platforms_listing_serves_rules_units_and_sources(client):
     for p in ("bluesky", "threads", "mastodon", "tiktok"):
         assert by[p]["sources"] and all(s["checked"] == "2026-12-01" for s in by[p]["sources"])
         assert (by[p]["min_posts_per_day"], by[p]["min_gap_minutes"], by[p]["burst_window_minutes"]) == (1, 60, 60)
+
+
+def test_csv_sales_ratio_engagement_and_relationships_take_the_new_platforms(client):
+    uid = make_user(client)
+    body = ("platform,kind,direction,occurred_at,counterpart,is_sales\n"
+            "threads,reply,outbound,2026-11-03T08:00:00Z,grace,false\n"
+            "tiktok,comment,outbound,2026-11-03T08:10:00Z,grace,true\n"
+            "mastodon,mention,inbound,2026-11-03T08:20:00Z,grace,false\n"
+            "bluesky,post,outbound,2026-11-03T08:30:00Z,,false\n")
+    r = client.post(f"/v1/users/{uid}/events:import", content=body.encode(),
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code in (200, 201), r.text
+    exported = client.get(f"/v1/users/{uid}/events", headers={"Accept": "text/csv"}).text
+    assert all(p in exported for p in ("threads", "tiktok", "mastodon", "bluesky"))
+    ratio = get(client, uid, "sales-ratio", as_of="2026-11-03T12:00:00Z")
+    assert (ratio["non_sales"], ratio["sales"]) == (2, 1)  # threads reply, bluesky post; tiktok comment
+    assert [p["platform"] for p in ratio["by_platform"]] == ["bluesky", "threads", "tiktok"]
+    assert get(client, uid, "sales-ratio", as_of="2026-11-03T12:00:00Z", platform="tiktok")["sales"] == 1
+    e = get(client, uid, "engagement", as_of="2026-11-03T12:00:00Z")
+    assert (e["broadcasts"], e["interactions"], e["inbound"], e["people_engaged"]) == (1, 2, 1, 1)
+    [grace] = get(client, uid, "relationships", as_of="2026-11-03T12:00:00Z")["items"]
+    assert (grace["counterpart"], grace["outbound"], grace["inbound"], grace["stage"]) == ("grace", 2, 1, "like")
+    check_sales = check(client, uid, action="sales_contact", platform="tiktok", at="2026-11-03T12:00:00Z")
+    assert check_sales["allowed"] is False  # floor(2 / 10) − 1 < 1
