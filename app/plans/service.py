@@ -26,8 +26,18 @@ _DAY, _WEEK = timedelta(days=1), timedelta(days=7)
 
 def _tightest(rules: tuple[PlatformRule, ...], span: timedelta) -> tuple[int, PlatformRule] | None:
     """The fewest follows the platform's rules allow in a span (a day or a week) and the rule
-    that sets it; None without a follow rule (SPEC §9.2: the rules replace the fixed limits)."""
-    return min(((max_in_span(r, span), r) for r in rules), key=lambda pair: pair[0], default=None)
+    that sets it, over the rules whose window fits in the span (so LinkedIn's 7-day rule
+    bounds weekly_target, not daily_cap, as in v1); None without one (SPEC §9.2: the rules
+    replace the fixed limits)."""
+    return min(((max_in_span(r, span), r) for r in rules if r.window <= span),
+               key=lambda pair: pair[0], default=None)
+
+
+def follow_plan_limits(platform: str) -> tuple[int | None, int | None]:
+    """(most daily_cap, most weekly_target) the platform's rules allow a follow plan."""
+    rules = PLATFORM_PRESETS[platform].follow_rules
+    daily, weekly = _tightest(rules, _DAY), _tightest(rules, _WEEK)
+    return (daily[0] if daily else None), (weekly[0] if weekly else None)
 
 
 def _why(rule: PlatformRule, span: timedelta) -> str:
