@@ -8,7 +8,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from app.calc.platform_rules import PlatformRule
 from app.calc.vocabulary import DEFAULT_BURST_WINDOW_MINUTES, PLATFORM_PRESETS
+
+SEVEN_DAYS = timedelta(days=7)
+# The guard code of a follow-only rolling 7-day rule (§6.5); every other rule's is platform_limit.
+WEEKLY_LIMIT = "weekly_limit"
+PLATFORM_LIMIT = "platform_limit"
+
+
+def weekly_rule(limit: int) -> PlatformRule:
+    """The platform's rolling 7-day follow limit (LinkedIn's 100) as a rule."""
+    return PlatformRule("follows_per_7_days", ("follow",), limit, SEVEN_DAYS, "follows")
+
+
+def is_weekly_rule(rule: PlatformRule) -> bool:
+    return rule.kinds == ("follow",) and rule.rolling and rule.window == SEVEN_DAYS
+
+
+def guard_code(rule: PlatformRule) -> str:
+    return WEEKLY_LIMIT if is_weekly_rule(rule) else PLATFORM_LIMIT
 
 
 @dataclass(frozen=True)
@@ -17,7 +36,10 @@ class FollowRules:
 
     ``active_weekdays`` holds ints 0 = Monday … 6 = Sunday (any iterable is accepted and
     stored as a frozenset). ``platform_weekly_limit`` is the platform's rolling 7-day
-    follow limit (LinkedIn 100), None where the platform has none.
+    follow limit (LinkedIn 100), None where the platform has none. ``platform_rules`` are
+    the platform's other limits whose kinds include ``follow`` (SPEC §9.2; a rolling 7-day
+    follow rule among them stands for ``platform_weekly_limit`` when that is None).
+    ``limit_rules`` is every platform rule, evaluated together by ``evaluate_rules``.
     """
 
     weekly_target: int
@@ -28,9 +50,13 @@ class FollowRules:
     warmup_days: int
     starts_on: date
     platform_weekly_limit: int | None
+    platform_rules: tuple[PlatformRule, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "active_weekdays", frozenset(self.active_weekdays))
+        object.__setattr__(self, "platform_rules", tuple(self.platform_rules))
+        if not all("follow" in r.kinds for r in self.platform_rules):
+            raise ValueError("platform_rules must be rules that count follows")
         if not all(isinstance(d, int) and 0 <= d <= 6 for d in self.active_weekdays):
             raise ValueError(f"active_weekdays must be ints 0..6, got {set(self.active_weekdays)}")
         for name in ("daily_cap", "burst_limit", "burst_window_minutes"):
@@ -50,6 +76,25 @@ class FollowRules:
     @property
     def burst_window(self) -> timedelta:
         return timedelta(minutes=self.burst_window_minutes)
+
+    @property
+    def limit_rules(self) -> tuple[PlatformRule, ...]:
+        """Every platform rule a follow counts against: the weekly limit (as a rule) and
+        the other rules, the weekly rule first."""
+        others = tuple(r for r in self.platform_rules
+                       if not (is_weekly_rule(r) and self.platform_weekly_limit is not None))
+        if self.platform_weekly_limit is None:
+            return others
+        return (weekly_rule(self.platform_weekly_limit),) + others
+
+    @property
+    def weekly_limit_rule(self) -> PlatformRule | None:
+        return next((r for r in self.limit_rules if is_weekly_rule(r)), None)
+
+    @property
+    def follow_only(self) -> bool:
+        """True when every platform rule counts follows alone (no other kinds to read)."""
+        return all(r.kinds == ("follow",) for r in self.limit_rules)
 
 
 def days_since_start(rules: FollowRules, day: date) -> int:
@@ -107,4 +152,5 @@ def preset_follow_rules(platform: str, starts_on: date = date.min) -> FollowRule
         warmup_days=0,
         starts_on=starts_on,
         platform_weekly_limit=preset.follow_weekly_limit,
+        platform_rules=preset.follow_rules,
     )

@@ -22,6 +22,7 @@ from app.calc.follow_limits import (
     next_follow_allowed_at,
 )
 from app.calc.follow_rules import FollowRules, effective_daily_cap, preset_follow_rules
+from app.calc.platform_rules import WindowSource
 from app.calc.timewindows import day_bounds, day_start, local_date, to_utc, week_days
 
 __all__ = [
@@ -62,10 +63,11 @@ def daily_quotas(weekly_target: int, active_weekdays: Iterable[int]) -> list[int
 def follows_fetch_start(as_of: datetime, tz: ZoneInfo, rules: FollowRules) -> datetime:
     """Earliest instant (UTC) whose outbound follows pacing needs: the service fetches
     follows in [this, as_of]. min(this week's local Monday 00:00, as_of − 7 days,
-    as_of − burst window)."""
+    as_of − burst window, as_of − the longest platform rule's window)."""
     as_of = to_utc(as_of)
     monday_start = day_start(week_days(local_date(as_of, tz))[0], tz)
-    return min(monday_start, as_of - SEVEN_DAYS, as_of - rules.burst_window)
+    longest = max((r.window for r in rules.limit_rules), default=SEVEN_DAYS)
+    return min(monday_start, as_of - SEVEN_DAYS, as_of - rules.burst_window, as_of - longest)
 
 
 def peak_burst(instants: Sequence[datetime], window: timedelta) -> int:
@@ -125,12 +127,15 @@ def compute_pacing(
     follows: Sequence[datetime],
     unfollows_today: int,
     follow_back: tuple[int, int],
+    source: WindowSource | None = None,
 ) -> PacingReport:
     """SPEC §6.1 at ``as_of``.
 
     ``follows``: outbound follow instants covering at least [follows_fetch_start, as_of],
     in any order (later ones are ignored). ``unfollows_today``: already counted.
     ``follow_back``: (inbound follows, outbound follows) in the follow-back window.
+    ``source``: the events of the platform rules (SPEC §9.2) when a rule also counts kinds
+    other than follows; by default the follows given.
     """
     as_of = to_utc(as_of)
     log = FollowLog(follows, until=as_of)
@@ -141,7 +146,7 @@ def compute_pacing(
     week_start = day_start(week[0], tz)
 
     quotas = daily_quotas(rules.weekly_target, rules.active_weekdays)
-    room = headroom(rules, tz, as_of, log)
+    room = headroom(rules, tz, as_of, log, source)
     cap = room.effective_cap
     follows_today = room.follows_today
     follows_this_week = log.count(week_start, as_of)
@@ -178,7 +183,8 @@ def compute_pacing(
         peak_burst_today=peak,
         allowed_now=allowed_now,
         next_allowed_at=(
-            None if allowed_now > 0 else next_follow_allowed_at(rules, tz, as_of, log.instants)
+            None if allowed_now > 0
+            else next_follow_allowed_at(rules, tz, as_of, log.instants, source=source)
         ),
         status=_status(
             follows_today,

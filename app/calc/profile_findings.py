@@ -1,16 +1,22 @@
 """Profile findings (SPEC §6.6): is the user's presence on a platform complete?
 
 Pure: the caller passes a stored profile's fields (or the fact that there is none).
-Lengths are counted in Unicode code points of the bio as stored; a bio that is empty or
-only whitespace counts as missing.
+Lengths are counted in the platform's bio unit (SPEC §9.1, §9.3): Unicode code points after
+NFC ("chars"), graphemes on Bluesky; the minimum of 40 is counted in the same unit. A bio
+that is empty or only whitespace counts as missing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.calc.text_length import bio_length, unit_name
+from app.calc.vocabulary import CHARS, PLATFORM_PRESETS
+
 BIO_MIN_CHARS = 40
-BIO_MAX_CHARS: dict[str, int] = {"x": 160, "instagram": 150, "linkedin": 220, "facebook": 101}
+# The bio limit of every platform, in its unit (BIO_UNITS).
+BIO_MAX_CHARS: dict[str, int] = {p: preset.bio_limit for p, preset in PLATFORM_PRESETS.items()}
+BIO_UNITS: dict[str, str] = {p: preset.bio_unit for p, preset in PLATFORM_PRESETS.items()}
 
 MISSING_PROFILE = "missing_profile"
 MISSING_PHOTO = "missing_photo"
@@ -32,14 +38,21 @@ class Finding:
     limit: int | None = None
 
 
-def _chars(n: int) -> str:
-    return f"{n} character{'' if n == 1 else 's'}"
+def _chars(n: int, unit: str = CHARS) -> str:
+    if unit == CHARS:
+        return f"{n} character{'' if n == 1 else 's'}"
+    return f"{n} {unit_name(unit, n)}"
+
+
+def bio_size(platform: str, bio: str) -> int:
+    """The bio's length in the platform's bio unit."""
+    return bio_length(platform, bio)[0]
 
 
 def profile_findings(platform: str, bio: str | None, photo_url: str | None,
                      photo_smiling: bool | None) -> list[Finding]:
     """Findings for one stored profile, in the order of §6.6."""
-    limit = BIO_MAX_CHARS[platform]
+    limit, unit = BIO_MAX_CHARS[platform], BIO_UNITS[platform]
     found: list[Finding] = []
     if photo_url is None or not photo_url.strip():
         found.append(Finding(MISSING_PHOTO, f"no profile photo on {platform}; add a clear photo "
@@ -49,19 +62,19 @@ def profile_findings(platform: str, bio: str | None, photo_url: str | None,
                                                 "smiling; use one where you smile"))
     if bio is None or not bio.strip():
         found.append(Finding(MISSING_BIO, f"no bio on {platform}; write {BIO_MIN_CHARS} to "
-                                          f"{limit} characters", 0, BIO_MIN_CHARS))
+                                          f"{limit} {unit_name(unit)}", 0, BIO_MIN_CHARS))
         return found
-    length = len(bio)
+    length = bio_size(platform, bio)
     if length < BIO_MIN_CHARS:
         found.append(Finding(
             BIO_TOO_SHORT,
-            f"the {platform} bio is {_chars(length)}, under the minimum of {BIO_MIN_CHARS}; "
-            f"add at least {_chars(BIO_MIN_CHARS - length)}", length, BIO_MIN_CHARS))
+            f"the {platform} bio is {_chars(length, unit)}, under the minimum of {BIO_MIN_CHARS}; "
+            f"add at least {_chars(BIO_MIN_CHARS - length, unit)}", length, BIO_MIN_CHARS))
     if length > limit:
         found.append(Finding(
             BIO_TOO_LONG,
-            f"the {platform} bio is {_chars(length)}, over {platform}'s limit of {limit}; "
-            f"cut {_chars(length - limit)}", length, limit))
+            f"the {platform} bio is {_chars(length, unit)}, over {platform}'s limit of {limit}; "
+            f"cut {_chars(length - limit, unit)}", length, limit))
     return found
 
 

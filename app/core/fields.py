@@ -41,7 +41,7 @@ class Component:
         return handler(core_schema)
 
 
-Platform = Annotated[Literal["x", "facebook", "linkedin", "instagram"],
+Platform = Annotated[Literal["x", "facebook", "linkedin", "instagram", "bluesky", "threads", "mastodon", "tiktok"],
                      Component("Platform", "A social platform Rapport knows (GET /v1/platforms lists its presets).")]
 Kind = Annotated[Literal[
     "follow", "unfollow", "post", "share", "reply", "mention",

@@ -32,7 +32,9 @@ def _summarise(session: Session, user_id: uuid.UUID, tz: ZoneInfo, min_gaps: dic
     posts: dict[str, list[datetime]] = {p: [] for p in min_gaps}
     for p, t in queries.instants(session, user_id, list(min_gaps), BROADCAST_KINDS, lo, hi, include_end=include_end):
         posts[p].append(t)
-    return {p: day_summaries(tz, first, last, posts[p], min_gaps[p]) for p in min_gaps}
+    # A platform without posts has no day to summarise: no per-day work for it, so more
+    # platforms cost nothing to a user who posts on one.
+    return {p: day_summaries(tz, first, last, posts[p], min_gaps[p]) if posts[p] else {} for p in min_gaps}
 
 
 def summaries(session: Session, user_id: uuid.UUID, tz: ZoneInfo, min_gaps: dict[str, timedelta],
@@ -69,7 +71,8 @@ def summaries(session: Session, user_id: uuid.UUID, tz: ZoneInfo, min_gaps: dict
         posts[p].append(t)
     for e_first, e_last, *_ in edges:  # each edge's days take only their own posts
         for p, gap in min_gaps.items():
-            out[p].update(day_summaries(tz, e_first, e_last, posts[p], gap))
+            if posts[p]:
+                out[p].update(day_summaries(tz, e_first, e_last, posts[p], gap))
     return out
 
 

@@ -60,7 +60,7 @@ def engagement(user: UserDep, session: SessionDep, window_days: WindowDays(7) = 
 def checks(body: CheckIn, user: UserDep, session: SessionDep) -> CheckOut:
     at: datetime = body.at or utc_now()
     result = service.check(session, user, body.action, body.platform, body.count,
-                           normalise_counterpart(body.counterpart), at)
+                           normalise_counterpart(body.counterpart), at, body.text)
     return CheckOut(allowed=result.allowed, at=at,
                     reasons=[ReasonOut(code=r.code, detail=r.detail) for r in result.reasons],
                     next_allowed_at=result.next_allowed_at)

@@ -20,10 +20,12 @@ from app.calc.engagement import engagement_figures
 from app.calc.follow_limits import check_follow
 from app.calc.follow_rules import FollowRules, preset_follow_rules
 from app.calc.guard import GuardResult
+from app.calc.post_limits import check_post_with_limits
 from app.calc.timewindows import day_start, local_date, window_start
 from app.calc.vocabulary import BROADCAST_KINDS, PLATFORM_PRESETS, PLATFORMS, weekday_numbers
 from app.core.errors import ProblemError
 from app.insights import counterparts, posting_days, queries
+from app.insights.rule_source import DbWindowSource
 from app.insights.schemas import (
     EngagementOut,
     PacingOut,
@@ -50,7 +52,14 @@ def follow_rules(plan: FollowPlan) -> FollowRules:
         warmup_days=plan.warmup_days,
         starts_on=plan.starts_on,
         platform_weekly_limit=PLATFORM_PRESETS[plan.platform].follow_weekly_limit,
+        platform_rules=PLATFORM_PRESETS[plan.platform].follow_rules,
     )
+
+
+def _rule_source(session: Session, user: User, platform: str, rules: FollowRules) -> DbWindowSource | None:
+    """Where the platform rules' events come from: the follows already read (None) when every
+    rule counts follows alone, else the database (Bluesky's shared budget of creates)."""
+    return None if rules.follow_only else DbWindowSource(session, user.id, platform)
 
 
 def _follows(session: Session, user: User, platform: str, rules: FollowRules, at: datetime) -> list[datetime]:
@@ -78,7 +87,8 @@ def pacing(session: Session, user: User, platform: str, as_of: datetime, window_
     back = queries.window_counters(session, user.id, back_start, as_of, ("follows_in", "follows_out"),
                                    [platform])[platform]
     follow_back = (back["follows_in"], back["follows_out"])
-    report = pacing_calc.compute_pacing(rules, tz, as_of, follows, unfollows_today, follow_back)
+    report = pacing_calc.compute_pacing(rules, tz, as_of, follows, unfollows_today, follow_back,
+                                        _rule_source(session, user, platform, rules))
     return PacingOut(
         platform=platform, as_of=as_of, window_days=window_days,
         plan=FollowPlanPublic.model_validate(plan, from_attributes=True),
@@ -197,18 +207,22 @@ def engagement(session: Session, user: User, as_of: datetime, window_days: int) 
 
 
 def check(session: Session, user: User, action: str, platform: str, count: int,
-          counterpart: str | None, at: datetime) -> GuardResult:
+          counterpart: str | None, at: datetime, text: str | None = None) -> GuardResult:
     tz = user.zone
     if action == "follow":
         plan = get_follow_plan(session, user.id, platform)
         rules = follow_rules(plan) if plan else preset_follow_rules(platform)
-        return check_follow(rules, tz, at, _follows(session, user, platform, rules, at), count)
+        return check_follow(rules, tz, at, _follows(session, user, platform, rules, at), count,
+                            _rule_source(session, user, platform, rules))
     if action == "post":
         rules_p = posting_rules(get_posting_plan(session, user.id, platform), platform)
         today_start = day_start(local_date(at, tz), tz)
         today = [t for _, t in queries.instants(session, user.id, [platform], BROADCAST_KINDS, today_start, at)]
         last = queries.last_instant_before(session, user.id, platform, BROADCAST_KINDS, at)
-        return posting_calc.check_post(rules_p, tz, at, today, last, count)
+        post_rules = PLATFORM_PRESETS[platform].post_rules
+        return check_post_with_limits(
+            rules_p, tz, at, today, last, count, platform=platform, platform_rules=post_rules,
+            source=DbWindowSource(session, user.id, platform) if post_rules else None, text=text)
     start = window_start(at, tz, SALES_CHECK_WINDOW_DAYS)
     per_platform = queries.contacts_by_platform(session, user.id, start, at)
     figures = ratio_calc.ratio_figures(sum(n for n, _ in per_platform.values()),

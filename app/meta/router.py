@@ -1,9 +1,12 @@
 """Unauthenticated probes and the platform presets."""
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlmodel import SQLModel
 
-from app.calc.vocabulary import PLATFORM_PRESETS
+from app.calc.vocabulary import PLATFORM_PRESETS, PlatformPreset
 from app.core.errors import problem_response, storage_problem_code, storage_problem_response
 from app.core.storage import probe
 
@@ -14,10 +17,28 @@ class Health(SQLModel):
     status: str
 
 
+class PlatformRulePublic(SQLModel):
+    name: str = Field(description="Stable identifier of the rule.")
+    kinds: list[str] = Field(description="The outbound event kinds the rule counts.")
+    limit: int
+    window: str = Field(description="ISO 8601 duration of the window, e.g. PT1H, PT24H, P7D.")
+    calendar: Literal["local_day"] | None = Field(
+        description="local_day: the user's local day (window P1D); null: a rolling window.")
+    description: str
+
+
+class SourcePublic(SQLModel):
+    topic: str
+    source: str
+    checked: str = Field(description="The date (YYYY-MM-DD) the source was last checked.")
+
+
 class PlatformPresetPublic(SQLModel):
     platform: str
-    follow_daily_limit: int | None
-    follow_weekly_limit: int | None
+    follow_daily_limit: int | None = Field(
+        description="The limit of a follow-only rule per local day (x: 400); `rules` has every limit.")
+    follow_weekly_limit: int | None = Field(
+        description="The limit of a follow-only rule per rolling 7 days (linkedin: 100).")
     daily_cap: int
     burst_limit: int
     burst_window_minutes: int
@@ -26,6 +47,29 @@ class PlatformPresetPublic(SQLModel):
     min_gap_minutes: int
     follow_limit_source: str
     max_posts_source: str
+    rules: list[PlatformRulePublic] = Field(
+        description="The platform's limits (§9.2): at most `limit` outbound events of `kinds` in "
+                    "any window; all apply at once. Empty where none is published.")
+    bio_limit: int
+    bio_unit: Literal["chars", "graphemes"]
+    post_text_limit: int
+    post_text_unit: Literal["weighted", "graphemes", "utf16_code_units", "chars"] = Field(
+        description="weighted: as X counts (twitter-text v3); graphemes: UAX #29 extended "
+                    "grapheme clusters; utf16_code_units; chars: Unicode code points after NFC.")
+    sources: list[SourcePublic]
+
+
+def _public(p: PlatformPreset) -> PlatformPresetPublic:
+    return PlatformPresetPublic(
+        platform=p.platform, follow_daily_limit=p.follow_daily_limit,
+        follow_weekly_limit=p.follow_weekly_limit, daily_cap=p.daily_cap, burst_limit=p.burst_limit,
+        burst_window_minutes=p.burst_window_minutes, min_posts_per_day=p.min_posts_per_day,
+        max_posts_per_day=p.max_posts_per_day, min_gap_minutes=p.min_gap_minutes,
+        follow_limit_source=p.follow_limit_source, max_posts_source=p.max_posts_source,
+        rules=[PlatformRulePublic(**r.as_dict()) for r in p.rules],
+        bio_limit=p.bio_limit, bio_unit=p.bio_unit,  # type: ignore[arg-type]
+        post_text_limit=p.text_limit, post_text_unit=p.text_unit,  # type: ignore[arg-type]
+        sources=[SourcePublic(topic=s.topic, source=s.source, checked=s.checked) for s in p.sources])
 
 
 class PlatformList(SQLModel):
@@ -58,7 +102,7 @@ def readyz(request: Request):
     return Health(status="ready")
 
 
-@router.get("/v1/platforms", response_model=PlatformList, summary="Platform presets (§5) and their sources")
+@router.get("/v1/platforms", response_model=PlatformList,
+            summary="Platform presets (§5, §9.1), limits as rules (§9.2) and their sources")
 def platforms() -> PlatformList:
-    return PlatformList(items=[PlatformPresetPublic.model_validate(p, from_attributes=True)
-                               for p in PLATFORM_PRESETS.values()])
+    return PlatformList(items=[_public(p) for p in PLATFORM_PRESETS.values()])

@@ -1,12 +1,13 @@
 """Follow and posting plans: §5 defaults filled in, §6.1 limits enforced."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from app.calc.platform_rules import PlatformRule, max_in_span
 from app.calc.timewindows import local_date
 from app.calc.vocabulary import PLATFORM_PRESETS
 from app.core.errors import ProblemError
@@ -18,6 +19,32 @@ from app.users.models import User
 def _plan_problem(pointer: str, detail: str) -> ProblemError:
     return ProblemError(422, "plan_exceeds_limit", detail, title="Plan not allowed",
                         errors=[{"pointer": pointer, "detail": detail}])
+
+
+_DAY, _WEEK = timedelta(days=1), timedelta(days=7)
+
+
+def _tightest(rules: tuple[PlatformRule, ...], span: timedelta) -> tuple[int, PlatformRule] | None:
+    """The fewest follows the platform's rules allow in a span (a day or a week) and the rule
+    that sets it, over the rules whose window fits in the span (so LinkedIn's 7-day rule
+    bounds weekly_target, not daily_cap, as in v1); None without one (SPEC §9.2: the rules
+    replace the fixed limits)."""
+    return min(((max_in_span(r, span), r) for r in rules if r.window <= span),
+               key=lambda pair: pair[0], default=None)
+
+
+def follow_plan_limits(platform: str) -> tuple[int | None, int | None]:
+    """(most daily_cap, most weekly_target) the platform's rules allow a follow plan."""
+    rules = PLATFORM_PRESETS[platform].follow_rules
+    daily, weekly = _tightest(rules, _DAY), _tightest(rules, _WEEK)
+    return (daily[0] if daily else None), (weekly[0] if weekly else None)
+
+
+def _why(rule: PlatformRule, span: timedelta) -> str:
+    """" (bluesky allows 11,666 record creates per 24 hours)" when the span's figure is
+    not the rule's own wording."""
+    own = (span == _DAY and not rule.rolling) or (span == _WEEK and rule.rolling and rule.window == _WEEK)
+    return "" if own else f" ({rule.sentence()})"
 
 
 def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> dict:
@@ -33,13 +60,17 @@ def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> d
         "starts_on": data.starts_on or starts_on,
     }
     cap = values["daily_cap"]
-    if preset.follow_daily_limit is not None and cap > preset.follow_daily_limit:
+    daily = _tightest(preset.follow_rules, _DAY)
+    if daily is not None and cap > daily[0]:
+        limit, rule = daily
         raise _plan_problem("#/daily_cap", f"daily_cap {cap} is over {platform}'s limit of "
-                            f"{preset.follow_daily_limit} follows a day; send at most {preset.follow_daily_limit}.")
+                            f"{limit} follows a day{_why(rule, _DAY)}; send at most {limit}.")
     weekly = values["weekly_target"]
-    if preset.follow_weekly_limit is not None and weekly > preset.follow_weekly_limit:
+    week = _tightest(preset.follow_rules, _WEEK)
+    if week is not None and weekly > week[0]:
+        limit, rule = week
         raise _plan_problem("#/weekly_target", f"weekly_target {weekly} is over {platform}'s limit of "
-                            f"{preset.follow_weekly_limit} follows in 7 days; send at most {preset.follow_weekly_limit}.")
+                            f"{limit} follows in 7 days{_why(rule, _WEEK)}; send at most {limit}.")
     if weekly > cap * len(days):
         raise _plan_problem(
             "#/weekly_target",

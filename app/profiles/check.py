@@ -1,16 +1,18 @@
 """Profile check (SPEC §6.6): findings per stored profile, and missing profiles."""
 
 import uuid
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, literal, select, union_all
 from sqlmodel import Session
 
 from app.calc.profile_findings import (
     BIO_MAX_CHARS,
     BIO_MIN_CHARS,
     Finding,
+    bio_size,
     missing_profile_finding,
     profile_findings,
 )
@@ -33,9 +35,11 @@ class PlatformProfileCheck(BaseModel):
     platform: Platform
     has_profile: bool
     handle: str | None = Field(description="The stored handle; null when there is no profile.")
-    bio_length: int | None = Field(description="Characters (code points) in the stored bio.")
+    bio_length: int | None = Field(
+        description="The stored bio's length in the platform's bio unit (GET /v1/platforms: "
+                    "Unicode code points after NFC; graphemes (UAX #29) on Bluesky).")
     bio_min_length: int = BIO_MIN_CHARS
-    bio_max_length: int = Field(description="The platform's bio limit.")
+    bio_max_length: int = Field(description="The platform's bio limit, in its bio unit.")
     findings: list[FindingOut]
 
 
@@ -44,8 +48,7 @@ class ProfileCheckOut(BaseModel):
     finding_count: int
     platforms: list[PlatformProfileCheck] = Field(
         description="One entry per stored profile and per platform that needs one "
-                    "(a plan or events but no profile), in the order x, facebook, linkedin, "
-                    "instagram.")
+                    "(a plan or events but no profile), in the order of the platforms list (§1).")
 
 
 def _out(findings: list[Finding]) -> list[FindingOut]:
@@ -56,10 +59,21 @@ def _platforms_of(session: Session, model, user_id: uuid.UUID) -> set[str]:
     return set(session.execute(select(model.platform).where(model.user_id == user_id)).scalars())
 
 
-def _has_events(session: Session, user_id: uuid.UUID, platform: str) -> bool:
-    # One index probe (ix_event_window starts with user_id, platform) per platform.
-    return bool(session.execute(select(exists().where(
-        Event.user_id == user_id, Event.platform == platform))).scalar())  # type: ignore[arg-type]
+@cache
+def _platforms_with_events_stmt(platforms: tuple[str, ...]):
+    # One index probe per platform (ix_event_window starts with user_id, platform), all in
+    # one statement: one round trip however many platforms there are.
+    return union_all(*(
+        select(literal(p)).where(exists().where(
+            Event.user_id == bindparam("user_id"), Event.platform == p))  # type: ignore[arg-type]
+        for p in platforms))
+
+
+def _platforms_with_events(session: Session, user_id: uuid.UUID, platforms: list[str]) -> set[str]:
+    if not platforms:
+        return set()
+    return set(session.execute(_platforms_with_events_stmt(tuple(platforms)),
+                               {"user_id": user_id}).scalars())
 
 
 def findings_by_platform(session: Session, user_id: uuid.UUID
@@ -70,6 +84,7 @@ def findings_by_platform(session: Session, user_id: uuid.UUID
         select(Profile).where(Profile.user_id == user_id)).scalars()}  # type: ignore[arg-type]
     follow = _platforms_of(session, FollowPlan, user_id)
     posting = _platforms_of(session, PostingPlan, user_id)
+    with_events = _platforms_with_events(session, user_id, [p for p in PLATFORMS if p not in profiles])
     result: list[tuple[str, Profile | None, list[Finding]]] = []
     for platform in PLATFORMS:
         profile = profiles.get(platform)
@@ -78,7 +93,7 @@ def findings_by_platform(session: Session, user_id: uuid.UUID
                 platform, profile.bio, profile.photo_url, profile.photo_smiling)))
             continue
         missing = missing_profile_finding(platform, platform in follow, platform in posting,
-                                          _has_events(session, user_id, platform))
+                                          platform in with_events)
         if missing is not None:
             result.append((platform, None, [missing]))
     return result
@@ -89,7 +104,7 @@ def check_out(found: list[tuple[str, Profile | None, list[Finding]]]) -> Profile
         PlatformProfileCheck(
             platform=platform, has_profile=profile is not None,  # type: ignore[arg-type]
             handle=profile.handle if profile else None,
-            bio_length=len(profile.bio) if profile and profile.bio is not None else None,
+            bio_length=bio_size(platform, profile.bio) if profile and profile.bio is not None else None,
             bio_max_length=BIO_MAX_CHARS[platform], findings=_out(findings))
         for platform, profile, findings in found
     ]

@@ -194,7 +194,9 @@ def test_platforms_lists_the_presets_in_order_with_sources(client):
     r = client.get("/v1/platforms")
     assert r.status_code == 200
     items = r.json()["items"]
-    assert [p["platform"] for p in items] == ["x", "facebook", "linkedin", "instagram"]
+    # §1 since v2: the four of v1, then the four of §9 (their figures: tests/api/test_platforms_v2.py).
+    assert [p["platform"] for p in items] == ["x", "facebook", "linkedin", "instagram",
+                                              "bluesky", "threads", "mastodon", "tiktok"]
     by = {p["platform"]: p for p in items}
     assert (by["x"]["follow_daily_limit"], by["x"]["follow_weekly_limit"]) == (400, None)
     assert by["linkedin"]["follow_weekly_limit"] == 100

@@ -153,8 +153,8 @@ def test_unknown_platform_in_the_path_is_422(client, user):
         body = assert_validation(r, "platform")
         assert body["code"] == "validation_error"
     assert_validation(client.get(users_path(user, "/follow-plans/X")), "platform")
-    assert_validation(client.get(users_path(user, "/posting-plans/tiktok")), "platform")
-    assert_validation(client.delete(users_path(user, "/follow-plans/tiktok")), "platform")
+    assert_validation(client.get(users_path(user, "/posting-plans/myspace")), "platform")
+    assert_validation(client.delete(users_path(user, "/follow-plans/myspace")), "platform")
 
 
 def test_plans_of_an_unknown_user_are_404(client):

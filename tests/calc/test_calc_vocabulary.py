@@ -17,7 +17,9 @@ from app.calc.vocabulary import (
 
 
 def test_platforms_and_kind_groups():
-    assert PLATFORMS == ("x", "facebook", "linkedin", "instagram")
+    # §1 since v2: the four platforms of v1, then the four of §9.
+    assert PLATFORMS == ("x", "facebook", "linkedin", "instagram",
+                         "bluesky", "threads", "mastodon", "tiktok")
     assert len(KINDS) == 10
     assert BROADCASTS | INTERACTIONS == set(KINDS) - {"follow", "unfollow"}
     assert CONTACTS == (BROADCASTS | INTERACTIONS) - {"like"}
@@ -48,6 +50,12 @@ def test_presets_match_the_spec_table():
         "linkedin": (None, 100, 20, 10, 2),
         "instagram": (None, None, 50, 15, 2),
         "facebook": (None, None, 30, 10, 2),
+        # §9.1: their limits are rules (tests/calc/test_platform_rules.py), none of them a
+        # follow-only local-day or 7-day rule.
+        "bluesky": (None, None, 50, 15, 5),
+        "threads": (None, None, 30, 10, 3),
+        "mastodon": (None, None, 50, 15, 5),
+        "tiktok": (None, None, 30, 10, 3),
     }
     assert tuple(PLATFORM_PRESETS) == PLATFORMS
     for preset in PLATFORM_PRESETS.values():

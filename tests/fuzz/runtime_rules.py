@@ -29,7 +29,8 @@ import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from app.calc.vocabulary import PLATFORM_PRESETS
+from app.calc.vocabulary import CONTACTS, PLATFORM_PRESETS
+from app.plans.service import follow_plan_limits
 
 NOW = datetime.now(UTC)
 PAST_YEAR = "2024"  # a leap year, so any month and day written stays a real date
@@ -64,12 +65,13 @@ def _follow_plan(body: dict, platform: str) -> None:
     """§6.1: daily_cap ≤ the platform's daily limit; weekly_target ≤ its weekly limit and
     ≤ daily_cap × active weekdays."""
     preset = PLATFORM_PRESETS[platform]
+    daily_limit, weekly_limit = follow_plan_limits(platform)  # §9.2: from the platform's rules
     cap = body.get("daily_cap") or preset.daily_cap
-    if preset.follow_daily_limit is not None and cap > preset.follow_daily_limit:
-        cap = body["daily_cap"] = preset.follow_daily_limit
+    if daily_limit is not None and cap > daily_limit:
+        cap = body["daily_cap"] = daily_limit
     most = cap * len(body.get("active_weekdays") or range(7))
-    if preset.follow_weekly_limit is not None:
-        most = min(most, preset.follow_weekly_limit)
+    if weekly_limit is not None:
+        most = min(most, weekly_limit)
     if isinstance(body.get("weekly_target"), int | float) and body["weekly_target"] > most:
         body["weekly_target"] = most
 

@@ -229,7 +229,7 @@ def test_errors(client, user):
 
     follow_plan(client, uid, "x", weekly_target=7)
     ok = {"platform": "x", "as_of": "2026-11-04T12:00:00Z"}
-    for params in ({**ok, "platform": "tiktok"}, {"as_of": ok["as_of"]},
+    for params in ({**ok, "platform": "myspace"}, {"as_of": ok["as_of"]},
                    {**ok, "window_days": 0}, {**ok, "window_days": 3651}):
         r = client.get(f"/v1/users/{uid}/pacing", params=params)
         assert r.status_code == 422, (params, r.text)

@@ -134,7 +134,7 @@ def test_window_days_use_local_midnight(client):
 
 def test_validation(client, user):
     base = f"/v1/users/{user['id']}/sales-ratio"
-    for params in ({"window_days": 0}, {"window_days": 3651}, {"platform": "tiktok"},
+    for params in ({"window_days": 0}, {"window_days": 3651}, {"platform": "myspace"},
                    {"as_of": "2026-11-20T12:00:00"}):
         r = client.get(base, params=params)
         assert r.status_code == 422, (params, r.text)
