@@ -8,10 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     RAPPORT_DATABASE_URL=sqlite:////data/rapport.db
 
 WORKDIR /app
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY migrations ./migrations
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --create-home --uid 10001 rapport \
     && mkdir -p /data && chown rapport /data
 
