@@ -44,16 +44,22 @@ def _driver_message(exc: BaseException) -> str:
 def _why(exc: BaseException, url: str) -> str:
     """One line saying why the database cannot be used, and what to do."""
     shown = describe_database(url)
-    storage = storage_problem_code(exc, url if make_url(url).get_backend_name() == "sqlite" else None)
+    storage = storage_problem_code(
+        exc, url if make_url(url).get_backend_name() == "sqlite" else None
+    )
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _driver_message(exc)
     if storage == "read_only":
-        return (f"the database {shown} is read-only ({reason}); make the file and its directory "
-                "writable by this user, or point RAPPORT_DATABASE_URL at a writable database")
+        return (
+            f"the database {shown} is read-only ({reason}); make the file and its directory "
+            "writable by this user, or point RAPPORT_DATABASE_URL at a writable database"
+        )
     if storage == "storage_full":
         return f"the database {shown} has no space left ({reason}); free some space and start again"
     if isinstance(exc, CommandError):
-        return (f"cannot migrate the database {shown}: {reason} (is it from a newer version "
-                "of Rapport?)")
+        return (
+            f"cannot migrate the database {shown}: {reason} (is it from a newer version "
+            "of Rapport?)"
+        )
     if "does not exist" in reason and make_url(url).get_backend_name() == "postgresql":
         reason += " (create it, e.g. with createdb, or fix RAPPORT_DATABASE_URL)"
     elif "unable to open database file" in reason:
@@ -76,8 +82,13 @@ def _using_database(command: str) -> Iterator[Settings]:
     url = settings.database_url
     shown = describe_database(url)
     parsed = make_url(url)
-    sqlite_file = (parsed.database if parsed.get_backend_name() == "sqlite" and parsed.database
-                   and parsed.database != ":memory:" else None)
+    sqlite_file = (
+        parsed.database
+        if parsed.get_backend_name() == "sqlite"
+        and parsed.database
+        and parsed.database != ":memory:"
+        else None
+    )
     existed = sqlite_file is None or os.path.exists(sqlite_file)
     typer.echo(f"rapport {command}: database {shown}", err=True)
     try:
@@ -85,8 +96,10 @@ def _using_database(command: str) -> Iterator[Settings]:
     except (DBAPIError, CommandError, OSError) as exc:
         _fail(_why(exc, url))
     if not existed and os.path.exists(sqlite_file):
-        typer.echo(f"rapport {command}: created a new SQLite database at {os.path.abspath(sqlite_file)}",
-                   err=True)
+        typer.echo(
+            f"rapport {command}: created a new SQLite database at {os.path.abspath(sqlite_file)}",
+            err=True,
+        )
 
 
 def _database() -> Database:
@@ -132,14 +145,21 @@ def serve(
 
     with _using_database("serve") as settings:
         _migrate_and_bootstrap()
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, log_level=log_level,
-                proxy_headers=False, server_header=False,
-                # uvicorn has no read timeout of its own; see app/core/http_protocol.py.
-                http="app.core.http_protocol:ReadTimeoutHttpToolsProtocol",
-                timeout_keep_alive=settings.keep_alive_s,
-                # importing the app takes ~2 s of CPU; on a busy machine uvicorn's default of
-                # 5 s kills workers that are merely slow to start.
-                timeout_worker_healthcheck=30)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=False,
+        server_header=False,
+        # uvicorn has no read timeout of its own; see app/core/http_protocol.py.
+        http="app.core.http_protocol:ReadTimeoutHttpToolsProtocol",
+        timeout_keep_alive=settings.keep_alive_s,
+        # importing the app takes ~2 s of CPU; on a busy machine uvicorn's default of
+        # 5 s kills workers that are merely slow to start.
+        timeout_worker_healthcheck=30,
+    )
 
 
 @keys.command("create")
@@ -156,7 +176,9 @@ def keys_create(
             key, secret = auth_service.create_key(session, ws, name)
             session.commit()
         db.dispose()
-    typer.echo(f"{secret}\n(workspace {workspace}, prefix {key.prefix}; the secret is not shown again)")
+    typer.echo(
+        f"{secret}\n(workspace {workspace}, prefix {key.prefix}; the secret is not shown again)"
+    )
 
 
 @keys.command("list")
@@ -167,19 +189,26 @@ def keys_list() -> None:
         db = _database()
         with db.session(write=False) as session:
             rows = session.execute(
-                select(ApiKey, Workspace.name).join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
+                select(ApiKey, Workspace.name)
+                .join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
                 .order_by(ApiKey.created_at)  # type: ignore[arg-type]
             ).all()
         db.dispose()
-    typer.echo(f"{'PREFIX':<14}{'WORKSPACE':<20}{'NAME':<16}{'CREATED':<22}{'LAST USED':<22}REVOKED")
+    typer.echo(
+        f"{'PREFIX':<14}{'WORKSPACE':<20}{'NAME':<16}{'CREATED':<22}{'LAST USED':<22}REVOKED"
+    )
     for key, ws_name in rows:
         fmt = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else "-"  # noqa: E731
-        typer.echo(f"{key.prefix:<14}{ws_name[:19]:<20}{key.name[:15]:<16}{fmt(key.created_at):<22}"
-                   f"{fmt(key.last_used_at):<22}{fmt(key.revoked_at)}")
+        typer.echo(
+            f"{key.prefix:<14}{ws_name[:19]:<20}{key.name[:15]:<16}{fmt(key.created_at):<22}"
+            f"{fmt(key.last_used_at):<22}{fmt(key.revoked_at)}"
+        )
 
 
 @keys.command("revoke")
-def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, e.g. rpk_AbCd1234.")]) -> None:
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix, e.g. rpk_AbCd1234.")],
+) -> None:
     """Revoke the key with this prefix."""
     with _using_database("keys revoke") as settings:
         upgrade(settings.database_url)
@@ -188,7 +217,9 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, e.
             found = list(session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalars())  # type: ignore[arg-type]
             if len(found) != 1:
                 db.dispose()
-                typer.echo(f"{'no' if not found else 'more than one'} key has prefix {prefix!r}", err=True)
+                typer.echo(
+                    f"{'no' if not found else 'more than one'} key has prefix {prefix!r}", err=True
+                )
                 raise typer.Exit(code=1)
             auth_service.revoke_key(session, found[0])
             session.commit()
@@ -197,7 +228,9 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, e.
 
 
 @cli.command()
-def openapi(output: Annotated[Path, typer.Option(help="Where to write it.")] = Path("openapi.json")) -> None:
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write it.")] = Path("openapi.json"),
+) -> None:
     """Write the app's OpenAPI document."""
     from app.main import create_app
 

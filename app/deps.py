@@ -57,12 +57,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     db = request.app.state.db
     write = _writes(request)
     opened = db.session(write=write)
-    session = await run_in_threadpool(opened.__enter__) if write and db.is_sqlite else opened.__enter__()
+    session = (
+        await run_in_threadpool(opened.__enter__) if write and db.is_sqlite else opened.__enter__()
+    )
     try:
         yield session
     except BaseException as e:
         with CancelScope(shield=True):
-            await to_thread.run_sync(opened.__exit__, type(e), e, e.__traceback__, limiter=CapacityLimiter(1))
+            await to_thread.run_sync(
+                opened.__exit__, type(e), e, e.__traceback__, limiter=CapacityLimiter(1)
+            )
         raise
     else:
         with CancelScope(shield=True):
@@ -93,7 +97,7 @@ def _touch_key_after_commit(request: Request, session: Session) -> None:
         touch_key(session, key.id, now)
         session.commit()
         request.state.api_key = None  # touched: a request's second session does not again
-    except Exception:  # noqa: BLE001 - bookkeeping only
+    except Exception:
         session.rollback()
 
 
@@ -133,9 +137,15 @@ WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 UserIdPath = Annotated[uuid.UUID, Path(description="The user's id (a UUID).")]
 
 
-async def get_user(user_id: UserIdPath, request: Request, session: SessionDep, workspace: WorkspaceDep) -> User:
+async def get_user(
+    user_id: UserIdPath, request: Request, session: SessionDep, workspace: WorkspaceDep
+) -> User:
     read = getattr(request.state, "path_user", None)
-    user = read[1] if read is not None and read[0] == user_id else await run_in_threadpool(session.get, User, user_id)
+    user = (
+        read[1]
+        if read is not None and read[0] == user_id
+        else await run_in_threadpool(session.get, User, user_id)
+    )
     if user is None or user.workspace_id != workspace.id:
         raise not_found("user")
     return user

@@ -39,9 +39,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.storage_health = StorageHealth()
 
     # Authentication first, then unknown query parameters (a 422 for every route).
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_workspace), Depends(reject_unknown_query)])
-    for router in (auth_router, users_router, plans_router, profiles_router, events_router,
-                   insights_router):
+    v1 = APIRouter(
+        prefix="/v1", dependencies=[Depends(get_workspace), Depends(reject_unknown_query)]
+    )
+    for router in (
+        auth_router,
+        users_router,
+        plans_router,
+        profiles_router,
+        events_router,
+        insights_router,
+    ):
         v1.include_router(router)
     for router in (profile_check_router, relationships_router, reports_router, events_csv_router):
         v1.include_router(router)

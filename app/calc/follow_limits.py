@@ -37,8 +37,17 @@ from app.calc.guard import GuardResult, Reason, plural
 from app.calc.platform_rules import RuleState, WindowSource, evaluate_rules
 from app.calc.timewindows import day_start, local_date, to_utc
 
-__all__ = ["SEVEN_DAYS", "FollowHeadroom", "FollowLog", "FollowSource", "allowed_follows_at",
-           "check_follow", "headroom", "limits_never_fitting", "next_follow_allowed_at"]
+__all__ = [
+    "SEVEN_DAYS",
+    "FollowHeadroom",
+    "FollowLog",
+    "FollowSource",
+    "allowed_follows_at",
+    "check_follow",
+    "headroom",
+    "limits_never_fitting",
+    "next_follow_allowed_at",
+]
 
 
 class FollowLog:
@@ -78,7 +87,9 @@ class FollowSource:
     def count(self, kinds, lower: datetime, inclusive: bool, end: datetime) -> int:
         return len(self._slice(lower, inclusive, end)) if "follow" in kinds else 0
 
-    def kth_oldest(self, kinds, k: int, lower: datetime, inclusive: bool, end: datetime) -> datetime:
+    def kth_oldest(
+        self, kinds, k: int, lower: datetime, inclusive: bool, end: datetime
+    ) -> datetime:
         return self._slice(lower, inclusive, end)[k - 1]
 
 
@@ -120,8 +131,13 @@ def _source(log: FollowLog, source: WindowSource | None) -> WindowSource:
     return source if source is not None else FollowSource(log)
 
 
-def headroom(rules: FollowRules, tz: ZoneInfo, t: datetime, log: FollowLog,
-             source: WindowSource | None = None) -> FollowHeadroom:
+def headroom(
+    rules: FollowRules,
+    tz: ZoneInfo,
+    t: datetime,
+    log: FollowLog,
+    source: WindowSource | None = None,
+) -> FollowHeadroom:
     """Headroom at ``t`` counting only the logged follows at or before ``t`` (and, for the
     platform rules, the events of ``source`` when given)."""
     t = to_utc(t)
@@ -137,7 +153,10 @@ def headroom(rules: FollowRules, tz: ZoneInfo, t: datetime, log: FollowLog,
 
 
 def allowed_follows_at(
-    rules: FollowRules, tz: ZoneInfo, t: datetime, follows: Iterable[datetime],
+    rules: FollowRules,
+    tz: ZoneInfo,
+    t: datetime,
+    follows: Iterable[datetime],
     source: WindowSource | None = None,
 ) -> int:
     """SPEC ``allowed_now`` at ``t``, counting the given follows that happened by ``t``."""
@@ -168,8 +187,13 @@ def _check_count(count: int) -> None:
 
 
 def _next_allowed(
-    rules: FollowRules, tz: ZoneInfo, as_of: datetime, log: FollowLog, count: int,
-    source: WindowSource | None = None, room: FollowHeadroom | None = None,
+    rules: FollowRules,
+    tz: ZoneInfo,
+    as_of: datetime,
+    log: FollowLog,
+    count: int,
+    source: WindowSource | None = None,
+    room: FollowHeadroom | None = None,
 ) -> datetime | None:
     if limits_never_fitting(rules, count):
         return None
@@ -209,7 +233,11 @@ def next_follow_allowed_at(
 
 
 def check_follow(
-    rules: FollowRules, tz: ZoneInfo, at: datetime, follows: Sequence[datetime], count: int = 1,
+    rules: FollowRules,
+    tz: ZoneInfo,
+    at: datetime,
+    follows: Sequence[datetime],
+    count: int = 1,
     source: WindowSource | None = None,
 ) -> GuardResult:
     """The ``follow`` pre-flight check (SPEC §6.5) at instant ``at``.
@@ -251,9 +279,11 @@ def check_follow(
         if count <= state.room:
             continue
         if is_weekly_rule(state.rule):
-            detail = (f"{plural(state.used, 'follow')} in the last 7 days of the "
-                      f"platform's limit of {state.rule.limit} per rolling 7 days; "
-                      f"{max(0, state.room)} more allowed now, {asked}")
+            detail = (
+                f"{plural(state.used, 'follow')} in the last 7 days of the "
+                f"platform's limit of {state.rule.limit} per rolling 7 days; "
+                f"{max(0, state.room)} more allowed now, {asked}"
+            )
         else:
             detail = f"{state.detail()}; {max(0, state.room):,} more allowed now, {asked}"
         reasons.append(Reason(guard_code(state.rule), detail))
@@ -271,6 +301,7 @@ def check_follow(
     if not reasons:
         return GuardResult(allowed=True, reasons=[], next_allowed_at=None)
     return GuardResult(
-        allowed=False, reasons=reasons,
+        allowed=False,
+        reasons=reasons,
         next_allowed_at=_next_allowed(rules, tz, at, log, count, source, room),
     )

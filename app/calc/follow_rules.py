@@ -81,11 +81,14 @@ class FollowRules:
     def limit_rules(self) -> tuple[PlatformRule, ...]:
         """Every platform rule a follow counts against: the weekly limit (as a rule) and
         the other rules, the weekly rule first."""
-        others = tuple(r for r in self.platform_rules
-                       if not (is_weekly_rule(r) and self.platform_weekly_limit is not None))
+        others = tuple(
+            r
+            for r in self.platform_rules
+            if not (is_weekly_rule(r) and self.platform_weekly_limit is not None)
+        )
         if self.platform_weekly_limit is None:
             return others
-        return (weekly_rule(self.platform_weekly_limit),) + others
+        return (weekly_rule(self.platform_weekly_limit), *others)
 
     @property
     def weekly_limit_rule(self) -> PlatformRule | None:

@@ -183,7 +183,8 @@ def compute_pacing(
         peak_burst_today=peak,
         allowed_now=allowed_now,
         next_allowed_at=(
-            None if allowed_now > 0
+            None
+            if allowed_now > 0
             else next_follow_allowed_at(rules, tz, as_of, log.instants, source=source)
         ),
         status=_status(

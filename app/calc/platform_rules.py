@@ -39,8 +39,12 @@ def parse_duration(text: str) -> timedelta:
     if match is None or text in ("P", "PT") or text.endswith("T"):
         raise ValueError(f"not an ISO 8601 duration of days, hours, minutes, seconds: {text!r}")
     parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    return timedelta(days=parts.get("d", 0), hours=parts.get("h", 0), minutes=parts.get("m", 0),
-                     seconds=parts.get("s", 0))
+    return timedelta(
+        days=parts.get("d", 0),
+        hours=parts.get("h", 0),
+        minutes=parts.get("m", 0),
+        seconds=parts.get("s", 0),
+    )
 
 
 def format_duration(window: timedelta) -> str:
@@ -111,22 +115,27 @@ class PlatformRule:
         return day_start(local_date(t, tz), tz), True
 
     def per(self) -> str:
-        """"per hour", "per local day", "per rolling 7 days"."""
+        """ "per hour", "per local day", "per rolling 7 days"."""
         return "per local day" if not self.rolling else _window_phrase(self.window)[0]
 
     def in_window(self) -> str:
-        """"in the last hour", "today"."""
+        """ "in the last hour", "today"."""
         return "today" if not self.rolling else _window_phrase(self.window)[1]
 
     def sentence(self) -> str:
-        """"bluesky allows 1,666 record creates per hour"."""
+        """ "bluesky allows 1,666 record creates per hour"."""
         return f"{self.platform or 'the platform'} allows {self.limit:,} {self.label} {self.per()}"
 
     def as_dict(self) -> dict:
         """The rule as ``GET /v1/platforms`` serves it."""
-        return {"name": self.name, "kinds": list(self.kinds), "limit": self.limit,
-                "window": format_duration(self.window), "calendar": self.calendar,
-                "description": f"at most {self.limit:,} {self.label} {self.per()}"}
+        return {
+            "name": self.name,
+            "kinds": list(self.kinds),
+            "limit": self.limit,
+            "window": format_duration(self.window),
+            "calendar": self.calendar,
+            "description": f"at most {self.limit:,} {self.label} {self.per()}",
+        }
 
 
 class WindowSource(Protocol):
@@ -138,8 +147,9 @@ class WindowSource(Protocol):
         """Events of ``kinds`` in (lower, end], or [lower, end] when ``inclusive``."""
         ...
 
-    def kth_oldest(self, kinds: Sequence[str], k: int, lower: datetime, inclusive: bool,
-                   end: datetime) -> datetime:
+    def kth_oldest(
+        self, kinds: Sequence[str], k: int, lower: datetime, inclusive: bool, end: datetime
+    ) -> datetime:
         """The k-th oldest (1-based) such event; k ≤ count(...)."""
         ...
 
@@ -148,7 +158,9 @@ class EventLog:
     """Events in memory, as (kind, instant) pairs: a ``WindowSource`` for the calculations
     and the tests. Instants after ``until`` are dropped."""
 
-    def __init__(self, events: Iterable[tuple[str, datetime]], until: datetime | None = None) -> None:
+    def __init__(
+        self, events: Iterable[tuple[str, datetime]], until: datetime | None = None
+    ) -> None:
         by_kind: dict[str, list[datetime]] = {}
         until = to_utc(until) if until is not None else None
         for kind, t in events:
@@ -160,13 +172,14 @@ class EventLog:
     def _slice(self, kind: str, lower: datetime, inclusive: bool, end: datetime) -> list[datetime]:
         instants = self.by_kind.get(kind, [])
         lo = (bisect_left if inclusive else bisect_right)(instants, lower)
-        return instants[lo:bisect_right(instants, end)]
+        return instants[lo : bisect_right(instants, end)]
 
     def count(self, kinds: Sequence[str], lower: datetime, inclusive: bool, end: datetime) -> int:
         return sum(len(self._slice(k, lower, inclusive, end)) for k in set(kinds))
 
-    def kth_oldest(self, kinds: Sequence[str], k: int, lower: datetime, inclusive: bool,
-                   end: datetime) -> datetime:
+    def kth_oldest(
+        self, kinds: Sequence[str], k: int, lower: datetime, inclusive: bool, end: datetime
+    ) -> datetime:
         merged = sorted(t for kind in set(kinds) for t in self._slice(kind, lower, inclusive, end))
         return merged[k - 1]
 
@@ -184,7 +197,7 @@ class RuleState:
     fits_at: datetime | None
 
     def detail(self) -> str:
-        """"bluesky allows 1,666 record creates per hour; 1,666 in the last hour"."""
+        """ "bluesky allows 1,666 record creates per hour; 1,666 in the last hour"."""
         r = self.rule
         platform = r.platform or "the platform"
         return f"{platform} allows {r.limit:,} {r.label} {r.per()}; {self.used:,} {r.in_window()}"
@@ -223,8 +236,9 @@ class RulesVerdict:
         return max(s.fits_at for s in self.states)  # type: ignore[type-var]
 
 
-def rule_state(rule: PlatformRule, tz: ZoneInfo, at: datetime, source: WindowSource,
-               count: int = 1) -> RuleState:
+def rule_state(
+    rule: PlatformRule, tz: ZoneInfo, at: datetime, source: WindowSource, count: int = 1
+) -> RuleState:
     """One rule at ``at`` (see ``RuleState``). Reads one count, and the k-th oldest instant
     of the window only when ``count`` does not fit now."""
     at = to_utc(at)
@@ -240,12 +254,17 @@ def rule_state(rule: PlatformRule, tz: ZoneInfo, at: datetime, source: WindowSou
     # The oldest `must_leave` events in the window have to leave it: the last of them, the
     # k-th oldest, leaves at its instant + window.
     must_leave = used - (rule.limit - count)
-    return RuleState(rule, used, room, source.kth_oldest(rule.kinds, must_leave, lower, inclusive, at)
-                     + rule.window)
+    return RuleState(
+        rule,
+        used,
+        room,
+        source.kth_oldest(rule.kinds, must_leave, lower, inclusive, at) + rule.window,
+    )
 
 
-def evaluate_rules(rules: Iterable[PlatformRule], tz: ZoneInfo, at: datetime, source: WindowSource,
-                   count: int = 1) -> RulesVerdict:
+def evaluate_rules(
+    rules: Iterable[PlatformRule], tz: ZoneInfo, at: datetime, source: WindowSource, count: int = 1
+) -> RulesVerdict:
     """Every rule at ``at`` for ``count`` more events (SPEC §9.2): how many more are allowed
     (``allowed``), which rules refuse them, and the earliest instant all allow them."""
     if count < 1:

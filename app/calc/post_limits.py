@@ -33,9 +33,12 @@ def text_reason(platform: str, text: str) -> Reason | None:
     length, limit, unit = post_length(platform, text)
     if length <= limit:
         return None
-    return Reason(TEXT_TOO_LONG, f"{length:,} of {limit:,} {unit_name(unit)}: the text is "
-                                 f"{length - limit:,} over {platform}'s post text limit; "
-                                 "shorten it, no wait makes it fit")
+    return Reason(
+        TEXT_TOO_LONG,
+        f"{length:,} of {limit:,} {unit_name(unit)}: the text is "
+        f"{length - limit:,} over {platform}'s post text limit; "
+        "shorten it, no wait makes it fit",
+    )
 
 
 def check_post_with_limits(
@@ -63,8 +66,12 @@ def check_post_with_limits(
             raise ValueError("platform rules need a source of events")
         verdict = evaluate_rules(platform_rules, tz, at, source, count)
         for state in verdict.blocking:
-            reasons.append(Reason(PLATFORM_LIMIT, f"{state.detail()}; {max(0, state.room):,} more "
-                                                  f"allowed now, asked for {count}"))
+            reasons.append(
+                Reason(
+                    PLATFORM_LIMIT,
+                    f"{state.detail()}; {max(0, state.room):,} more allowed now, asked for {count}",
+                )
+            )
         never += [s.rule.sentence() for s in verdict.exceeded]
         if verdict.blocking and not verdict.exceeded:
             ready_at = max(ready_at, verdict.fits_at)  # type: ignore[type-var]
@@ -78,5 +85,6 @@ def check_post_with_limits(
     if not reasons:
         return GuardResult(allowed=True, reasons=[], next_allowed_at=None)
     waiting_helps = too_long is None and not never
-    return GuardResult(allowed=False, reasons=reasons,
-                       next_allowed_at=ready_at if waiting_helps else None)
+    return GuardResult(
+        allowed=False, reasons=reasons, next_allowed_at=ready_at if waiting_helps else None
+    )

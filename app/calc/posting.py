@@ -73,7 +73,9 @@ def streak_anchor(today: date, posts_today: int) -> date:
 def run_back(anchor: date, posted: Mapping[date, bool] | Mapping[date, DaySummary]) -> int:
     """Consecutive days ending at ``anchor`` that have a post (a day missing has none)."""
     run, day = 0, anchor
-    while (value := posted.get(day)) is not None and (value.posts > 0 if isinstance(value, DaySummary) else value):
+    while (value := posted.get(day)) is not None and (
+        value.posts > 0 if isinstance(value, DaySummary) else value
+    ):
         run, day = run + 1, day - timedelta(days=1)
     return run
 
@@ -154,8 +156,16 @@ def compute_posting_section(
     # from the earliest post on, and let the section pick the range's days.
     earliest = min([first_day, today, *(local_date(p, tz) for p in posts)])
     summaries = day_summaries(tz, earliest, max(last_day, today), posts, rules.min_gap)
-    return section_from_days(rules, tz, as_of, first_day, last_day, summaries, posts_today,
-                             run_back(streak_anchor(today, posts_today), summaries))
+    return section_from_days(
+        rules,
+        tz,
+        as_of,
+        first_day,
+        last_day,
+        summaries,
+        posts_today,
+        run_back(streak_anchor(today, posts_today), summaries),
+    )
 
 
 def section_from_days(

@@ -24,8 +24,14 @@ PHOTO_NOT_SMILING = "photo_not_smiling"
 MISSING_BIO = "missing_bio"
 BIO_TOO_SHORT = "bio_too_short"
 BIO_TOO_LONG = "bio_too_long"
-CODES = (MISSING_PROFILE, MISSING_PHOTO, PHOTO_NOT_SMILING, MISSING_BIO, BIO_TOO_SHORT,
-         BIO_TOO_LONG)
+CODES = (
+    MISSING_PROFILE,
+    MISSING_PHOTO,
+    PHOTO_NOT_SMILING,
+    MISSING_BIO,
+    BIO_TOO_SHORT,
+    BIO_TOO_LONG,
+)
 
 
 @dataclass(frozen=True)
@@ -49,42 +55,76 @@ def bio_size(platform: str, bio: str) -> int:
     return bio_length(platform, bio)[0]
 
 
-def profile_findings(platform: str, bio: str | None, photo_url: str | None,
-                     photo_smiling: bool | None) -> list[Finding]:
+def profile_findings(
+    platform: str, bio: str | None, photo_url: str | None, photo_smiling: bool | None
+) -> list[Finding]:
     """Findings for one stored profile, in the order of §6.6."""
     limit, unit = BIO_MAX_CHARS[platform], BIO_UNITS[platform]
     found: list[Finding] = []
     if photo_url is None or not photo_url.strip():
-        found.append(Finding(MISSING_PHOTO, f"no profile photo on {platform}; add a clear photo "
-                                            "of your face"))
+        found.append(
+            Finding(
+                MISSING_PHOTO, f"no profile photo on {platform}; add a clear photo of your face"
+            )
+        )
     if photo_smiling is False:
-        found.append(Finding(PHOTO_NOT_SMILING, f"the {platform} profile photo is marked as not "
-                                                "smiling; use one where you smile"))
+        found.append(
+            Finding(
+                PHOTO_NOT_SMILING,
+                f"the {platform} profile photo is marked as not smiling; use one where you smile",
+            )
+        )
     if bio is None or not bio.strip():
-        found.append(Finding(MISSING_BIO, f"no bio on {platform}; write {BIO_MIN_CHARS} to "
-                                          f"{limit} {unit_name(unit)}", 0, BIO_MIN_CHARS))
+        found.append(
+            Finding(
+                MISSING_BIO,
+                f"no bio on {platform}; write {BIO_MIN_CHARS} to {limit} {unit_name(unit)}",
+                0,
+                BIO_MIN_CHARS,
+            )
+        )
         return found
     length = bio_size(platform, bio)
     if length < BIO_MIN_CHARS:
-        found.append(Finding(
-            BIO_TOO_SHORT,
-            f"the {platform} bio is {_chars(length, unit)}, under the minimum of {BIO_MIN_CHARS}; "
-            f"add at least {_chars(BIO_MIN_CHARS - length, unit)}", length, BIO_MIN_CHARS))
+        found.append(
+            Finding(
+                BIO_TOO_SHORT,
+                f"the {platform} bio is {_chars(length, unit)}, under the minimum of {BIO_MIN_CHARS}; "
+                f"add at least {_chars(BIO_MIN_CHARS - length, unit)}",
+                length,
+                BIO_MIN_CHARS,
+            )
+        )
     if length > limit:
-        found.append(Finding(
-            BIO_TOO_LONG,
-            f"the {platform} bio is {_chars(length, unit)}, over {platform}'s limit of {limit}; "
-            f"cut {_chars(length - limit, unit)}", length, limit))
+        found.append(
+            Finding(
+                BIO_TOO_LONG,
+                f"the {platform} bio is {_chars(length, unit)}, over {platform}'s limit of {limit}; "
+                f"cut {_chars(length - limit, unit)}",
+                length,
+                limit,
+            )
+        )
     return found
 
 
-def missing_profile_finding(platform: str, has_follow_plan: bool, has_posting_plan: bool,
-                            has_events: bool) -> Finding | None:
+def missing_profile_finding(
+    platform: str, has_follow_plan: bool, has_posting_plan: bool, has_events: bool
+) -> Finding | None:
     """``missing_profile`` when the platform has a plan or events but no profile."""
-    why = [text for flag, text in ((has_follow_plan, "a follow plan"),
-                                   (has_posting_plan, "a posting plan"),
-                                   (has_events, "recorded events")) if flag]
+    why = [
+        text
+        for flag, text in (
+            (has_follow_plan, "a follow plan"),
+            (has_posting_plan, "a posting plan"),
+            (has_events, "recorded events"),
+        )
+        if flag
+    ]
     if not why:
         return None
-    return Finding(MISSING_PROFILE, f"no {platform} profile although you have "
-                                    f"{' and '.join(why)} there; PUT one with your handle and bio")
+    return Finding(
+        MISSING_PROFILE,
+        f"no {platform} profile although you have "
+        f"{' and '.join(why)} there; PUT one with your handle and bio",
+    )

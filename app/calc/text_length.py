@@ -26,8 +26,12 @@ from app.calc.vocabulary import CHARS, GRAPHEMES, PLATFORM_PRESETS, UTF16, WEIGH
 _GRAPHEME = regex.compile(r"\X")
 _V3 = _twitter_configs["version3"]
 
-UNIT_NAMES = {WEIGHTED: "weighted characters", GRAPHEMES: "graphemes",
-              UTF16: "UTF-16 code units", CHARS: "characters"}
+UNIT_NAMES = {
+    WEIGHTED: "weighted characters",
+    GRAPHEMES: "graphemes",
+    UTF16: "UTF-16 code units",
+    CHARS: "characters",
+}
 
 
 def x_weighted_length(text: str) -> int:
@@ -47,8 +51,12 @@ def nfc_length(text: str) -> int:
     return len(unicodedata.normalize("NFC", text))
 
 
-_COUNTERS = {WEIGHTED: x_weighted_length, GRAPHEMES: grapheme_count, UTF16: utf16_length,
-             CHARS: nfc_length}
+_COUNTERS = {
+    WEIGHTED: x_weighted_length,
+    GRAPHEMES: grapheme_count,
+    UTF16: utf16_length,
+    CHARS: nfc_length,
+}
 
 
 def length_in(text: str, unit: str) -> int:
@@ -75,6 +83,6 @@ def bio_length(platform: str, bio: str) -> tuple[int, int, str]:
 
 
 def unit_name(unit: str, n: int | None = None) -> str:
-    """"graphemes", or with ``n`` == 1 the singular ("1 grapheme")."""
+    """ "graphemes", or with ``n`` == 1 the singular ("1 grapheme")."""
     name = UNIT_NAMES[unit]
     return name[:-1] if n == 1 else name

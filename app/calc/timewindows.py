@@ -96,7 +96,9 @@ def next_day_start(instant: datetime, tz: ZoneInfo) -> datetime:
     return day_start(local_date(instant, tz) + timedelta(days=1), tz)
 
 
-def parse_iso_week(s: str, first: tuple[int, int] = (1, 1), last: tuple[int, int] = (9999, 51)) -> date:
+def parse_iso_week(
+    s: str, first: tuple[int, int] = (1, 1), last: tuple[int, int] = (9999, 51)
+) -> date:
     """The Monday of an ISO week written ``YYYY-Www``, e.g. ``"2026-W48"`` → 2026-11-23.
 
     Weeks before ``first`` or after ``last`` ((year, week) pairs) are refused before any
@@ -106,8 +108,10 @@ def parse_iso_week(s: str, first: tuple[int, int] = (1, 1), last: tuple[int, int
         raise ValueError(f"week must look like 2026-W48 (YYYY-Www), got {s!r}")
     year, week = int(match.group(1)), int(match.group(2))
     if not first <= (year, week) <= last:
-        raise ValueError(f"week {s!r} is outside the accepted range: weeks {first[0]:04d}-W{first[1]:02d} "
-                         f"to {last[0]:04d}-W{last[1]:02d}")
+        raise ValueError(
+            f"week {s!r} is outside the accepted range: weeks {first[0]:04d}-W{first[1]:02d} "
+            f"to {last[0]:04d}-W{last[1]:02d}"
+        )
     weeks_in_year = date(year, 12, 28).isocalendar().week  # 28 Dec is always in the last week
     if not 1 <= week <= weeks_in_year:
         raise ValueError(

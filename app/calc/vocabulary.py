@@ -18,7 +18,14 @@ from app.calc.platform_rules import LOCAL_DAY, PlatformRule
 
 # §1: the four platforms of v1, then the four of v2 (§9).
 PLATFORMS: tuple[str, ...] = (
-    "x", "facebook", "linkedin", "instagram", "bluesky", "threads", "mastodon", "tiktok",
+    "x",
+    "facebook",
+    "linkedin",
+    "instagram",
+    "bluesky",
+    "threads",
+    "mastodon",
+    "tiktok",
 )
 
 KINDS: tuple[str, ...] = (
@@ -88,12 +95,20 @@ _RULES: dict[str, tuple[PlatformRule, ...]] = {
     "bluesky": (
         # 5,000 points an hour and 35,000 a day, a create costing 3 points: 1,666 and 11,666
         # creates. Every kind below creates a record, so they share one budget.
-        PlatformRule("record_creates_per_hour",
-                     ("follow", "post", "share", "reply", "mention", "comment", "like"),
-                     1666, _HOUR, "record creates"),
-        PlatformRule("record_creates_per_24_hours",
-                     ("follow", "post", "share", "reply", "mention", "comment", "like"),
-                     11666, 24 * _HOUR, "record creates"),
+        PlatformRule(
+            "record_creates_per_hour",
+            ("follow", "post", "share", "reply", "mention", "comment", "like"),
+            1666,
+            _HOUR,
+            "record creates",
+        ),
+        PlatformRule(
+            "record_creates_per_24_hours",
+            ("follow", "post", "share", "reply", "mention", "comment", "like"),
+            11666,
+            24 * _HOUR,
+            "record creates",
+        ),
     ),
     "threads": (
         PlatformRule("posts_per_24_hours", ("post", "share", "mention"), 250, 24 * _HOUR, "posts"),
@@ -101,13 +116,15 @@ _RULES: dict[str, tuple[PlatformRule, ...]] = {
     ),
     "mastodon": (
         PlatformRule("follows_per_24_hours", ("follow",), 400, 24 * _HOUR, "follows"),
-        PlatformRule("posts_per_3_hours", ("post", "share", "reply", "mention"), 300, 3 * _HOUR,
-                     "posts"),
+        PlatformRule(
+            "posts_per_3_hours", ("post", "share", "reply", "mention"), 300, 3 * _HOUR, "posts"
+        ),
     ),
     "tiktok": (),
 }
 PLATFORM_RULES: Mapping[str, tuple[PlatformRule, ...]] = MappingProxyType(
-    {p: tuple(replace(r, platform=p) for r in rules) for p, rules in _RULES.items()})
+    {p: tuple(replace(r, platform=p) for r in rules) for p, rules in _RULES.items()}
+)
 
 
 @dataclass(frozen=True)
@@ -170,12 +187,18 @@ class PlatformPreset:
         return tuple(r for r in self.rules if "post" in r.kinds)
 
 
-_BSKY_RATE = ("docs.bsky.app, Advanced guides, \"Rate limits\": 5,000 points per hour and "
-              "35,000 per day per account, 3 points a create: 1,666 creates per hour, 11,666 per day")
-_THREADS_RATE = ("Meta for Developers, Threads API overview, \"Posts\" and \"Replies\" rate limits: "
-                 "250 API-published posts and 1,000 replies per profile in a 24-hour moving period")
-_MASTODON_RATE = ("mastodon/mastodon app/lib/rate_limiter.rb (RateLimiter::FAMILIES): follows 400 "
-                  "per 24 hours, statuses 300 per 3 hours; an instance may change them")
+_BSKY_RATE = (
+    'docs.bsky.app, Advanced guides, "Rate limits": 5,000 points per hour and '
+    "35,000 per day per account, 3 points a create: 1,666 creates per hour, 11,666 per day"
+)
+_THREADS_RATE = (
+    'Meta for Developers, Threads API overview, "Posts" and "Replies" rate limits: '
+    "250 API-published posts and 1,000 replies per profile in a 24-hour moving period"
+)
+_MASTODON_RATE = (
+    "mastodon/mastodon app/lib/rate_limiter.rb (RateLimiter::FAMILIES): follows 400 "
+    "per 24 hours, statuses 300 per 3 hours; an instance may change them"
+)
 
 
 def _preset(platform: str, **values) -> PlatformPreset:
@@ -185,71 +208,143 @@ def _preset(platform: str, **values) -> PlatformPreset:
 PLATFORM_PRESETS: Mapping[str, PlatformPreset] = MappingProxyType(
     {
         "x": _preset(
-            "x", daily_cap=100, burst_limit=25, max_posts_per_day=5,
+            "x",
+            daily_cap=100,
+            burst_limit=25,
+            max_posts_per_day=5,
             follow_limit_source='400 / day (X Help Center "following rules"; X API follows docs)',
             max_posts_source="Hootsuite: 1–5 a day; Buffer: engagement dips after the 3rd",
-            bio_limit=160, bio_unit=CHARS, text_limit=280, text_unit=WEIGHTED,
-            sources=(Source("post text length", "twitter/twitter-text config/v3.json (weighted "
-                            "length: URLs 23, CJK and emoji 2, scale 100) and its conformance "
-                            "cases (conformance/validate.yml)"),),
+            bio_limit=160,
+            bio_unit=CHARS,
+            text_limit=280,
+            text_unit=WEIGHTED,
+            sources=(
+                Source(
+                    "post text length",
+                    "twitter/twitter-text config/v3.json (weighted "
+                    "length: URLs 23, CJK and emoji 2, scale 100) and its conformance "
+                    "cases (conformance/validate.yml)",
+                ),
+            ),
         ),
         "facebook": _preset(
-            "facebook", daily_cap=30, burst_limit=10, max_posts_per_day=2,
+            "facebook",
+            daily_cap=30,
+            burst_limit=10,
+            max_posts_per_day=2,
             follow_limit_source="none published",
             max_posts_source="Buffer/SumAll: at most 2 a day",
-            bio_limit=101, bio_unit=CHARS, text_limit=63206, text_unit=CHARS,
+            bio_limit=101,
+            bio_unit=CHARS,
+            text_limit=63206,
+            text_unit=CHARS,
         ),
         "linkedin": _preset(
-            "linkedin", daily_cap=20, burst_limit=10, max_posts_per_day=2,
+            "linkedin",
+            daily_cap=20,
+            burst_limit=10,
+            max_posts_per_day=2,
             follow_limit_source=(
                 "100 / rolling 7 days (widely reported since 2021; LinkedIn publishes none)"
             ),
             max_posts_source="Buffer: 1 per weekday; Hootsuite: 1–5",
-            bio_limit=220, bio_unit=CHARS, text_limit=3000, text_unit=CHARS,
+            bio_limit=220,
+            bio_unit=CHARS,
+            text_limit=3000,
+            text_unit=CHARS,
         ),
         "instagram": _preset(
-            "instagram", daily_cap=50, burst_limit=15, max_posts_per_day=2,
+            "instagram",
+            daily_cap=50,
+            burst_limit=15,
+            max_posts_per_day=2,
             follow_limit_source="none published",
             max_posts_source="Mosseri, 2021: 2 feed posts a week, 2 stories a day",
-            bio_limit=150, bio_unit=CHARS, text_limit=2200, text_unit=CHARS,
+            bio_limit=150,
+            bio_unit=CHARS,
+            text_limit=2200,
+            text_unit=CHARS,
         ),
         "bluesky": _preset(
-            "bluesky", daily_cap=50, burst_limit=15, max_posts_per_day=5,
+            "bluesky",
+            daily_cap=50,
+            burst_limit=15,
+            max_posts_per_day=5,
             follow_limit_source=_BSKY_RATE,
             max_posts_source="house default (not a platform rule)",
-            bio_limit=256, bio_unit=GRAPHEMES, text_limit=300, text_unit=GRAPHEMES,
-            sources=(Source("rate limits", _BSKY_RATE),
-                     Source("text lengths", "atproto lexicons app.bsky.feed.post (text: "
-                            "maxGraphemes 300) and app.bsky.actor.profile (description: "
-                            "maxGraphemes 256)")),
+            bio_limit=256,
+            bio_unit=GRAPHEMES,
+            text_limit=300,
+            text_unit=GRAPHEMES,
+            sources=(
+                Source("rate limits", _BSKY_RATE),
+                Source(
+                    "text lengths",
+                    "atproto lexicons app.bsky.feed.post (text: "
+                    "maxGraphemes 300) and app.bsky.actor.profile (description: "
+                    "maxGraphemes 256)",
+                ),
+            ),
         ),
         "threads": _preset(
-            "threads", daily_cap=30, burst_limit=10, max_posts_per_day=3,
+            "threads",
+            daily_cap=30,
+            burst_limit=10,
+            max_posts_per_day=3,
             follow_limit_source="none published (posting limits only)",
             max_posts_source="house default (not a platform rule)",
-            bio_limit=150, bio_unit=CHARS, text_limit=500, text_unit=CHARS,
-            sources=(Source("rate limits", _THREADS_RATE),
-                     Source("text lengths", "Threads API: text posts up to 500 characters; "
-                            "profile bio 150 characters")),
+            bio_limit=150,
+            bio_unit=CHARS,
+            text_limit=500,
+            text_unit=CHARS,
+            sources=(
+                Source("rate limits", _THREADS_RATE),
+                Source(
+                    "text lengths",
+                    "Threads API: text posts up to 500 characters; profile bio 150 characters",
+                ),
+            ),
         ),
         "mastodon": _preset(
-            "mastodon", daily_cap=50, burst_limit=15, max_posts_per_day=5,
+            "mastodon",
+            daily_cap=50,
+            burst_limit=15,
+            max_posts_per_day=5,
             follow_limit_source=_MASTODON_RATE,
             max_posts_source="house default (not a platform rule)",
-            bio_limit=500, bio_unit=CHARS, text_limit=500, text_unit=CHARS,
-            sources=(Source("rate limits", _MASTODON_RATE),
-                     Source("text lengths", "mastodon/mastodon StatusLengthValidator (500 "
-                            "characters, the default of an instance) and Account note limit "
-                            "(500)")),
+            bio_limit=500,
+            bio_unit=CHARS,
+            text_limit=500,
+            text_unit=CHARS,
+            sources=(
+                Source("rate limits", _MASTODON_RATE),
+                Source(
+                    "text lengths",
+                    "mastodon/mastodon StatusLengthValidator (500 "
+                    "characters, the default of an instance) and Account note limit "
+                    "(500)",
+                ),
+            ),
         ),
         "tiktok": _preset(
-            "tiktok", daily_cap=30, burst_limit=10, max_posts_per_day=3,
+            "tiktok",
+            daily_cap=30,
+            burst_limit=10,
+            max_posts_per_day=3,
             follow_limit_source="none published",
             max_posts_source="house default (not a platform rule)",
-            bio_limit=80, bio_unit=CHARS, text_limit=2200, text_unit=UTF16,
-            sources=(Source("text lengths", "TikTok for Developers, Content Posting API: "
-                            "video title (caption) up to 2,200 UTF-16 code units; profile "
-                            "bio 80 characters"),),
+            bio_limit=80,
+            bio_unit=CHARS,
+            text_limit=2200,
+            text_unit=UTF16,
+            sources=(
+                Source(
+                    "text lengths",
+                    "TikTok for Developers, Content Posting API: "
+                    "video title (caption) up to 2,200 UTF-16 code units; profile "
+                    "bio 80 characters",
+                ),
+            ),
         ),
     }
 )

@@ -56,17 +56,22 @@ class Settings(BaseSettings):
         try:
             url = make_url(value.strip())
         except ArgumentError:
-            raise ValueError(f"{value!r} is not a database URL; use sqlite:///path/to/file.db "
-                             "or postgresql://user:password@host/database") from None
+            raise ValueError(
+                f"{value!r} is not a database URL; use sqlite:///path/to/file.db "
+                "or postgresql://user:password@host/database"
+            ) from None
         if url.drivername in _POSTGRES_SCHEMES:
             url = url.set(drivername="postgresql+psycopg")
         backend = url.get_backend_name()
         if backend not in ("sqlite", "postgresql"):
-            raise ValueError(f"{url.drivername!r} databases are not supported; use sqlite:/// "
-                             "or postgresql://")
+            raise ValueError(
+                f"{url.drivername!r} databases are not supported; use sqlite:/// or postgresql://"
+            )
         if backend == "postgresql" and url.get_driver_name() != "psycopg":
-            raise ValueError(f"the driver {url.get_driver_name()!r} is not installed; use "
-                             "postgresql:// (psycopg 3)")
+            raise ValueError(
+                f"the driver {url.get_driver_name()!r} is not installed; use "
+                "postgresql:// (psycopg 3)"
+            )
         return url.render_as_string(hide_password=False)
 
 
@@ -79,13 +84,21 @@ def check_environment(environ: Mapping[str, str]) -> None:
     known = setting_names()
     for name in sorted(environ):
         upper = name.upper()  # pydantic-settings reads names case-insensitively
-        if not upper.startswith(ENV_PREFIX) or upper in known or upper.startswith(NOT_SETTINGS_PREFIXES):
+        if (
+            not upper.startswith(ENV_PREFIX)
+            or upper in known
+            or upper.startswith(NOT_SETTINGS_PREFIXES)
+        ):
             continue
         # Compare the parts after the prefix, which every name shares.
-        close = difflib.get_close_matches(upper[len(ENV_PREFIX):], [k[len(ENV_PREFIX):] for k in known],
-                                          n=1, cutoff=0.6)
-        hint = (f"did you mean {ENV_PREFIX}{close[0]}?" if close
-                else f"the settings are {', '.join(known)}")
+        close = difflib.get_close_matches(
+            upper[len(ENV_PREFIX) :], [k[len(ENV_PREFIX) :] for k in known], n=1, cutoff=0.6
+        )
+        hint = (
+            f"did you mean {ENV_PREFIX}{close[0]}?"
+            if close
+            else f"the settings are {', '.join(known)}"
+        )
         raise ConfigError(f"{name} is not a Rapport setting; {hint}")
 
 
@@ -115,7 +128,11 @@ def describe_database(url: str) -> str:
     except ArgumentError:
         return "(not a database URL)"
     shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
-            and not os.path.isabs(parsed.database):
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database
+        and parsed.database != ":memory:"
+        and not os.path.isabs(parsed.database)
+    ):
         shown += f" ({os.path.abspath(parsed.database)})"
     return shown

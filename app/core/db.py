@@ -47,7 +47,10 @@ def make_engine(url: str, settings: Settings) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": settings.sqlite_busy_timeout_ms / 1000,
+            },
         )
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
@@ -104,7 +107,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._sqlite_write_lock = _SqliteWriteLock(make_url(url).database) if self.is_sqlite else None
+        self._sqlite_write_lock = (
+            _SqliteWriteLock(make_url(url).database) if self.is_sqlite else None
+        )
         self.write_engine = (
             self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
             if self.is_sqlite
@@ -114,16 +119,22 @@ class Database:
         # its own snapshot anyway, so BEGIN and COMMIT would only add two round trips. On
         # SQLite a read transaction keeps one snapshot for all of a request's statements.
         self.read_engine = (
-            self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
 
     @contextmanager
     def session(self, write: bool) -> Iterator[Session]:
         # SQLite has one writer at a time: writers of every worker process queue here, without
         # a timeout, so a burst of writers cannot time out into "database is locked".
-        lock: AbstractContextManager = (self._sqlite_write_lock if write and self._sqlite_write_lock
-                                        else nullcontext())
-        with lock, Session(self.write_engine if write else self.read_engine, expire_on_commit=False) as s:
+        lock: AbstractContextManager = (
+            self._sqlite_write_lock if write and self._sqlite_write_lock else nullcontext()
+        )
+        with (
+            lock,
+            Session(self.write_engine if write else self.read_engine, expire_on_commit=False) as s,
+        ):
             yield s
 
     def dispose(self) -> None:

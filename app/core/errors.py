@@ -76,8 +76,12 @@ def _field_name(loc: tuple) -> str:
 # A query timestamp whose '+' offset arrived as a space ('+' in a query string means a space):
 # 2026-11-26T20:00:00+01:00 sent unencoded reads 2026-11-26T20:00:00 01:00.
 _PLUS_AS_SPACE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9:.]+ [0-9]{2}:[0-9]{2}")
-_LENGTH_KINDS = {"too_long": "at most {max_length}", "string_too_long": "at most {max_length}",
-                 "too_short": "at least {min_length}", "string_too_short": "at least {min_length}"}
+_LENGTH_KINDS = {
+    "too_long": "at most {max_length}",
+    "string_too_long": "at most {max_length}",
+    "too_short": "at least {min_length}",
+    "string_too_short": "at least {min_length}",
+}
 # pydantic's messages name the value generically; the detail names the field instead.
 _GENERIC_SUBJECTS = ("Input ", "Value ", "String ", "List ", "Object ")
 
@@ -95,9 +99,11 @@ def _friendly(err: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return f"{name} is not a known field; remove it"
     if loc[:1] == ("query",) and isinstance(value, str) and _PLUS_AS_SPACE.fullmatch(value.strip()):
-        return (f"{name} has a space where its offset's '+' should be: in a query string an "
-                f"unencoded '+' means a space, so write it as %2B (e.g. 2026-11-26T20:00:00%2B01:00) "
-                f"or give the instant in UTC with Z (2026-11-26T19:00:00Z)")
+        return (
+            f"{name} has a space where its offset's '+' should be: in a query string an "
+            f"unencoded '+' means a space, so write it as %2B (e.g. 2026-11-26T20:00:00%2B01:00) "
+            f"or give the instant in UTC with Z (2026-11-26T19:00:00Z)"
+        )
     if kind in _LENGTH_KINDS and isinstance(value, str | list):
         unit = "characters" if isinstance(value, str) else "items"
         bound = _LENGTH_KINDS[kind].format(**(err.get("ctx") or {}))
@@ -110,18 +116,22 @@ def _friendly(err: dict[str, Any]) -> str:
         return f"{name} {msg}"
     for subject in _GENERIC_SUBJECTS:
         if msg.startswith(subject):
-            return f"{name} {msg[len(subject):]}"
+            return f"{name} {msg[len(subject) :]}"
     return f"{name}: {msg}"
 
 
-def validation_items(raw_errors: list[dict[str, Any]], body_prefix: str = "#") -> list[dict[str, Any]]:
+def validation_items(
+    raw_errors: list[dict[str, Any]], body_prefix: str = "#"
+) -> list[dict[str, Any]]:
     """pydantic/FastAPI errors as `{pointer|parameter, detail}` items."""
     items = []
     for err in raw_errors:
         loc = tuple(err.get("loc", ()))
         detail = _friendly(err)
         if loc and loc[0] == "body":
-            pointer = "/".join([body_prefix, *(str(p).replace("~", "~0").replace("/", "~1") for p in loc[1:])])
+            pointer = "/".join(
+                [body_prefix, *(str(p).replace("~", "~0").replace("/", "~1") for p in loc[1:])]
+            )
             items.append({"pointer": pointer, "detail": detail})
         elif loc and loc[0] in ("query", "path", "header"):
             items.append({"parameter": str(loc[-1]), "in": loc[0], "detail": detail})
@@ -138,7 +148,7 @@ def _summary_part(item: dict[str, Any]) -> str:
         return detail
     name = where.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
     if detail.startswith((f"{name} ", f"{name}:")):
-        return detail if "pointer" not in item else where + detail[len(name):]
+        return detail if "pointer" not in item else where + detail[len(name) :]
     return f"{where}: {detail}"
 
 
@@ -149,8 +159,13 @@ def validation_problem(items: list[dict[str, Any]], detail: str | None = None) -
 
 async def _problem_handler(_request: Request, exc: ProblemError) -> JSONResponse:
     return problem_response(
-        exc.status, exc.code, exc.title, exc.detail,
-        errors=exc.errors, headers=exc.headers, extra=exc.extra,
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
     )
 
 
@@ -158,7 +173,9 @@ async def _validation_handler(_request: Request, exc: RequestValidationError) ->
     raw = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in raw):
         return problem_response(
-            400, "malformed_json", "Malformed JSON",
+            400,
+            "malformed_json",
+            "Malformed JSON",
             "The request body is not valid JSON; check quotes, commas and brackets.",
         )
     p = validation_problem(validation_items(raw))
@@ -176,13 +193,14 @@ def allowed_methods(app, scope: dict) -> list[str]:
     names only the first route that matched the path (`OPTIONS /v1/users` said `POST`)."""
     try:  # FastAPI ≥ 0.16x keeps included routers lazy; this flattens them.
         from fastapi.routing import iter_route_contexts
+
         routes = list(iter_route_contexts(app.routes))
     except ImportError:  # older FastAPI: app.routes is already flat
         routes = list(app.routes)
     path = scope["path"]
     root = scope.get("root_path", "")
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     methods: set[str] = set()
     for route in routes:
         regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
@@ -199,14 +217,20 @@ async def _http_handler(_request: Request, exc: StarletteHTTPException) -> JSONR
         headers = {**(headers or {}), "Allow": allow}
         detail = f"This path does not accept {_request.method}; it accepts {allow}."
     return problem_response(
-        exc.status_code, code, code.replace("_", " ").capitalize(), detail, headers=headers,
+        exc.status_code,
+        code,
+        code.replace("_", " ").capitalize(),
+        detail,
+        headers=headers,
     )
 
 
 async def _database_handler(_request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable: %s", type(exc).__name__)
     return problem_response(
-        503, "database_unavailable", "Database unavailable",
+        503,
+        "database_unavailable",
+        "Database unavailable",
         "The database is not reachable right now; retry in a few seconds.",
         headers={"Retry-After": "2"},
     )
@@ -215,7 +239,9 @@ async def _database_handler(_request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected_handler(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return problem_response(
-        500, "internal_error", "Internal error",
+        500,
+        "internal_error",
+        "Internal error",
         "Something went wrong on our side; the request was not applied. Retry, and report it if it persists.",
     )
 
@@ -229,17 +255,30 @@ _SQLITE_FILE_CODES = {10, 14}  # SQLITE_IOERR, SQLITE_CANTOPEN
 _PG_DISK_FULL, _PG_READ_ONLY = "53100", "25006"  # disk_full, read_only_sql_transaction
 
 STORAGE_PROBLEMS = {
-    "storage_full": ("Storage full",
-                     ("The database has no space left (disk or file size limit); nothing was written. "
-                      "Reads still work; writes will succeed once an operator frees space.")),
-    "read_only": ("Database read-only",
-                  ("The database is read-only (a read-only file, file system or PostgreSQL standby); "
-                   "nothing was written. Reads may still work; an operator must make it writable.")),
+    "storage_full": (
+        "Storage full",
+        (
+            "The database has no space left (disk or file size limit); nothing was written. "
+            "Reads still work; writes will succeed once an operator frees space."
+        ),
+    ),
+    "read_only": (
+        "Database read-only",
+        (
+            "The database is read-only (a read-only file, file system or PostgreSQL standby); "
+            "nothing was written. Reads may still work; an operator must make it writable."
+        ),
+    ),
 }
 
 
-_STORAGE_ERRNOS = {errno.ENOSPC: "storage_full", errno.EDQUOT: "storage_full",
-                   errno.EROFS: "read_only", errno.EACCES: "read_only", errno.EPERM: "read_only"}
+_STORAGE_ERRNOS = {
+    errno.ENOSPC: "storage_full",
+    errno.EDQUOT: "storage_full",
+    errno.EROFS: "read_only",
+    errno.EACCES: "read_only",
+    errno.EPERM: "read_only",
+}
 
 
 def storage_problem_code(exc: BaseException, sqlite_url: str | None = None) -> str | None:
@@ -290,13 +329,17 @@ async def _dbapi_handler(request: Request, exc: DBAPIError) -> JSONResponse:
     if isinstance(exc, IntegrityError):
         # A concurrent request changed the same thing first (e.g. two PUTs creating one plan).
         return problem_response(
-            409, "concurrent_change", "Conflict",
+            409,
+            "concurrent_change",
+            "Conflict",
             "Another request changed the same resource at the same moment; nothing was written. "
             "Retry the request.",
         )
     if isinstance(exc, DataError):
         return problem_response(
-            422, "invalid_data", "Invalid data",
+            422,
+            "invalid_data",
+            "Invalid data",
             "The database refused a value in this request; nothing was written. Check lengths and characters.",
         )
     return await _unexpected_handler(request, exc)

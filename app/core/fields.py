@@ -41,20 +41,43 @@ class Component:
         return handler(core_schema)
 
 
-Platform = Annotated[Literal["x", "facebook", "linkedin", "instagram", "bluesky", "threads", "mastodon", "tiktok"],
-                     Component("Platform", "A social platform Rapport knows (GET /v1/platforms lists its presets).")]
-Kind = Annotated[Literal[
-    "follow", "unfollow", "post", "share", "reply", "mention",
-    "direct_message", "comment", "wall_post", "like",
-], Component("Kind", "What happened. Contacts (is_sales may be true) are post, share, reply, mention, "
-                    "direct_message, comment and wall_post; follow, unfollow and like are not contacts.")]
-Direction = Annotated[Literal["outbound", "inbound"],
-                      Component("Direction", "outbound: the user did it; inbound: someone did it to the user.")]
-Weekday = Annotated[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                    Component("Weekday", "A day of the week, in the user's time zone.")]
-PaceStatus = Annotated[Literal["over_limit", "ahead", "behind", "on_track"],
-                       Component("PaceStatus", "Follow pacing at as_of (§6.1): over_limit, ahead, behind "
-                                               "or on_track.")]
+Platform = Annotated[
+    Literal["x", "facebook", "linkedin", "instagram", "bluesky", "threads", "mastodon", "tiktok"],
+    Component("Platform", "A social platform Rapport knows (GET /v1/platforms lists its presets)."),
+]
+Kind = Annotated[
+    Literal[
+        "follow",
+        "unfollow",
+        "post",
+        "share",
+        "reply",
+        "mention",
+        "direct_message",
+        "comment",
+        "wall_post",
+        "like",
+    ],
+    Component(
+        "Kind",
+        "What happened. Contacts (is_sales may be true) are post, share, reply, mention, "
+        "direct_message, comment and wall_post; follow, unfollow and like are not contacts.",
+    ),
+]
+Direction = Annotated[
+    Literal["outbound", "inbound"],
+    Component("Direction", "outbound: the user did it; inbound: someone did it to the user."),
+]
+Weekday = Annotated[
+    Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    Component("Weekday", "A day of the week, in the user's time zone."),
+]
+PaceStatus = Annotated[
+    Literal["over_limit", "ahead", "behind", "on_track"],
+    Component(
+        "PaceStatus", "Follow pacing at as_of (§6.1): over_limit, ahead, behind or on_track."
+    ),
+]
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -133,12 +156,21 @@ CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"  # unpadded base64url (every issued cursor)
 CursorText = Annotated[str, _SchemaExtra(pattern=CURSOR_PATTERN)]
 
 # An instant sent by a client: RFC 3339 with an offset; normalised to UTC.
-Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_rfc3339_only), AfterValidator(_instant),
-                    _SchemaExtra(pattern=RFC3339_PATTERN)]
+Instant = Annotated[
+    AwareDatetime,
+    Strict(False),
+    BeforeValidator(_rfc3339_only),
+    AfterValidator(_instant),
+    _SchemaExtra(pattern=RFC3339_PATTERN),
+]
 
 # A calendar date sent by a client: YYYY-MM-DD.
-LocalDate = Annotated[date, Strict(False), BeforeValidator(_iso_date_only),
-                      _SchemaExtra(pattern=r"^(19[7-9][0-9]|20[0-9]{2})-[0-9]{2}-[0-9]{2}$")]
+LocalDate = Annotated[
+    date,
+    Strict(False),
+    BeforeValidator(_iso_date_only),
+    _SchemaExtra(pattern=r"^(19[7-9][0-9]|20[0-9]{2})-[0-9]{2}-[0-9]{2}$"),
+]
 
 # Text sent by a client: any Unicode except NUL, which PostgreSQL cannot store.
 Text = Annotated[str, AfterValidator(_no_nul), _SchemaExtra(pattern=r"^[^\x00]*$")]
@@ -166,7 +198,9 @@ class InputModel(BaseModel):
     def _integral_numbers(cls, data: Any) -> Any:
         # One call per object, not one per field: a batch holds a thousand events.
         if isinstance(data, dict) and any(type(v) is float for v in data.values()):
-            return {k: int(v) if type(v) is float and v.is_integer() else v for k, v in data.items()}
+            return {
+                k: int(v) if type(v) is float and v.is_integer() else v for k, v in data.items()
+            }
         return data
 
 
@@ -193,14 +227,20 @@ class _TimeZoneSchema:
     598), documented as the shared ``TimeZone`` enum."""
 
     def __get_pydantic_core_schema__(self, _source, _handler):
-        return cs.no_info_after_validator_function(_valid_zone, cs.str_schema(max_length=64), ref="TimeZone")
+        return cs.no_info_after_validator_function(
+            _valid_zone, cs.str_schema(max_length=64), ref="TimeZone"
+        )
 
     def __get_pydantic_json_schema__(self, core_schema, handler):
         ref = handler(core_schema)
         schema = handler.resolve_ref_schema(ref)
         schema.clear()
-        schema.update(type="string", enum=list(TIME_ZONES), title="TimeZone",
-                      description="An IANA time zone name (the tzdata database), e.g. Europe/Berlin or UTC.")
+        schema.update(
+            type="string",
+            enum=list(TIME_ZONES),
+            title="TimeZone",
+            description="An IANA time zone name (the tzdata database), e.g. Europe/Berlin or UTC.",
+        )
         return ref
 
 

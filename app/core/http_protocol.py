@@ -24,16 +24,23 @@ _TIMEOUT_CODE = "request_timeout"
 
 
 def _timeout_response(seconds: float, default_headers: list[tuple[bytes, bytes]]) -> bytes:
-    body = json.dumps({
-        "type": f"/problems/{_TIMEOUT_CODE}", "title": "Request timeout", "status": 408,
-        "detail": f"The request did not arrive whole within {seconds:g} s of its first byte; "
-                  "send it again, all at once.",
-        "code": _TIMEOUT_CODE,
-    }).encode()
+    body = json.dumps(
+        {
+            "type": f"/problems/{_TIMEOUT_CODE}",
+            "title": "Request timeout",
+            "status": 408,
+            "detail": f"The request did not arrive whole within {seconds:g} s of its first byte; "
+            "send it again, all at once.",
+            "code": _TIMEOUT_CODE,
+        }
+    ).encode()
     lines = [b"HTTP/1.1 408 Request Timeout"]
     lines += [name + b": " + value for name, value in default_headers]
-    lines += [b"content-type: " + PROBLEM_MEDIA_TYPE.encode(),
-              b"content-length: " + str(len(body)).encode(), b"connection: close"]
+    lines += [
+        b"content-type: " + PROBLEM_MEDIA_TYPE.encode(),
+        b"content-length: " + str(len(body)).encode(),
+        b"connection: close",
+    ]
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
@@ -79,12 +86,18 @@ class ReadTimeoutHttpToolsProtocol(HttpToolsProtocol):
         self._reading = False
         self._cancel_read_timer()
         cycle = self.cycle
-        if (cycle is not None and cycle.response_complete and not self.pipeline
-                and self.timeout_keep_alive_task is None and not self.transport.is_closing()):
+        if (
+            cycle is not None
+            and cycle.response_complete
+            and not self.pipeline
+            and self.timeout_keep_alive_task is None
+            and not self.transport.is_closing()
+        ):
             # The app answered before the body ended (e.g. a 413), and each chunk since
             # cancelled uvicorn's keep-alive timer: arm it again, or the connection idles for ever.
-            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
-                                                                self.timeout_keep_alive_handler)
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
     def _read_timed_out(self) -> None:
         self._read_timer = None
@@ -105,7 +118,10 @@ class ReadTimeoutHttpToolsProtocol(HttpToolsProtocol):
                     cycle.disconnected = True
                     cycle.message_event.set()
             if answer:
-                self.transport.write(_timeout_response(self.read_timeout, self.server_state.default_headers))
-        self.logger.debug("closed a connection whose request did not arrive within %g s", self.read_timeout)
+                self.transport.write(
+                    _timeout_response(self.read_timeout, self.server_state.default_headers)
+                )
+        self.logger.debug(
+            "closed a connection whose request did not arrive within %g s", self.read_timeout
+        )
         self.transport.close()
-

@@ -17,9 +17,11 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1–500.")]
 # (unpadded base64url), is a 400 invalid_cursor.
 Cursor = Annotated[
     CursorText | None,
-    Query(max_length=512,
-          description="The next_cursor of the previous page, unchanged (opaque, issued by this API; "
-                      "any other value is a 400 invalid_cursor). Leave it out (or empty) for the first page."),
+    Query(
+        max_length=512,
+        description="The next_cursor of the previous page, unchanged (opaque, issued by this API; "
+        "any other value is a 400 invalid_cursor). Leave it out (or empty) for the first page.",
+    ),
 ]
 
 
@@ -37,10 +39,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         if at.tzinfo is None:
             raise ValueError("naive")
         at = at.astimezone(UTC)  # overflows for a forged instant near year 1 or 9999
-    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error, UnicodeError,
-            json.JSONDecodeError):
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        OverflowError,
+        binascii.Error,
+        UnicodeError,
+        json.JSONDecodeError,
+    ):
         raise ProblemError(
-            400, "invalid_cursor",
+            400,
+            "invalid_cursor",
             "cursor is not one this API issued; pass next_cursor from the previous page unchanged, "
             "or leave it out to start from the first page.",
         ) from None

@@ -46,8 +46,11 @@ def unknown_query_item(name: str, known: frozenset[str]) -> dict[str, Any]:
         hint = f"this route takes {', '.join(sorted(known))}"
     else:
         hint = "this route takes no query parameters"
-    return {"parameter": shown, "in": "query",
-            "detail": f"{shown} is not a query parameter of this route; {hint}"}
+    return {
+        "parameter": shown,
+        "in": "query",
+        "detail": f"{shown} is not a query parameter of this route; {hint}",
+    }
 
 
 async def reject_unknown_query(request: Request) -> None:

@@ -50,14 +50,19 @@ class StorageHealthMiddleware:
         self.app = app
         self.health = health
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable[..., Awaitable[None]]):
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable, send: Callable[..., Awaitable[None]]
+    ):
         if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
             await self.app(scope, receive, send)
             return
 
         async def watch(message: dict[str, Any]) -> None:
-            if (message["type"] == "http.response.start" and 200 <= message["status"] < 300
-                    and self.health.last_failure is not None):
+            if (
+                message["type"] == "http.response.start"
+                and 200 <= message["status"] < 300
+                and self.health.last_failure is not None
+            ):
                 self.health.stored()
             await send(message)
 
@@ -67,7 +72,12 @@ class StorageHealthMiddleware:
 def sqlite_file_problem(url: str) -> str | None:
     """What the file system of a SQLite database says: 'read_only', 'storage_full' or None."""
     database = make_url(url).database
-    if make_url(url).get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+    if (
+        make_url(url).get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
         return None
     path = os.path.abspath(database)
     directory = os.path.dirname(path)

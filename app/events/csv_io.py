@@ -37,8 +37,18 @@ from app.events import service
 from app.events.models import Event, EventIn
 
 CSV_MEDIA_TYPE = "text/csv"
-COLUMNS = ("id", "platform", "kind", "direction", "occurred_at", "counterpart", "is_sales",
-           "url", "text", "external_id")
+COLUMNS = (
+    "id",
+    "platform",
+    "kind",
+    "direction",
+    "occurred_at",
+    "counterpart",
+    "is_sales",
+    "url",
+    "text",
+    "external_id",
+)
 REQUIRED = ("platform", "kind", "occurred_at")
 EXPORT_PAGE = 500
 MAX_IMPORT_ROWS = 20_000
@@ -85,8 +95,9 @@ def _cell(event: Event, column: str) -> str:
     return str(value)
 
 
-def export_lines(session: Session, user_id: uuid.UUID,
-                 filters: service.EventFilters) -> Iterator[str]:
+def export_lines(
+    session: Session, user_id: uuid.UUID, filters: service.EventFilters
+) -> Iterator[str]:
     """The header, then one CSV record per event, newest first, EXPORT_PAGE rows a query.
 
     ``session`` is owned by the generator: it is closed when the stream ends."""
@@ -102,33 +113,56 @@ def export_lines(session: Session, user_id: uuid.UUID,
         session.close()
 
 
-def _problem(detail: str, errors: list[dict[str, Any]] | None = None,
-             code: str = "invalid_csv") -> ProblemError:
+def _problem(
+    detail: str, errors: list[dict[str, Any]] | None = None, code: str = "invalid_csv"
+) -> ProblemError:
     return ProblemError(422, code, detail, title="Invalid CSV", errors=errors)
 
 
 def _header(row: list[str], line: int) -> list[str]:
     if len(row) > MAX_COLUMNS:
-        raise _problem(f"The header row (line {line}) has {len(row)} columns; at most "
-                       f"{MAX_COLUMNS} are accepted. Known columns: {', '.join(COLUMNS)}.",
-                       [{"row": 0, "line": line, "column": None,
-                         "detail": f"{len(row)} columns, at most {MAX_COLUMNS}"}],
-                       "too_many_columns")
+        raise _problem(
+            f"The header row (line {line}) has {len(row)} columns; at most "
+            f"{MAX_COLUMNS} are accepted. Known columns: {', '.join(COLUMNS)}.",
+            [
+                {
+                    "row": 0,
+                    "line": line,
+                    "column": None,
+                    "detail": f"{len(row)} columns, at most {MAX_COLUMNS}",
+                }
+            ],
+            "too_many_columns",
+        )
     names = [h.strip().lower() for h in row]
     counts = Counter(names)
     unknown = [n for n in names if n not in COLUMNS]
     missing = [c for c in REQUIRED if c not in counts]
     twice = sorted(n for n, k in counts.items() if k > 1)
     if unknown or missing or twice:
-        parts = ([f"unknown column(s): {', '.join(repr(u) for u in unknown)}"] if unknown else []) \
-            + ([f"missing required column(s): {', '.join(missing)}"] if missing else []) \
+        parts = (
+            ([f"unknown column(s): {', '.join(repr(u) for u in unknown)}"] if unknown else [])
+            + ([f"missing required column(s): {', '.join(missing)}"] if missing else [])
             + ([f"repeated column(s): {', '.join(twice)}"] if twice else [])
-        errors = [{"row": 0, "line": line, "column": n, "detail": "unknown column"} for n in unknown] \
-            + [{"row": 0, "line": line, "column": n, "detail": "required column is missing"}
-               for n in missing] \
-            + [{"row": 0, "line": line, "column": n, "detail": "column appears twice"} for n in twice]
-        raise _problem("The header row is not usable: " + "; ".join(parts)
-                       + f". Known columns: {', '.join(COLUMNS)}.", errors, "invalid_csv_header")
+        )
+        errors = (
+            [{"row": 0, "line": line, "column": n, "detail": "unknown column"} for n in unknown]
+            + [
+                {"row": 0, "line": line, "column": n, "detail": "required column is missing"}
+                for n in missing
+            ]
+            + [
+                {"row": 0, "line": line, "column": n, "detail": "column appears twice"}
+                for n in twice
+            ]
+        )
+        raise _problem(
+            "The header row is not usable: "
+            + "; ".join(parts)
+            + f". Known columns: {', '.join(COLUMNS)}.",
+            errors,
+            "invalid_csv_header",
+        )
     return names
 
 
@@ -154,14 +188,25 @@ def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
     """(header, its line, [(record, first line)]) after the limits; no row validated yet."""
     if max(map(len, body.splitlines()), default=0) > MAX_LINE_BYTES:  # CR, LF or CRLF
         line = next(i for i, s in enumerate(body.splitlines(), 1) if len(s) > MAX_LINE_BYTES)
-        raise _problem(f"Line {line} is longer than {MAX_LINE_BYTES} bytes; no valid row is that "
-                       "long (text is at most 5000 characters).",
-                       [{"row": None, "line": line, "column": None,
-                         "detail": f"longer than {MAX_LINE_BYTES} bytes"}], "line_too_long")
+        raise _problem(
+            f"Line {line} is longer than {MAX_LINE_BYTES} bytes; no valid row is that "
+            "long (text is at most 5000 characters).",
+            [
+                {
+                    "row": None,
+                    "line": line,
+                    "column": None,
+                    "detail": f"longer than {MAX_LINE_BYTES} bytes",
+                }
+            ],
+            "line_too_long",
+        )
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _problem(f"The body is not valid UTF-8 (byte {exc.start}); save the CSV as UTF-8.")
+        raise _problem(
+            f"The body is not valid UTF-8 (byte {exc.start}); save the CSV as UTF-8."
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     header_line = 0
@@ -176,14 +221,21 @@ def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
                 header, header_line = _header(record, first_line), first_line
                 continue
             if len(records) == MAX_IMPORT_ROWS:
-                raise _problem(f"More than {MAX_IMPORT_ROWS} rows (row {MAX_IMPORT_ROWS + 1} starts "
-                               f"on line {first_line}); split the file.", code="too_many_rows")
+                raise _problem(
+                    f"More than {MAX_IMPORT_ROWS} rows (row {MAX_IMPORT_ROWS + 1} starts "
+                    f"on line {first_line}); split the file.",
+                    code="too_many_rows",
+                )
             records.append((record, first_line))
     except csv.Error as exc:
-        raise _problem(f"The CSV is malformed near line {reader.line_num}: {exc}.")
+        raise _problem(f"The CSV is malformed near line {reader.line_num}: {exc}.") from None
     if header is None:
-        raise _problem("The body has no header row; the first line must name the columns: "
-                       + ", ".join(COLUMNS) + ".", code="invalid_csv_header")
+        raise _problem(
+            "The body has no header row; the first line must name the columns: "
+            + ", ".join(COLUMNS)
+            + ".",
+            code="invalid_csv_header",
+        )
     return header, header_line, records
 
 
@@ -199,16 +251,31 @@ def parse(body: bytes) -> Parsed:
     for row, (record, line) in enumerate(records, start=1):
         lines.append(line)
         if len(record) != len(header):
-            errors.append({"row": row, "line": line, "column": None,
-                           "detail": f"the row has {len(record)} fields, the header {len(header)}"})
+            errors.append(
+                {
+                    "row": row,
+                    "line": line,
+                    "column": None,
+                    "detail": f"the row has {len(record)} fields, the header {len(header)}",
+                }
+            )
             continue
-        data: dict[str, Any] = {k: restore(v) if k in TEXT_COLUMNS else v
-                                for k, v in zip(header, record, strict=True) if k != "id" and v != ""}
+        data: dict[str, Any] = {
+            k: restore(v) if k in TEXT_COLUMNS else v
+            for k, v in zip(header, record, strict=True)
+            if k != "id" and v != ""
+        }
         if "is_sales" in data:
             flag = _BOOLEANS.get(data["is_sales"].strip().lower())
             if flag is None:
-                errors.append({"row": row, "line": line, "column": "is_sales",
-                               "detail": "is_sales must be true or false (or empty for false)"})
+                errors.append(
+                    {
+                        "row": row,
+                        "line": line,
+                        "column": "is_sales",
+                        "detail": "is_sales must be true or false (or empty for false)",
+                    }
+                )
                 continue
             data["is_sales"] = flag
         try:
@@ -217,11 +284,16 @@ def parse(body: bytes) -> Parsed:
             errors.extend(_row_errors(exc, row, line))
     if errors:
         shown = "; ".join(f"row {e['row']} {e['column'] or ''}: {e['detail']}" for e in errors[:5])
-        raise _problem(f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was "
-                       f"imported. {shown}", errors)
+        raise _problem(
+            f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was imported. {shown}",
+            errors,
+        )
     if problems := _repeats(items, lines):
-        raise _problem(f"{len(problems)} row(s) reuse an external_id with different content; "
-                       "nothing was imported.", problems)
+        raise _problem(
+            f"{len(problems)} row(s) reuse an external_id with different content; "
+            "nothing was imported.",
+            problems,
+        )
     return Parsed(items, lines)
 
 
@@ -234,8 +306,14 @@ def _repeats(items: list[EventIn], lines: list[int]) -> list[dict[str, Any]]:
             continue
         j = first.setdefault(item.external_id, i)
         if j != i and items[j].content() != item.content():
-            errors.append({"row": i + 1, "line": lines[i], "column": "external_id",
-                           "detail": f"external_id repeats row {j + 1} with different content"})
+            errors.append(
+                {
+                    "row": i + 1,
+                    "line": lines[i],
+                    "column": "external_id",
+                    "detail": f"external_id repeats row {j + 1} with different content",
+                }
+            )
     return errors
 
 
@@ -251,14 +329,18 @@ def import_events(session: Session, user_id: uuid.UUID, parsed: Parsed) -> list[
         raise
 
 
-def csv_response(session: Session, user_id: uuid.UUID,
-                 filters: service.EventFilters) -> StreamingResponse:
+def csv_response(
+    session: Session, user_id: uuid.UUID, filters: service.EventFilters
+) -> StreamingResponse:
     """Stream every event matching ``filters``, newest first (limit and cursor do not apply).
 
     The request's session is closed once the route returns, so the stream reads through a
     session of its own on the same bind (a savepoint when that bind is a connection)."""
-    own = Session(bind=session.get_bind(), join_transaction_mode="create_savepoint",
-                  expire_on_commit=False)
+    own = Session(
+        bind=session.get_bind(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     return StreamingResponse(
-        export_lines(own, user_id, filters), media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="events-{user_id}.csv"'})
+        export_lines(own, user_id, filters),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="events-{user_id}.csv"'},
+    )

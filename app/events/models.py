@@ -19,8 +19,16 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         # Every insight: one user's outbound events of some kinds on a platform in a window.
         # Covering (direction, is_sales, counterpart): window queries never visit the table.
-        Index("ix_event_window", "user_id", "platform", "kind", "occurred_at", "direction", "is_sales",
-              "counterpart"),
+        Index(
+            "ix_event_window",
+            "user_id",
+            "platform",
+            "kind",
+            "occurred_at",
+            "direction",
+            "is_sales",
+            "counterpart",
+        ),
         # Listing newest first with a keyset cursor.
         Index("ix_event_user_time", "user_id", "occurred_at", "id"),
         # Relationships and per-counterpart ratios.
@@ -56,22 +64,31 @@ def normalise_counterpart(value: str | None) -> str | None:
 class EventIn(InputModel):
     # §1: is_sales only on contact kinds, stated in JSON Schema (if is_sales is true, kind is
     # a contact kind) so generated and hand-written clients see the rule, not only the 422.
-    model_config = ConfigDict(json_schema_extra={
-        "if": {"properties": {"is_sales": {"const": True}}, "required": ["is_sales"]},
-        "then": {"properties": {"kind": {"enum": list(CONTACT_KINDS)}}},
-    })
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"is_sales": {"const": True}}, "required": ["is_sales"]},
+            "then": {"properties": {"kind": {"enum": list(CONTACT_KINDS)}}},
+        }
+    )
 
     platform: Platform
     kind: Kind
-    occurred_at: Instant = Field(description=(
-        "When it happened: RFC 3339 with an offset, years 1970-2099, and at most 24 hours after "
-        "the server clock (a later instant is a 422; this rule depends on the clock, so the "
-        "pattern cannot state it)."))
+    occurred_at: Instant = Field(
+        description=(
+            "When it happened: RFC 3339 with an offset, years 1970-2099, and at most 24 hours after "
+            "the server clock (a later instant is a 422; this rule depends on the clock, so the "
+            "pattern cannot state it)."
+        )
+    )
     direction: Direction = "outbound"
     counterpart: Text | None = Field(default=None, max_length=200)
-    is_sales: bool = Field(default=False, description=(
-        "A sales contact. Only contact kinds (post, share, reply, mention, direct_message, "
-        "comment, wall_post) may be true; true on follow, unfollow or like is a 422."))
+    is_sales: bool = Field(
+        default=False,
+        description=(
+            "A sales contact. Only contact kinds (post, share, reply, mention, direct_message, "
+            "comment, wall_post) may be true; true on follow, unfollow or like is a 422."
+        ),
+    )
     url: Text | None = Field(default=None, max_length=2000)
     text: Text | None = Field(default=None, max_length=5000)
     external_id: ExternalId | None = None
@@ -103,13 +120,29 @@ class EventIn(InputModel):
 
     def content(self) -> tuple:
         """What makes two events with the same external_id the same event."""
-        return (self.platform, self.kind, self.direction, self.occurred_at, self.counterpart,
-                self.is_sales, self.url, self.text)
+        return (
+            self.platform,
+            self.kind,
+            self.direction,
+            self.occurred_at,
+            self.counterpart,
+            self.is_sales,
+            self.url,
+            self.text,
+        )
 
 
 def stored_content(event: Event) -> tuple:
-    return (event.platform, event.kind, event.direction, event.occurred_at, event.counterpart,
-            event.is_sales, event.url, event.text)
+    return (
+        event.platform,
+        event.kind,
+        event.direction,
+        event.occurred_at,
+        event.counterpart,
+        event.is_sales,
+        event.url,
+        event.text,
+    )
 
 
 class EventPublic(SQLModel):

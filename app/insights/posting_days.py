@@ -27,18 +27,40 @@ from app.insights.window_cache import cached
 Summaries = dict[str, dict[date, DaySummary]]  # platform → local day → summary
 
 
-def _summarise(session: Session, user_id: uuid.UUID, tz: ZoneInfo, min_gaps: dict[str, timedelta],
-               first: date, last: date, lo: datetime, hi: datetime, include_end: bool) -> Summaries:
+def _summarise(
+    session: Session,
+    user_id: uuid.UUID,
+    tz: ZoneInfo,
+    min_gaps: dict[str, timedelta],
+    first: date,
+    last: date,
+    lo: datetime,
+    hi: datetime,
+    include_end: bool,
+) -> Summaries:
     posts: dict[str, list[datetime]] = {p: [] for p in min_gaps}
-    for p, t in queries.instants(session, user_id, list(min_gaps), BROADCAST_KINDS, lo, hi, include_end=include_end):
+    for p, t in queries.instants(
+        session, user_id, list(min_gaps), BROADCAST_KINDS, lo, hi, include_end=include_end
+    ):
         posts[p].append(t)
     # A platform without posts has no day to summarise: no per-day work for it, so more
     # platforms cost nothing to a user who posts on one.
-    return {p: day_summaries(tz, first, last, posts[p], min_gaps[p]) if posts[p] else {} for p in min_gaps}
+    return {
+        p: day_summaries(tz, first, last, posts[p], min_gaps[p]) if posts[p] else {}
+        for p in min_gaps
+    }
 
 
-def summaries(session: Session, user_id: uuid.UUID, tz: ZoneInfo, min_gaps: dict[str, timedelta],
-              first: date, last: date, end: datetime, include_end: bool) -> Summaries:
+def summaries(
+    session: Session,
+    user_id: uuid.UUID,
+    tz: ZoneInfo,
+    min_gaps: dict[str, timedelta],
+    first: date,
+    last: date,
+    end: datetime,
+    include_end: bool,
+) -> Summaries:
     """platform → local day → summary for the local days first..last, counting posts up to
     `end` (included when include_end); `min_gaps` names the platforms."""
     start = day_start(first, tz)
@@ -49,25 +71,41 @@ def summaries(session: Session, user_id: uuid.UUID, tz: ZoneInfo, min_gaps: dict
     split = split_utc_days(start, end)
     inside = []
     if split.days:
-        lo, hi = (datetime.combine(d, datetime.min.time(), tzinfo=bounds[0].tzinfo) for d in split.days)
+        lo, hi = (
+            datetime.combine(d, datetime.min.time(), tzinfo=bounds[0].tzinfo) for d in split.days
+        )
         inside = [i for i in range(len(days)) if lo <= bounds[i] and bounds[i + 1] <= hi]
     if not inside:
         return _summarise(session, user_id, tz, min_gaps, first, last, start, end, include_end)
     i0, i1 = inside[0], inside[-1]
     out = cached(
-        session, "posting_days", user_id, sorted(min_gaps), split.days,
+        session,
+        "posting_days",
+        user_id,
+        sorted(min_gaps),
+        split.days,
         (tz.key, days[i0], days[i1], tuple(sorted(min_gaps.items()))),
-        lambda: _summarise(session, user_id, tz, min_gaps, days[i0], days[i1], bounds[i0], bounds[i1 + 1], False),
-        weight=lambda by_platform: sum(len(by_day) for by_day in by_platform.values()))
-    out = {p: dict(by_day) for p, by_day in out.items()}  # the cached value is shared: copy before adding
+        lambda: _summarise(
+            session, user_id, tz, min_gaps, days[i0], days[i1], bounds[i0], bounds[i1 + 1], False
+        ),
+        weight=lambda by_platform: sum(len(by_day) for by_day in by_platform.values()),
+    )
+    out = {
+        p: dict(by_day) for p, by_day in out.items()
+    }  # the cached value is shared: copy before adding
     edges = [(first, days[i0] - timedelta(days=1), start, bounds[i0], False)] if i0 > 0 else []
     if i1 + 1 < len(days):
         edges.append((days[i1 + 1], last, bounds[i1 + 1], end, include_end))
     if not edges:
         return out
     posts: dict[str, list[datetime]] = {p: [] for p in min_gaps}  # both edges' posts, one statement
-    for p, t in queries.instants_in_spans(session, user_id, list(min_gaps), BROADCAST_KINDS,
-                                          [(lo, hi, inclusive) for _, _, lo, hi, inclusive in edges]):
+    for p, t in queries.instants_in_spans(
+        session,
+        user_id,
+        list(min_gaps),
+        BROADCAST_KINDS,
+        [(lo, hi, inclusive) for _, _, lo, hi, inclusive in edges],
+    ):
         posts[p].append(t)
     for e_first, e_last, *_ in edges:  # each edge's days take only their own posts
         for p, gap in min_gaps.items():
@@ -90,25 +128,39 @@ _E = Event.__table__.c  # type: ignore[attr-defined]
 @cache
 def _counter_days_stmt():
     return select(_D.platform, _D.day, _D.broadcasts_out).where(
-        _D.user_id == bindparam("user_id"), _D.platform.in_(bindparam("platforms", expanding=True)),
-        _D.day >= bindparam("lo"), _D.day <= bindparam("hi"), _D.broadcasts_out > 0)
+        _D.user_id == bindparam("user_id"),
+        _D.platform.in_(bindparam("platforms", expanding=True)),
+        _D.day >= bindparam("lo"),
+        _D.day <= bindparam("hi"),
+        _D.broadcasts_out > 0,
+    )
 
 
 @cache
 def _probe_stmt(n: int):
     """Which of n (platform, [start, end)) probes hold an outbound broadcast."""
+
     def probe(i: int):
-        return select(literal_column(str(i)).label("i")).where(exists().where(
-            _E.user_id == bindparam("user_id"), _E.platform == bindparam(f"platform_{i}"),
-            _E.kind.in_(sorted(BROADCAST_KINDS)), _E.occurred_at >= bindparam(f"start_{i}"),
-            _E.occurred_at < bindparam(f"end_{i}"), _E.direction == "outbound"))
+        return select(literal_column(str(i)).label("i")).where(
+            exists().where(
+                _E.user_id == bindparam("user_id"),
+                _E.platform == bindparam(f"platform_{i}"),
+                _E.kind.in_(sorted(BROADCAST_KINDS)),
+                _E.occurred_at >= bindparam(f"start_{i}"),
+                _E.occurred_at < bindparam(f"end_{i}"),
+                _E.direction == "outbound",
+            )
+        )
+
     return union_all(*(probe(i) for i in range(n))) if n > 1 else probe(0)
 
 
-def _probe(session: Session, user_id: uuid.UUID, probes: list[tuple[str, datetime, datetime]]) -> set[int]:
+def _probe(
+    session: Session, user_id: uuid.UUID, probes: list[tuple[str, datetime, datetime]]
+) -> set[int]:
     hits: set[int] = set()
     for at in range(0, len(probes), _MAX_PROBES):
-        part = probes[at:at + _MAX_PROBES]
+        part = probes[at : at + _MAX_PROBES]
         params: dict = {"user_id": user_id}
         for i, (platform, start, end) in enumerate(part):
             params.update({f"platform_{i}": platform, f"start_{i}": start, f"end_{i}": end})
@@ -116,8 +168,16 @@ def _probe(session: Session, user_id: uuid.UUID, probes: list[tuple[str, datetim
     return hits
 
 
-def current_streaks(session: Session, user_id: uuid.UUID, tz: ZoneInfo, today: date,
-                    posts_today: dict[str, int], known: Summaries, first: date, last: date) -> dict[str, int]:
+def current_streaks(
+    session: Session,
+    user_id: uuid.UUID,
+    tz: ZoneInfo,
+    today: date,
+    posts_today: dict[str, int],
+    known: Summaries,
+    first: date,
+    last: date,
+) -> dict[str, int]:
     """platform → current streak. ``known``: the summaries of the range first..last (each
     day of it up to today is exact), used where the walk crosses the range."""
     streaks: dict[str, int] = {}
@@ -129,11 +189,21 @@ def current_streaks(session: Session, user_id: uuid.UUID, tz: ZoneInfo, today: d
     while walk:
         lowest = min(walk.values()) - timedelta(days=size - 1)
         chunk = {p: [day - timedelta(days=i) for i in range(size)] for p, day in walk.items()}
-        bounds = {d: day_start(d, tz) for d in
-                  (lowest + timedelta(days=i) for i in range((max(walk.values()) - lowest).days + 2))}
-        rows = session.execute(_counter_days_stmt(), {
-            "user_id": user_id, "platforms": sorted(walk), "lo": bounds[lowest].date(),
-            "hi": bounds[max(walk.values()) + timedelta(days=1)].date()}).all()
+        bounds = {
+            d: day_start(d, tz)
+            for d in (
+                lowest + timedelta(days=i) for i in range((max(walk.values()) - lowest).days + 2)
+            )
+        }
+        rows = session.execute(
+            _counter_days_stmt(),
+            {
+                "user_id": user_id,
+                "platforms": sorted(walk),
+                "lo": bounds[lowest].date(),
+                "hi": bounds[max(walk.values()) + timedelta(days=1)].date(),
+            },
+        ).all()
         counters: dict[str, dict[date, int]] = {p: {} for p in walk}
         for platform, day, count in rows:
             counters[platform][day] = count

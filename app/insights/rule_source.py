@@ -28,9 +28,14 @@ E = Event.__table__.c  # type: ignore[attr-defined]
 
 def _where(inclusive: bool):
     lower = E.occurred_at >= bindparam("lower") if inclusive else E.occurred_at > bindparam("lower")
-    return (E.user_id == bindparam("user_id"), E.platform == bindparam("platform"),
-            E.kind.in_(bindparam("kinds", expanding=True)), E.direction == "outbound", lower,
-            E.occurred_at <= bindparam("end"))
+    return (
+        E.user_id == bindparam("user_id"),
+        E.platform == bindparam("platform"),
+        E.kind.in_(bindparam("kinds", expanding=True)),
+        E.direction == "outbound",
+        lower,
+        E.occurred_at <= bindparam("end"),
+    )
 
 
 @cache
@@ -40,17 +45,36 @@ def _count_stmt(inclusive: bool):
 
 @cache
 def _kth_stmt(inclusive: bool):
-    return (select(E.occurred_at).where(*_where(inclusive)).order_by(E.occurred_at)
-            .limit(1).offset(bindparam("offset")))
+    return (
+        select(E.occurred_at)
+        .where(*_where(inclusive))
+        .order_by(E.occurred_at)
+        .limit(1)
+        .offset(bindparam("offset"))
+    )
 
 
 @cache
 def _counts_stmt(shape: tuple[bool, ...]):
     """Several windows of the same kinds and end in one statement: one SUM(CASE) each over
     the widest of them."""
-    sums = [func.coalesce(func.sum(case(
-        (E.occurred_at >= bindparam(f"lower_{i}") if inclusive else E.occurred_at > bindparam(f"lower_{i}"), 1),
-        else_=0)), 0) for i, inclusive in enumerate(shape)]
+    sums = [
+        func.coalesce(
+            func.sum(
+                case(
+                    (
+                        E.occurred_at >= bindparam(f"lower_{i}")
+                        if inclusive
+                        else E.occurred_at > bindparam(f"lower_{i}"),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            0,
+        )
+        for i, inclusive in enumerate(shape)
+    ]
     return select(*sums).where(*_where(True))
 
 
@@ -62,8 +86,13 @@ class DbWindowSource:
         self._counts: dict[tuple, int] = {}
 
     def _params(self, kinds: Sequence[str], lower: datetime, end: datetime) -> dict:
-        return {"user_id": self.user_id, "platform": self.platform, "kinds": sorted(set(kinds)),
-                "lower": lower, "end": end}
+        return {
+            "user_id": self.user_id,
+            "platform": self.platform,
+            "kinds": sorted(set(kinds)),
+            "lower": lower,
+            "end": end,
+        }
 
     def prefetch(self, windows: list[tuple[Sequence[str], datetime, bool]], end: datetime) -> None:
         """Count every window of the same kinds in one statement (Bluesky's hour and day)."""
@@ -84,11 +113,16 @@ class DbWindowSource:
     def count(self, kinds: Sequence[str], lower: datetime, inclusive: bool, end: datetime) -> int:
         key = (tuple(sorted(set(kinds))), lower, inclusive, end)
         if key not in self._counts:
-            self._counts[key] = int(self.session.execute(
-                _count_stmt(inclusive), self._params(kinds, lower, end)).scalar_one())
+            self._counts[key] = int(
+                self.session.execute(
+                    _count_stmt(inclusive), self._params(kinds, lower, end)
+                ).scalar_one()
+            )
         return self._counts[key]
 
-    def kth_oldest(self, kinds: Sequence[str], k: int, lower: datetime, inclusive: bool,
-                   end: datetime) -> datetime:
+    def kth_oldest(
+        self, kinds: Sequence[str], k: int, lower: datetime, inclusive: bool, end: datetime
+    ) -> datetime:
         return self.session.execute(
-            _kth_stmt(inclusive), self._params(kinds, lower, end) | {"offset": k - 1}).scalar_one()
+            _kth_stmt(inclusive), self._params(kinds, lower, end) | {"offset": k - 1}
+        ).scalar_one()

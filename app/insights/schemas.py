@@ -108,15 +108,29 @@ class CheckIn(InputModel):
     platform: Platform
     count: Annotated[int, Field(ge=1, le=1000)] = 1
     counterpart: Annotated[Text | None, Field(max_length=200)] = None
-    at: Instant | None = Field(default=None, description="When the action would happen; default now.")
+    at: Instant | None = Field(
+        default=None, description="When the action would happen; default now."
+    )
     text: Annotated[Text | None, Field(max_length=100_000)] = Field(
-        default=None, description="For action post: the post's text, checked against the platform's "
-                                  "post text limit in its unit (§9.3); ignored for other actions.")
+        default=None,
+        description="For action post: the post's text, checked against the platform's "
+        "post text limit in its unit (§9.3); ignored for other actions.",
+    )
 
 
 class ReasonOut(BaseModel):
-    code: Literal["daily_cap", "burst_limit", "weekly_limit", "platform_limit", "exceeds_limit",
-                  "over_posting", "too_soon", "text_too_long", "sales_ratio", "counterpart_ratio"]
+    code: Literal[
+        "daily_cap",
+        "burst_limit",
+        "weekly_limit",
+        "platform_limit",
+        "exceeds_limit",
+        "over_posting",
+        "too_soon",
+        "text_too_long",
+        "sales_ratio",
+        "counterpart_ratio",
+    ]
     detail: str
 
 

@@ -17,8 +17,13 @@ from app.users.models import User
 
 
 def _plan_problem(pointer: str, detail: str) -> ProblemError:
-    return ProblemError(422, "plan_exceeds_limit", detail, title="Plan not allowed",
-                        errors=[{"pointer": pointer, "detail": detail}])
+    return ProblemError(
+        422,
+        "plan_exceeds_limit",
+        detail,
+        title="Plan not allowed",
+        errors=[{"pointer": pointer, "detail": detail}],
+    )
 
 
 _DAY, _WEEK = timedelta(days=1), timedelta(days=7)
@@ -29,8 +34,11 @@ def _tightest(rules: tuple[PlatformRule, ...], span: timedelta) -> tuple[int, Pl
     that sets it, over the rules whose window fits in the span (so LinkedIn's 7-day rule
     bounds weekly_target, not daily_cap, as in v1); None without one (SPEC §9.2: the rules
     replace the fixed limits)."""
-    return min(((max_in_span(r, span), r) for r in rules if r.window <= span),
-               key=lambda pair: pair[0], default=None)
+    return min(
+        ((max_in_span(r, span), r) for r in rules if r.window <= span),
+        key=lambda pair: pair[0],
+        default=None,
+    )
 
 
 def follow_plan_limits(platform: str) -> tuple[int | None, int | None]:
@@ -41,9 +49,11 @@ def follow_plan_limits(platform: str) -> tuple[int | None, int | None]:
 
 
 def _why(rule: PlatformRule, span: timedelta) -> str:
-    """" (bluesky allows 11,666 record creates per 24 hours)" when the span's figure is
+    """ " (bluesky allows 11,666 record creates per 24 hours)" when the span's figure is
     not the rule's own wording."""
-    own = (span == _DAY and not rule.rolling) or (span == _WEEK and rule.rolling and rule.window == _WEEK)
+    own = (span == _DAY and not rule.rolling) or (
+        span == _WEEK and rule.rolling and rule.window == _WEEK
+    )
     return "" if own else f" ({rule.sentence()})"
 
 
@@ -63,14 +73,20 @@ def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> d
     daily = _tightest(preset.follow_rules, _DAY)
     if daily is not None and cap > daily[0]:
         limit, rule = daily
-        raise _plan_problem("#/daily_cap", f"daily_cap {cap} is over {platform}'s limit of "
-                            f"{limit} follows a day{_why(rule, _DAY)}; send at most {limit}.")
+        raise _plan_problem(
+            "#/daily_cap",
+            f"daily_cap {cap} is over {platform}'s limit of "
+            f"{limit} follows a day{_why(rule, _DAY)}; send at most {limit}.",
+        )
     weekly = values["weekly_target"]
     week = _tightest(preset.follow_rules, _WEEK)
     if week is not None and weekly > week[0]:
         limit, rule = week
-        raise _plan_problem("#/weekly_target", f"weekly_target {weekly} is over {platform}'s limit of "
-                            f"{limit} follows in 7 days{_why(rule, _WEEK)}; send at most {limit}.")
+        raise _plan_problem(
+            "#/weekly_target",
+            f"weekly_target {weekly} is over {platform}'s limit of "
+            f"{limit} follows in 7 days{_why(rule, _WEEK)}; send at most {limit}.",
+        )
     if weekly > cap * len(days):
         raise _plan_problem(
             "#/weekly_target",
@@ -83,18 +99,26 @@ def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> d
 @cache
 def _plan_lookup(model: type[FollowPlan] | type[PostingPlan]):
     """Built once per model: the insights read a plan on every request."""
-    return select(model).where(model.user_id == bindparam("user_id"), model.platform == bindparam("platform"))  # type: ignore[arg-type]
+    return select(model).where(
+        model.user_id == bindparam("user_id"), model.platform == bindparam("platform")
+    )  # type: ignore[arg-type]
 
 
 def get_follow_plan(session: Session, user_id: uuid.UUID, platform: str) -> FollowPlan | None:
-    return session.execute(_plan_lookup(FollowPlan), {"user_id": user_id, "platform": platform}).scalar_one_or_none()
+    return session.execute(
+        _plan_lookup(FollowPlan), {"user_id": user_id, "platform": platform}
+    ).scalar_one_or_none()
 
 
 def get_posting_plan(session: Session, user_id: uuid.UUID, platform: str) -> PostingPlan | None:
-    return session.execute(_plan_lookup(PostingPlan), {"user_id": user_id, "platform": platform}).scalar_one_or_none()
+    return session.execute(
+        _plan_lookup(PostingPlan), {"user_id": user_id, "platform": platform}
+    ).scalar_one_or_none()
 
 
-def put_follow_plan(session: Session, user: User, platform: str, data: FollowPlanIn) -> tuple[FollowPlan, bool]:
+def put_follow_plan(
+    session: Session, user: User, platform: str, data: FollowPlanIn
+) -> tuple[FollowPlan, bool]:
     """Create or replace; a replacement without starts_on keeps the old one (and its warm-up)."""
     existing = get_follow_plan(session, user.id, platform)
     default_start = existing.starts_on if existing else local_date(utc_now(), user.zone)
@@ -111,22 +135,31 @@ def put_follow_plan(session: Session, user: User, platform: str, data: FollowPla
 def resolve_posting_plan(platform: str, data: PostingPlanIn) -> dict:
     preset = PLATFORM_PRESETS[platform]
     values = {
-        "min_posts_per_day": preset.min_posts_per_day if data.min_posts_per_day is None else data.min_posts_per_day,
+        "min_posts_per_day": preset.min_posts_per_day
+        if data.min_posts_per_day is None
+        else data.min_posts_per_day,
         "max_posts_per_day": data.max_posts_per_day or preset.max_posts_per_day,
-        "min_gap_minutes": preset.min_gap_minutes if data.min_gap_minutes is None else data.min_gap_minutes,
+        "min_gap_minutes": preset.min_gap_minutes
+        if data.min_gap_minutes is None
+        else data.min_gap_minutes,
     }
     if values["min_posts_per_day"] > values["max_posts_per_day"]:
         raise ProblemError(
-            422, "validation_error",
+            422,
+            "validation_error",
             f"min_posts_per_day {values['min_posts_per_day']} is above max_posts_per_day "
             f"{values['max_posts_per_day']}; the minimum must not exceed the maximum.",
             title="Invalid request",
-            errors=[{"pointer": "#/min_posts_per_day", "detail": "must not exceed max_posts_per_day"}],
+            errors=[
+                {"pointer": "#/min_posts_per_day", "detail": "must not exceed max_posts_per_day"}
+            ],
         )
     return values
 
 
-def put_posting_plan(session: Session, user: User, platform: str, data: PostingPlanIn) -> tuple[PostingPlan, bool]:
+def put_posting_plan(
+    session: Session, user: User, platform: str, data: PostingPlanIn
+) -> tuple[PostingPlan, bool]:
     existing = get_posting_plan(session, user.id, platform)
     values = resolve_posting_plan(platform, data)
     plan = existing or PostingPlan(user_id=user.id, platform=platform, **values)

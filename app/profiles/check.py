@@ -22,8 +22,14 @@ from app.events.models import Event
 from app.plans.models import FollowPlan, PostingPlan
 from app.profiles.models import Profile
 
-FindingCode = Literal["missing_profile", "missing_photo", "photo_not_smiling", "missing_bio",
-                      "bio_too_short", "bio_too_long"]
+FindingCode = Literal[
+    "missing_profile",
+    "missing_photo",
+    "photo_not_smiling",
+    "missing_bio",
+    "bio_too_short",
+    "bio_too_long",
+]
 
 
 class FindingOut(BaseModel):
@@ -37,7 +43,8 @@ class PlatformProfileCheck(BaseModel):
     handle: str | None = Field(description="The stored handle; null when there is no profile.")
     bio_length: int | None = Field(
         description="The stored bio's length in the platform's bio unit (GET /v1/platforms: "
-                    "Unicode code points after NFC; graphemes (UAX #29) on Bluesky).")
+        "Unicode code points after NFC; graphemes (UAX #29) on Bluesky)."
+    )
     bio_min_length: int = BIO_MIN_CHARS
     bio_max_length: int = Field(description="The platform's bio limit, in its bio unit.")
     findings: list[FindingOut]
@@ -48,7 +55,8 @@ class ProfileCheckOut(BaseModel):
     finding_count: int
     platforms: list[PlatformProfileCheck] = Field(
         description="One entry per stored profile and per platform that needs one "
-                    "(a plan or events but no profile), in the order of the platforms list (§1).")
+        "(a plan or events but no profile), in the order of the platforms list (§1)."
+    )
 
 
 def _out(findings: list[Finding]) -> list[FindingOut]:
@@ -63,37 +71,57 @@ def _platforms_of(session: Session, model, user_id: uuid.UUID) -> set[str]:
 def _platforms_with_events_stmt(platforms: tuple[str, ...]):
     # One index probe per platform (ix_event_window starts with user_id, platform), all in
     # one statement: one round trip however many platforms there are.
-    return union_all(*(
-        select(literal(p)).where(exists().where(
-            Event.user_id == bindparam("user_id"), Event.platform == p))  # type: ignore[arg-type]
-        for p in platforms))
+    return union_all(
+        *(
+            select(literal(p)).where(
+                exists().where(Event.user_id == bindparam("user_id"), Event.platform == p)
+            )  # type: ignore[arg-type]
+            for p in platforms
+        )
+    )
 
 
 def _platforms_with_events(session: Session, user_id: uuid.UUID, platforms: list[str]) -> set[str]:
     if not platforms:
         return set()
-    return set(session.execute(_platforms_with_events_stmt(tuple(platforms)),
-                               {"user_id": user_id}).scalars())
+    return set(
+        session.execute(
+            _platforms_with_events_stmt(tuple(platforms)), {"user_id": user_id}
+        ).scalars()
+    )
 
 
-def findings_by_platform(session: Session, user_id: uuid.UUID
-                         ) -> list[tuple[str, Profile | None, list[Finding]]]:
+def findings_by_platform(
+    session: Session, user_id: uuid.UUID
+) -> list[tuple[str, Profile | None, list[Finding]]]:
     """(platform, stored profile or None, findings) for every platform that has a profile
     or needs one, in §1 order."""
-    profiles = {p.platform: p for p in session.execute(
-        select(Profile).where(Profile.user_id == user_id)).scalars()}  # type: ignore[arg-type]
+    profiles = {
+        p.platform: p
+        for p in session.execute(select(Profile).where(Profile.user_id == user_id)).scalars()
+    }  # type: ignore[arg-type]
     follow = _platforms_of(session, FollowPlan, user_id)
     posting = _platforms_of(session, PostingPlan, user_id)
-    with_events = _platforms_with_events(session, user_id, [p for p in PLATFORMS if p not in profiles])
+    with_events = _platforms_with_events(
+        session, user_id, [p for p in PLATFORMS if p not in profiles]
+    )
     result: list[tuple[str, Profile | None, list[Finding]]] = []
     for platform in PLATFORMS:
         profile = profiles.get(platform)
         if profile is not None:
-            result.append((platform, profile, profile_findings(
-                platform, profile.bio, profile.photo_url, profile.photo_smiling)))
+            result.append(
+                (
+                    platform,
+                    profile,
+                    profile_findings(
+                        platform, profile.bio, profile.photo_url, profile.photo_smiling
+                    ),
+                )
+            )
             continue
-        missing = missing_profile_finding(platform, platform in follow, platform in posting,
-                                          platform in with_events)
+        missing = missing_profile_finding(
+            platform, platform in follow, platform in posting, platform in with_events
+        )
         if missing is not None:
             result.append((platform, None, [missing]))
     return result
@@ -102,10 +130,15 @@ def findings_by_platform(session: Session, user_id: uuid.UUID
 def check_out(found: list[tuple[str, Profile | None, list[Finding]]]) -> ProfileCheckOut:
     sections = [
         PlatformProfileCheck(
-            platform=platform, has_profile=profile is not None,  # type: ignore[arg-type]
+            platform=platform,
+            has_profile=profile is not None,  # type: ignore[arg-type]
             handle=profile.handle if profile else None,
-            bio_length=bio_size(platform, profile.bio) if profile and profile.bio is not None else None,
-            bio_max_length=BIO_MAX_CHARS[platform], findings=_out(findings))
+            bio_length=bio_size(platform, profile.bio)
+            if profile and profile.bio is not None
+            else None,
+            bio_max_length=BIO_MAX_CHARS[platform],
+            findings=_out(findings),
+        )
         for platform, profile, findings in found
     ]
     count = sum(len(s.findings) for s in sections)

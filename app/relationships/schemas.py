@@ -6,9 +6,14 @@ from pydantic import BaseModel, Field
 
 from app.core.fields import Component, UtcOut
 
-Stage = Annotated[Literal["know", "like", "trust"], Component(
-    "Stage", "Know, like, trust (§6.7): know = outbound only; like = some inbound; trust = at least "
-             "3 inbound events on 2 local days and non_sales ≥ sales_ratio.")]
+Stage = Annotated[
+    Literal["know", "like", "trust"],
+    Component(
+        "Stage",
+        "Know, like, trust (§6.7): know = outbound only; like = some inbound; trust = at least "
+        "3 inbound events on 2 local days and non_sales ≥ sales_ratio.",
+    ),
+]
 
 
 class RelationshipOut(BaseModel):

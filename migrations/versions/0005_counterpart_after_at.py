@@ -32,28 +32,57 @@ _BATCH = 1000
 
 def upgrade() -> None:
     conn = op.get_bind()
-    event = sa.table("event", sa.column("id"), sa.column("user_id"), sa.column("platform"),
-                     sa.column("occurred_at", sa.DateTime(timezone=True)), sa.column("counterpart"))
-    counts = sa.table("event_day_count", sa.column("user_id"), sa.column("day", sa.Date),
-                      sa.column("platform"), sa.column("version", sa.BigInteger))
+    event = sa.table(
+        "event",
+        sa.column("id"),
+        sa.column("user_id"),
+        sa.column("platform"),
+        sa.column("occurred_at", sa.DateTime(timezone=True)),
+        sa.column("counterpart"),
+    )
+    counts = sa.table(
+        "event_day_count",
+        sa.column("user_id"),
+        sa.column("day", sa.Date),
+        sa.column("platform"),
+        sa.column("version", sa.BigInteger),
+    )
     if conn.dialect.name == "sqlite":
         day = sa.func.date(event.c.occurred_at, type_=sa.Date)
     else:
         day = sa.cast(sa.func.timezone("UTC", event.c.occurred_at), sa.Date)
     rows = conn.execute(
-        sa.select(event.c.id, event.c.user_id, event.c.platform, day.label("day"), event.c.counterpart)
-        .where(sa.func.substr(event.c.counterpart, 1, 1).in_(_SPACES))).all()
-    fix = sa.update(event).where(event.c.id == sa.bindparam("b_id")).values(
-        counterpart=sa.bindparam("b_counterpart"))
-    bump = sa.update(counts).where(
-        counts.c.user_id == sa.bindparam("b_user_id"), counts.c.day == sa.bindparam("b_day"),
-        counts.c.platform == sa.bindparam("b_platform")).values(version=sa.bindparam("b_version"))
+        sa.select(
+            event.c.id, event.c.user_id, event.c.platform, day.label("day"), event.c.counterpart
+        ).where(sa.func.substr(event.c.counterpart, 1, 1).in_(_SPACES))
+    ).all()
+    fix = (
+        sa.update(event)
+        .where(event.c.id == sa.bindparam("b_id"))
+        .values(counterpart=sa.bindparam("b_counterpart"))
+    )
+    bump = (
+        sa.update(counts)
+        .where(
+            counts.c.user_id == sa.bindparam("b_user_id"),
+            counts.c.day == sa.bindparam("b_day"),
+            counts.c.platform == sa.bindparam("b_platform"),
+        )
+        .values(version=sa.bindparam("b_version"))
+    )
     for start in range(0, len(rows), _BATCH):
-        batch = rows[start:start + _BATCH]
-        conn.execute(fix, [{"b_id": r.id, "b_counterpart": r.counterpart.strip() or None} for r in batch])
+        batch = rows[start : start + _BATCH]
+        conn.execute(
+            fix, [{"b_id": r.id, "b_counterpart": r.counterpart.strip() or None} for r in batch]
+        )
         days = {(r.user_id, r.day, r.platform) for r in batch}
-        conn.execute(bump, [{"b_user_id": u, "b_day": d, "b_platform": p, "b_version": secrets.randbits(40)}
-                            for u, d, p in sorted(days, key=str)])
+        conn.execute(
+            bump,
+            [
+                {"b_user_id": u, "b_day": d, "b_platform": p, "b_version": secrets.randbits(40)}
+                for u, d, p in sorted(days, key=str)
+            ],
+        )
 
 
 def downgrade() -> None:

@@ -4,6 +4,7 @@ connections stay reusable for RAPPORT_KEEP_ALIVE_S (uvicorn's own 5 s dropped th
 
 SQLite only (a fresh file per module); the backend does not matter at the HTTP layer."""
 
+import contextlib
 import json
 import socket
 import threading
@@ -61,10 +62,8 @@ def test_slow_headers_are_cut_off_while_the_server_keeps_answering(server):
     def dribble() -> None:
         while not stop.is_set():
             for s in socks:
-                try:
+                with contextlib.suppress(OSError):
                     s.send(b"a")
-                except OSError:
-                    pass
             time.sleep(0.2)
 
     dribbler = threading.Thread(target=dribble)
@@ -101,8 +100,11 @@ def test_a_connection_that_sends_nothing_is_closed_silently(server):
 
 def test_a_slow_body_gets_a_408_problem_and_the_connection_closes(server):
     with _connect(server) as s:
-        s.sendall(b"POST /v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TEST_KEY.encode()
-                  + b"\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"name\": ")
+        s.sendall(
+            b"POST /v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + TEST_KEY.encode()
+            + b'\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{"name": '
+        )
         started = time.monotonic()
         data = b""
         s.settimeout(0.25)
@@ -161,8 +163,11 @@ def _read_response(sock: socket.socket) -> bytes:
             return data
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.lower().split(b"\r\n")
-                  if line.startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.lower().split(b"\r\n")
+        if line.startswith(b"content-length:")
+    )
     while len(body) < length:
         chunk = sock.recv(65536)
         if not chunk:

@@ -20,8 +20,15 @@ needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="RAPPORT_TEST_POSTG
 
 def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("RAPPORT_")}
-    return subprocess.run([RAPPORT, *args], env={**clean, **env}, cwd=cwd, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [RAPPORT, *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def assert_one_line_failure(result: subprocess.CompletedProcess, *words: str) -> str:
@@ -38,9 +45,13 @@ def assert_one_line_failure(result: subprocess.CompletedProcess, *words: str) ->
 def test_a_misspelt_variable_is_an_error_naming_the_setting(tmp_path):
     for command in (["migrate"], ["serve", "--port", "1"], ["keys", "list"]):
         result = run(tmp_path, *command, RAPPORT_DATABSE_URL=f"sqlite:///{tmp_path / 'meant.db'}")
-        line = assert_one_line_failure(result, "RAPPORT_DATABSE_URL", "did you mean RAPPORT_DATABASE_URL?")
-        assert line == ("rapport: RAPPORT_DATABSE_URL is not a Rapport setting; "
-                        "did you mean RAPPORT_DATABASE_URL?")
+        line = assert_one_line_failure(
+            result, "RAPPORT_DATABSE_URL", "did you mean RAPPORT_DATABASE_URL?"
+        )
+        assert line == (
+            "rapport: RAPPORT_DATABSE_URL is not a Rapport setting; "
+            "did you mean RAPPORT_DATABASE_URL?"
+        )
     assert not (tmp_path / "rapport.db").exists()  # it used to run on ./rapport.db
     assert not (tmp_path / "meant.db").exists()
 
@@ -48,14 +59,23 @@ def test_a_misspelt_variable_is_an_error_naming_the_setting(tmp_path):
 def test_the_environment_check(monkeypatch):
     from app.core.config import ConfigError, check_environment, load_settings
 
-    check_environment({"RAPPORT_TEST_POSTGRES_URL": "x", "RAPPORT_BENCH_POSTGRES_URL": "x",
-                       "RAPPORT_READ_TIMEOUT_S": "5", "rapport_keep_alive_s": "9", "HOME": "/"})
+    check_environment(
+        {
+            "RAPPORT_TEST_POSTGRES_URL": "x",
+            "RAPPORT_BENCH_POSTGRES_URL": "x",
+            "RAPPORT_READ_TIMEOUT_S": "5",
+            "rapport_keep_alive_s": "9",
+            "HOME": "/",
+        }
+    )
     with pytest.raises(ConfigError, match="did you mean RAPPORT_READ_TIMEOUT_S"):
         check_environment({"RAPPORT_READ_TIMEOUT": "5"})
     with pytest.raises(ConfigError, match="the settings are RAPPORT_DATABASE_URL, "):
         check_environment({"RAPPORT_ZZZ": "1"})
     monkeypatch.setenv("RAPPORT_READ_TIMEOUT_S", "0")
-    with pytest.raises(ConfigError, match="^RAPPORT_READ_TIMEOUT_S: Input should be greater than 0$"):
+    with pytest.raises(
+        ConfigError, match=r"^RAPPORT_READ_TIMEOUT_S: Input should be greater than 0$"
+    ):
         load_settings()
 
 
@@ -64,9 +84,11 @@ def test_defaults_and_postgres_url_spellings():
 
     s = Settings()
     assert (s.read_timeout_s, s.keep_alive_s) == (30, 75)
-    for given in ("postgres://u:p%40ss@db.example:5433/rapport?sslmode=require",
-                  "postgresql://u:p%40ss@db.example:5433/rapport?sslmode=require",
-                  "postgresql+psycopg://u:p%40ss@db.example:5433/rapport?sslmode=require"):
+    for given in (
+        "postgres://u:p%40ss@db.example:5433/rapport?sslmode=require",
+        "postgresql://u:p%40ss@db.example:5433/rapport?sslmode=require",
+        "postgresql+psycopg://u:p%40ss@db.example:5433/rapport?sslmode=require",
+    ):
         url = Settings(database_url=given).database_url
         assert url == "postgresql+psycopg://u:p%40ss@db.example:5433/rapport?sslmode=require", given
         assert make_url(url).password == "p@ss"
@@ -86,32 +108,60 @@ def test_the_cli_says_which_database_it_uses_and_when_it_creates_one(tmp_path):
     ]
     result = run(tmp_path, "keys", "list")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines() == [f"rapport keys list: database sqlite:///./rapport.db ({where})"]
+    assert result.stderr.splitlines() == [
+        f"rapport keys list: database sqlite:///./rapport.db ({where})"
+    ]
     assert result.stdout.startswith("PREFIX")  # stdout stays the listing alone
 
 
 def test_start_up_failures_are_one_line(tmp_path):
-    assert_one_line_failure(run(tmp_path, "serve", "--port", "1", RAPPORT_DATABASE_URL="nonsense"),
-                            "RAPPORT_DATABASE_URL", "not a database URL")
-    assert_one_line_failure(run(tmp_path, "migrate", RAPPORT_READ_TIMEOUT_S="soon"), "RAPPORT_READ_TIMEOUT_S")
+    assert_one_line_failure(
+        run(tmp_path, "serve", "--port", "1", RAPPORT_DATABASE_URL="nonsense"),
+        "RAPPORT_DATABASE_URL",
+        "not a database URL",
+    )
+    assert_one_line_failure(
+        run(tmp_path, "migrate", RAPPORT_READ_TIMEOUT_S="soon"), "RAPPORT_READ_TIMEOUT_S"
+    )
     missing_dir = f"sqlite:///{tmp_path / 'no-such-dir' / 'r.db'}"
-    assert_one_line_failure(run(tmp_path, "keys", "create", "--workspace", "w", RAPPORT_DATABASE_URL=missing_dir),
-                            "unable to open database file", "directory")
+    assert_one_line_failure(
+        run(tmp_path, "keys", "create", "--workspace", "w", RAPPORT_DATABASE_URL=missing_dir),
+        "unable to open database file",
+        "directory",
+    )
     # Nothing listens on port 1: refused at once.
-    result = run(tmp_path, "serve", "--port", "2", RAPPORT_DATABASE_URL="postgres://rapport:hunter2@127.0.0.1:1/rapport")
-    assert_one_line_failure(result, "postgresql+psycopg://rapport:***@127.0.0.1:1/rapport", "refused")
+    result = run(
+        tmp_path,
+        "serve",
+        "--port",
+        "2",
+        RAPPORT_DATABASE_URL="postgres://rapport:hunter2@127.0.0.1:1/rapport",
+    )
+    assert_one_line_failure(
+        result, "postgresql+psycopg://rapport:***@127.0.0.1:1/rapport", "refused"
+    )
     assert "hunter2" not in result.stderr + result.stdout
-    assert result.stderr.splitlines()[0] == "rapport serve: database postgresql+psycopg://rapport:***@127.0.0.1:1/rapport"
+    assert (
+        result.stderr.splitlines()[0]
+        == "rapport serve: database postgresql+psycopg://rapport:***@127.0.0.1:1/rapport"
+    )
 
 
 @needs_postgres
 def test_a_missing_postgres_database_is_one_line(tmp_path):
-    missing = make_url(POSTGRES_URL).set(database=f"rapport_missing_{uuid.uuid4().hex[:8]}", password="s3cret")
+    missing = make_url(POSTGRES_URL).set(
+        database=f"rapport_missing_{uuid.uuid4().hex[:8]}", password="s3cret"
+    )
     for command in (["serve", "--port", "1"], ["migrate"], ["keys", "list"]):
-        result = run(tmp_path, *command, RAPPORT_DATABASE_URL=missing.render_as_string(hide_password=False))
+        result = run(
+            tmp_path, *command, RAPPORT_DATABASE_URL=missing.render_as_string(hide_password=False)
+        )
         assert_one_line_failure(result, f'database "{missing.database}" does not exist', "createdb")
         assert "s3cret" not in result.stderr + result.stdout
-        assert f"database {missing.render_as_string(hide_password=True)}" in result.stderr.splitlines()[0]
+        assert (
+            f"database {missing.render_as_string(hide_password=True)}"
+            in result.stderr.splitlines()[0]
+        )
 
 
 @needs_postgres
@@ -123,6 +173,14 @@ def test_postgres_and_postgresql_schemes_work(tmp_path):
             result = run(tmp_path, "migrate", RAPPORT_DATABASE_URL=given)
             assert result.returncode == 0, result.stderr  # was: no plugin postgres / no psycopg2
             assert "rapport migrate: database postgresql+psycopg://" in result.stderr
-        result = run(tmp_path, "keys", "create", "--workspace", "w",
-                     RAPPORT_DATABASE_URL=parsed.set(drivername="postgres").render_as_string(hide_password=False))
+        result = run(
+            tmp_path,
+            "keys",
+            "create",
+            "--workspace",
+            "w",
+            RAPPORT_DATABASE_URL=parsed.set(drivername="postgres").render_as_string(
+                hide_password=False
+            ),
+        )
         assert result.returncode == 0 and "rpk_" in result.stdout, result.stderr

@@ -14,16 +14,24 @@ SEEDED_ID = "00000000-0000-4000-8000-000000000000"
 def test_a_misspelt_filter_is_refused_and_the_closest_name_suggested(client, user):
     r = client.get(f"/v1/users/{user['id']}/events", params={"platfrom": "x"})
     body = assert_validation(r, "platfrom")
-    assert body["errors"] == [{"parameter": "platfrom", "in": "query",
-                               "detail": body["errors"][0]["detail"]}]
+    assert body["errors"] == [
+        {"parameter": "platfrom", "in": "query", "detail": body["errors"][0]["detail"]}
+    ]
     assert "did you mean 'platform'?" in body["detail"]
     assert body["detail"].count("platfrom") == 1, body["detail"]
 
 
 def test_aliased_and_declared_parameters_still_work(client, user):
     uid = user["id"]
-    ok = client.get(f"/v1/users/{uid}/events", params={"platform": "x", "from": "2026-01-01T00:00:00Z",
-                                                       "to": "2026-02-01T00:00:00Z", "limit": 5})
+    ok = client.get(
+        f"/v1/users/{uid}/events",
+        params={
+            "platform": "x",
+            "from": "2026-01-01T00:00:00Z",
+            "to": "2026-02-01T00:00:00Z",
+            "limit": 5,
+        },
+    )
     assert ok.status_code == 200, ok.text
     r = client.get(f"/v1/users/{uid}/posting", params={"form": "2026-01-01"})
     assert "did you mean 'from'?" in assert_validation(r, "form")["detail"]
@@ -41,7 +49,11 @@ def test_every_route_refuses_an_unknown_query_parameter(app, client, user):
         for method in route.methods - {"HEAD"}:
             r = client.request(method, path, params={"bogus_parameter": "1"})
             body = assert_problem(r, 422, "validation_error")
-            assert [e["parameter"] for e in body["errors"]] == ["bogus_parameter"], (method, path, body)
+            assert [e["parameter"] for e in body["errors"]] == ["bogus_parameter"], (
+                method,
+                path,
+                body,
+            )
             checked += 1
     assert checked >= 30
 
@@ -49,15 +61,23 @@ def test_every_route_refuses_an_unknown_query_parameter(app, client, user):
 def test_negotiated_and_csv_routes_keep_working(client, user):
     uid = user["id"]
     assert client.post(f"/v1/users/{uid}/events", json=event()).status_code == 201
-    csv = client.get(f"/v1/users/{uid}/events", params={"platform": "x"}, headers={"Accept": "text/csv"})
+    csv = client.get(
+        f"/v1/users/{uid}/events", params={"platform": "x"}, headers={"Accept": "text/csv"}
+    )
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     page = client.get(f"/v1/users/{uid}/report", headers={"Accept": "text/html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    imported = client.post(f"/v1/users/{uid}/events:import", headers={"Content-Type": "text/csv"},
-                           content="platform,kind,occurred_at\nx,post,2026-01-05T10:00:00Z\n")
+    imported = client.post(
+        f"/v1/users/{uid}/events:import",
+        headers={"Content-Type": "text/csv"},
+        content="platform,kind,occurred_at\nx,post,2026-01-05T10:00:00Z\n",
+    )
     assert imported.status_code in (200, 201), imported.text
-    r = client.post(f"/v1/users/{uid}/events:import?dry_run=1", headers={"Content-Type": "text/csv"},
-                    content="platform,kind,occurred_at\nx,post,2026-01-05T11:00:00Z\n")
+    r = client.post(
+        f"/v1/users/{uid}/events:import?dry_run=1",
+        headers={"Content-Type": "text/csv"},
+        content="platform,kind,occurred_at\nx,post,2026-01-05T11:00:00Z\n",
+    )
     assert_validation(r, "dry_run")
 
 
@@ -72,16 +92,21 @@ def test_a_long_counterpart_is_counted_in_characters(client, user):
     assert item["detail"] == "counterpart must have at most 200 characters (it has 201)"
 
 
-@pytest.mark.parametrize("body, pointer, name", [
-    (event(kind="like", is_sales=True), "#/is_sales", "is_sales"),
-    (event(occurred_at="2099-01-01T00:00:00Z"), "#/occurred_at", "occurred_at"),
-    (event(occurred_at="yesterday"), "#/occurred_at", "occurred_at"),
-])
+@pytest.mark.parametrize(
+    "body, pointer, name",
+    [
+        (event(kind="like", is_sales=True), "#/is_sales", "is_sales"),
+        (event(occurred_at="2099-01-01T00:00:00Z"), "#/occurred_at", "occurred_at"),
+        (event(occurred_at="yesterday"), "#/occurred_at", "occurred_at"),
+    ],
+)
 def test_details_name_the_field_once(client, user, body, pointer, name):
     problem = assert_validation(client.post(f"/v1/users/{user['id']}/events", json=body), pointer)
     item = next(e for e in problem["errors"] if e["pointer"] == pointer)
     assert item["detail"].startswith(f"{name} ") and item["detail"].count(name) == 1, item
-    assert problem["detail"].startswith(f"{pointer} ") and problem["detail"].count(name) == 1, problem
+    assert problem["detail"].startswith(f"{pointer} ") and problem["detail"].count(name) == 1, (
+        problem
+    )
 
 
 def test_query_details_name_the_parameter_once(client, user):

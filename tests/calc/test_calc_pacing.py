@@ -117,7 +117,7 @@ def test_peak_burst_uses_half_open_windows():
     # 10:00 and 11:00 are exactly one window apart: never together.
     assert peak_burst([utc(2026, 11, 25, 10), utc(2026, 11, 25, 11)], w) == 1
     times = [utc(2026, 11, 25, 10), utc(2026, 11, 25, 10, 30), utc(2026, 11, 25, 10, 59, 59)]
-    assert peak_burst(times + [utc(2026, 11, 25, 11)], w) == 3
+    assert peak_burst([*times, utc(2026, 11, 25, 11)], w) == 3
     assert peak_burst([utc(2026, 11, 25, 10)] * 4, w) == 4
 
 

@@ -58,7 +58,7 @@ def test_flags_and_summary():
 
 
 def test_a_post_today_extends_the_current_streak():
-    s = section(WEEK_POSTS + [utc(2026, 11, 27, 9)])
+    s = section([*WEEK_POSTS, utc(2026, 11, 27, 9)])
     assert s.posts_today == 1
     assert s.remaining_today == 1
     assert s.current_streak == 3  # 25, 26, 27
@@ -108,18 +108,23 @@ def test_current_streak_counts_back_from_today_whatever_the_range():
     assert s.current_streak == 2
     assert s.longest_streak == 3
     # ...or starts yesterday, or lies in another month.
-    assert section(WEEK_POSTS, first=date(2026, 11, 26), last=date(2026, 11, 27)).current_streak == 2
+    assert (
+        section(WEEK_POSTS, first=date(2026, 11, 26), last=date(2026, 11, 27)).current_streak == 2
+    )
     assert section(WEEK_POSTS, first=date(2026, 10, 1), last=date(2026, 10, 7)).current_streak == 2
     # A post today extends it; ten days in a row count ten with any range.
     ten = [utc(2026, 11, 18 + d, 9) for d in range(10)]
-    for first, last in [(date(2026, 11, 21), date(2026, 11, 27)), (date(2026, 11, 26), date(2026, 11, 27)),
-                        (date(2026, 11, 1), date(2026, 11, 25))]:
+    for first, last in [
+        (date(2026, 11, 21), date(2026, 11, 27)),
+        (date(2026, 11, 26), date(2026, 11, 27)),
+        (date(2026, 11, 1), date(2026, 11, 25)),
+    ]:
         assert section(ten, first=first, last=last).current_streak == 10
 
 
 def test_posts_today_is_about_today_even_outside_the_range():
     s = section(
-        WEEK_POSTS + [utc(2026, 11, 27, 9)], first=date(2026, 11, 1), last=date(2026, 11, 7)
+        [*WEEK_POSTS, utc(2026, 11, 27, 9)], first=date(2026, 11, 1), last=date(2026, 11, 7)
     )
     assert s.posts_today == 1 and s.remaining_today == 1
     assert sum(d.posts for d in s.days) == 0

@@ -18,11 +18,19 @@ from app.calc.vocabulary import (
 
 def test_platforms_and_kind_groups():
     # §1 since v2: the four platforms of v1, then the four of §9.
-    assert PLATFORMS == ("x", "facebook", "linkedin", "instagram",
-                         "bluesky", "threads", "mastodon", "tiktok")
+    assert PLATFORMS == (
+        "x",
+        "facebook",
+        "linkedin",
+        "instagram",
+        "bluesky",
+        "threads",
+        "mastodon",
+        "tiktok",
+    )
     assert len(KINDS) == 10
-    assert BROADCASTS | INTERACTIONS == set(KINDS) - {"follow", "unfollow"}
-    assert CONTACTS == (BROADCASTS | INTERACTIONS) - {"like"}
+    assert set(KINDS) - {"follow", "unfollow"} == BROADCASTS | INTERACTIONS
+    assert (BROADCASTS | INTERACTIONS) - {"like"} == CONTACTS
     assert CONTACT_KINDS == (
         "post",
         "share",

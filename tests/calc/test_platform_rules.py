@@ -32,29 +32,45 @@ def rule(platform: str, name: str) -> PlatformRule:
 
 
 def test_the_rules_of_the_spec_table():
-    table = {p: [(r.name, r.kinds, r.limit, format_duration(r.window), r.calendar)
-                 for r in PLATFORM_RULES[p]] for p in PLATFORMS}
+    table = {
+        p: [
+            (r.name, r.kinds, r.limit, format_duration(r.window), r.calendar)
+            for r in PLATFORM_RULES[p]
+        ]
+        for p in PLATFORMS
+    }
     creates = ("follow", "post", "share", "reply", "mention", "comment", "like")
     assert table == {
         "x": [("follows_per_local_day", ("follow",), 400, "P1D", "local_day")],
         "facebook": [],
         "linkedin": [("follows_per_7_days", ("follow",), 100, "P7D", None)],
         "instagram": [],
-        "bluesky": [("record_creates_per_hour", creates, 1666, "PT1H", None),
-                    ("record_creates_per_24_hours", creates, 11666, "P1D", None)],
-        "threads": [("posts_per_24_hours", ("post", "share", "mention"), 250, "P1D", None),
-                    ("replies_per_24_hours", ("reply", "comment"), 1000, "P1D", None)],
-        "mastodon": [("follows_per_24_hours", ("follow",), 400, "P1D", None),
-                     ("posts_per_3_hours", ("post", "share", "reply", "mention"), 300, "PT3H", None)],
+        "bluesky": [
+            ("record_creates_per_hour", creates, 1666, "PT1H", None),
+            ("record_creates_per_24_hours", creates, 11666, "P1D", None),
+        ],
+        "threads": [
+            ("posts_per_24_hours", ("post", "share", "mention"), 250, "P1D", None),
+            ("replies_per_24_hours", ("reply", "comment"), 1000, "P1D", None),
+        ],
+        "mastodon": [
+            ("follows_per_24_hours", ("follow",), 400, "P1D", None),
+            ("posts_per_3_hours", ("post", "share", "reply", "mention"), 300, "PT3H", None),
+        ],
         "tiktok": [],
     }
     assert all(PLATFORM_PRESETS[p].rules == PLATFORM_RULES[p] for p in PLATFORMS)
 
 
 def test_durations_round_trip():
-    for text, delta in (("PT1H", timedelta(hours=1)), ("PT3H", timedelta(hours=3)),
-                        ("P1D", timedelta(days=1)), ("P7D", timedelta(days=7)),
-                        ("P1DT12H", timedelta(hours=36)), ("PT90M", timedelta(minutes=90))):
+    for text, delta in (
+        ("PT1H", timedelta(hours=1)),
+        ("PT3H", timedelta(hours=3)),
+        ("P1D", timedelta(days=1)),
+        ("P7D", timedelta(days=7)),
+        ("P1DT12H", timedelta(hours=36)),
+        ("PT90M", timedelta(minutes=90)),
+    ):
         assert parse_duration(text) == delta
     assert format_duration(timedelta(minutes=90)) == "PT1H30M"
     for bad in ("P", "PT", "1H", "P1W", "PT1.5H"):
@@ -63,6 +79,7 @@ def test_durations_round_trip():
 
 
 # --- Mastodon: 400 follows per rolling 24 h ------------------------------------------------
+
 
 def test_mastodon_follows_399_and_400_in_24_hours():
     follows = rule("mastodon", "follows_per_24_hours")
@@ -77,7 +94,10 @@ def test_mastodon_follows_399_and_400_in_24_hours():
     # the oldest, at T0, leaves the window 24 h later
     assert v.fits_at == T0 + timedelta(hours=24)
     assert evaluate_rules([follows], UTC, T0 + timedelta(hours=24), EventLog(log)).allowed == 1
-    assert evaluate_rules([follows], UTC, T0 + timedelta(hours=24, seconds=-1), EventLog(log)).allowed == 0
+    assert (
+        evaluate_rules([follows], UTC, T0 + timedelta(hours=24, seconds=-1), EventLog(log)).allowed
+        == 0
+    )
     # 3 at once need the 3 oldest gone: the 3rd oldest is at T0 + 4 min
     assert evaluate_rules([follows], UTC, as_of, EventLog(log), count=3).fits_at == at(24 * 60 + 4)
     assert evaluate_rules([follows], UTC, as_of, EventLog(log), count=401).fits_at is None
@@ -93,28 +113,33 @@ def test_mastodon_follow_guard_names_the_rule():
     assert result.codes == ["daily_cap", "platform_limit"]
     assert result.reasons[1].detail == (
         "mastodon allows 400 follows per 24 hours; 400 in the last 24 hours; 0 more allowed "
-        "now, asked for 1")
+        "now, asked for 1"
+    )
     # the daily cap frees at midnight (T0 + 36 h), later than the oldest leaving (T0 + 24 h)
     assert result.next_allowed_at == T0 + timedelta(hours=36)
 
 
 # --- Mastodon: 300 posts per 3 h -----------------------------------------------------------
 
+
 def test_mastodon_300_posts_in_3_hours_block_a_post():
     posts = rule("mastodon", "posts_per_3_hours")
     kinds = ("post", "share", "reply", "mention")
-    log = [(kinds[i % 4], T0 + timedelta(seconds=36 * i)) for i in range(300)]  # 12:00:00 .. 14:59:24
+    log = [
+        (kinds[i % 4], T0 + timedelta(seconds=36 * i)) for i in range(300)
+    ]  # 12:00:00 .. 14:59:24
     as_of = datetime(2026, 11, 3, 14, 59, 30, tzinfo=UTC)
     v = evaluate_rules([posts], UTC, as_of, EventLog(log[:299]))
     assert (v.states[0].used, v.allowed) == (299, 1)
     v = evaluate_rules([posts], UTC, as_of, EventLog(log))
     assert (v.states[0].used, v.allowed, v.fits_at) == (300, 0, T0 + timedelta(hours=3))
     # likes and follows are not posts
-    more = log + [("like", as_of), ("follow", as_of)]
+    more = [*log, ("like", as_of), ("follow", as_of)]
     assert evaluate_rules([posts], UTC, as_of, EventLog(more)).states[0].used == 300
 
 
 # --- Bluesky: one budget of record creates --------------------------------------------------
+
 
 def bluesky_hour(n: int) -> list[tuple[str, datetime]]:
     """n creates every 2 seconds from T0: 10 follows first, then posts, likes and replies."""
@@ -145,13 +170,16 @@ def test_bluesky_follow_guard_counts_posts_and_likes():
     assert result.codes == ["platform_limit"]
     assert result.reasons[0].detail == (
         "bluesky allows 1,666 record creates per hour; 1,666 in the last hour; 0 more allowed "
-        "now, asked for 1")
+        "now, asked for 1"
+    )
     assert result.next_allowed_at == T0 + timedelta(hours=1)
     assert next_follow_allowed_at(rules, UTC, as_of, follows, 1, source) == T0 + timedelta(hours=1)
     # a post uses up what a follow could have used: 1,665 and one more post
     fewer = bluesky_hour(1665)
     assert check_follow(rules, UTC, as_of, follows, 1, EventLog(fewer)).allowed
-    assert not check_follow(rules, UTC, as_of, follows, 1, EventLog(fewer + [("post", at(58))])).allowed
+    assert not check_follow(
+        rules, UTC, as_of, follows, 1, EventLog([*fewer, ("post", at(58))])
+    ).allowed
     # 1,667 at once never fit
     never = check_follow(rules, UTC, as_of, [], 1667, EventLog([]))
     assert "exceeds_limit" in never.codes and never.next_allowed_at is None
@@ -172,10 +200,13 @@ def test_bluesky_daily_budget():
 
 # --- Threads: 250 posts and 1,000 replies per 24 h -----------------------------------------
 
+
 def test_threads_250_posts_and_1000_replies():
     posts, replies = PLATFORM_RULES["threads"]
     as_of = at(24 * 60 - 1)
-    log = [(("post", "share", "mention")[i % 3], at(5 * i)) for i in range(250)]  # T0 .. T0 + 1245 min
+    log = [
+        (("post", "share", "mention")[i % 3], at(5 * i)) for i in range(250)
+    ]  # T0 .. T0 + 1245 min
     v = evaluate_rules([posts, replies], UTC, as_of, EventLog(log))
     assert [s.used for s in v.states] == [250, 0]
     assert [s.rule.name for s in v.blocking] == ["posts_per_24_hours"]
@@ -190,12 +221,16 @@ def test_threads_250_posts_and_1000_replies():
 
 # --- x and LinkedIn: the old limits as rules ------------------------------------------------
 
+
 def test_x_400_per_local_day_restarts_at_local_midnight():
     tz = ZoneInfo("America/New_York")
     x = rule("x", "follows_per_local_day")
     assert x.calendar == LOCAL_DAY
     # 400 follows on Tue 2026-11-03 local (from 08:00 local = 13:00Z), 1 a minute
-    log = [("follow", datetime(2026, 11, 3, 13, 0, tzinfo=UTC) + timedelta(minutes=i)) for i in range(400)]
+    log = [
+        ("follow", datetime(2026, 11, 3, 13, 0, tzinfo=UTC) + timedelta(minutes=i))
+        for i in range(400)
+    ]
     as_of = datetime(2026, 11, 4, 4, 0, tzinfo=UTC)  # 23:00 local on the 3rd
     v = evaluate_rules([x], tz, as_of, EventLog(log))
     assert (v.states[0].used, v.allowed) == (400, 0)
@@ -224,12 +259,22 @@ def rule_sets(draw):
     for i in range(n):
         kinds = tuple(draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=4, unique=True)))
         if draw(st.booleans()) and draw(st.booleans()):
-            rules.append(PlatformRule(f"r{i}", kinds, draw(st.integers(1, 6)), timedelta(days=1),
-                                      "events", LOCAL_DAY, "p"))
+            rules.append(
+                PlatformRule(
+                    f"r{i}",
+                    kinds,
+                    draw(st.integers(1, 6)),
+                    timedelta(days=1),
+                    "events",
+                    LOCAL_DAY,
+                    "p",
+                )
+            )
         else:
             window = timedelta(seconds=draw(st.integers(60, 6 * 3600)))
-            rules.append(PlatformRule(f"r{i}", kinds, draw(st.integers(1, 6)), window, "events",
-                                      None, "p"))
+            rules.append(
+                PlatformRule(f"r{i}", kinds, draw(st.integers(1, 6)), window, "events", None, "p")
+            )
     return rules
 
 
@@ -245,9 +290,11 @@ def holds(rules, tz, events) -> bool:
 
 
 @settings(max_examples=150, deadline=None)
-@given(rules=rule_sets(),
-       tries=st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 3 * 3600)), max_size=60),
-       zone=st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata"]))
+@given(
+    rules=rule_sets(),
+    tries=st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 3 * 3600)), max_size=60),
+    zone=st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata"]),
+)
 def test_allowed_never_lets_a_sequence_exceed_a_rule(rules, tries, zone):
     """Record an event only when every rule that counts its kind allows one more: no rule
     is ever exceeded."""
@@ -263,10 +310,12 @@ def test_allowed_never_lets_a_sequence_exceed_a_rule(rules, tries, zone):
 
 
 @settings(max_examples=150, deadline=None)
-@given(rules=rule_sets(),
-       history=st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 2 * 3600)), max_size=60),
-       count=st.integers(1, 4),
-       zone=st.sampled_from(["UTC", "America/New_York", "Europe/London"]))
+@given(
+    rules=rule_sets(),
+    history=st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 2 * 3600)), max_size=60),
+    count=st.integers(1, 4),
+    zone=st.sampled_from(["UTC", "America/New_York", "Europe/London"]),
+)
 def test_next_allowed_at_is_the_first_instant(rules, history, count, zone):
     """At fits_at ``count`` more are allowed; one second earlier they are not."""
     tz = ZoneInfo(zone)
@@ -292,7 +341,9 @@ def test_next_allowed_at_is_the_first_instant(rules, history, count, zone):
 
 
 @settings(max_examples=100, deadline=None)
-@given(follows=st.lists(st.integers(0, 30 * 3600), max_size=80), platform=st.sampled_from(PLATFORMS))
+@given(
+    follows=st.lists(st.integers(0, 30 * 3600), max_size=80), platform=st.sampled_from(PLATFORMS)
+)
 def test_follow_guard_and_pacing_agree_with_the_rules(follows, platform):
     """allowed_now is never above any rule's room, and a guard that allows one follow
     agrees with allowed_now ≥ 1."""

@@ -25,7 +25,9 @@ def _at(day: date, hour: int, minute: int, tz: str) -> str:
     return local.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _posts(days: list[date], tz: str, hour: int = 9, minute: int = 0, platform: str = "x") -> list[dict]:
+def _posts(
+    days: list[date], tz: str, hour: int = 9, minute: int = 0, platform: str = "x"
+) -> list[dict]:
     return [ev(platform, "post", _at(d, hour, minute, tz)) for d in days]
 
 
@@ -37,13 +39,15 @@ def _streak(client, uid, platform="x", **params) -> tuple[int, int]:
 def test_ten_daily_posts_up_to_today_are_a_streak_of_ten_with_any_range(client):
     uid = make_user(client)
     record(client, uid, _posts([TODAY - timedelta(days=i) for i in range(10)], "UTC"))
-    assert _streak(client, uid) == (10, 7)                                   # default: 7 days
-    assert _streak(client, uid, from_="2026-11-26") == (10, 2)              # from yesterday
-    assert _streak(client, uid, to="2026-11-25") == (10, 7)                 # to two days ago
+    assert _streak(client, uid) == (10, 7)  # default: 7 days
+    assert _streak(client, uid, from_="2026-11-26") == (10, 2)  # from yesterday
+    assert _streak(client, uid, to="2026-11-25") == (10, 7)  # to two days ago
     assert _streak(client, uid, from_="2026-10-01", to="2026-10-07") == (10, 0)  # another month
 
 
-@pytest.mark.parametrize("tz", ["America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"])
+@pytest.mark.parametrize(
+    "tz", ["America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"]
+)
 def test_streak_ends_yesterday_and_crosses_a_dst_change(client, tz):
     # Late-evening posts share their UTC day with the next local day: only the events can
     # tell the days apart. 2026-11-01 is a 25-hour day in New York. Nothing today yet.
@@ -79,14 +83,21 @@ def test_gaps_anywhere_agree_with_counting_the_posts(client, tz):
     assert _streak(client, uid)[0] == expected
     assert _streak(client, uid, from_="2026-09-01", to="2026-09-30")[0] == expected
     # Posts of another platform, inbound posts and likes do not extend x's streak.
-    record(client, uid, [ev("linkedin", "post", _at(TODAY - timedelta(days=17), 12, 0, tz)),
-                         ev("x", "post", _at(TODAY - timedelta(days=17), 12, 0, tz), direction="inbound"),
-                         ev("x", "like", _at(TODAY - timedelta(days=17), 12, 0, tz))])
+    record(
+        client,
+        uid,
+        [
+            ev("linkedin", "post", _at(TODAY - timedelta(days=17), 12, 0, tz)),
+            ev("x", "post", _at(TODAY - timedelta(days=17), 12, 0, tz), direction="inbound"),
+            ev("x", "like", _at(TODAY - timedelta(days=17), 12, 0, tz)),
+        ],
+    )
     assert _streak(client, uid)[0] == expected
     # A share on the missing day joins the runs.
     record(client, uid, [ev("x", "share", _at(TODAY - timedelta(days=17), 12, 0, tz))])
     assert _streak(client, uid)[0] == _pure_streak(
-        tz, [r["occurred_at"] for r in rows] + [_at(TODAY - timedelta(days=17), 12, 0, tz)])
+        tz, [r["occurred_at"] for r in rows] + [_at(TODAY - timedelta(days=17), 12, 0, tz)]
+    )
 
 
 @pytest.mark.parametrize("tz", ["UTC", "America/New_York"])

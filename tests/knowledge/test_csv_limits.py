@@ -24,15 +24,20 @@ HEAD = "platform,kind,occurred_at\r\n"
 # Each well under the 1 MiB body limit, so the CSV limits (not the body size) refuse them.
 HOSTILE = {
     "20000-columns": (",".join("c" for _ in range(20_000)) + "\r\n" + ROW, "too_many_columns"),
-    "100-KiB-line": (HEAD.replace("\r\n", ",text\r\n") + ROW.replace("\r\n", ",")
-                     + "a" * (100 * 1024) + "\r\n", "line_too_long"),
+    "100-KiB-line": (
+        HEAD.replace("\r\n", ",text\r\n") + ROW.replace("\r\n", ",") + "a" * (100 * 1024) + "\r\n",
+        "line_too_long",
+    ),
     "too-many-rows": (HEAD + ROW * (csv_io.MAX_IMPORT_ROWS + 1), "too_many_rows"),
 }
 
 
 def _import(client, uid, body: str):
-    return client.post(f"/v1/users/{uid}/events:import", content=body.encode(),
-                       headers={"Content-Type": "text/csv"})
+    return client.post(
+        f"/v1/users/{uid}/events:import",
+        content=body.encode(),
+        headers={"Content-Type": "text/csv"},
+    )
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
@@ -55,8 +60,18 @@ def test_the_limits_are_inclusive(client):
     assert len(body["errors"]) == 97
     # A 64 KiB line is read (and its row refused for its text, not for its length).
     line = "x,post,2026-11-02T10:00:00Z,"
-    body = problem(_import(client, uid, "platform,kind,occurred_at,text\r\n" + line
-                           + "a" * (csv_io.MAX_LINE_BYTES - len(line)) + "\r\n"), 422, "invalid_csv")
+    body = problem(
+        _import(
+            client,
+            uid,
+            "platform,kind,occurred_at,text\r\n"
+            + line
+            + "a" * (csv_io.MAX_LINE_BYTES - len(line))
+            + "\r\n",
+        ),
+        422,
+        "invalid_csv",
+    )
     assert body["errors"][0]["column"] == "text"
 
 

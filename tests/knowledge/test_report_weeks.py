@@ -15,8 +15,19 @@ def _report(client, uid, **params):
     return client.get(f"/v1/users/{uid}/report", params=params)
 
 
-@pytest.mark.parametrize("week", ["9999-W52", "9999-W51", "9999-W53", "2100-W01", "0001-W01",
-                                  "1969-W52", "0000-W01", "2199-W10"])
+@pytest.mark.parametrize(
+    "week",
+    [
+        "9999-W52",
+        "9999-W51",
+        "9999-W53",
+        "2100-W01",
+        "0001-W01",
+        "1969-W52",
+        "0000-W01",
+        "2199-W10",
+    ],
+)
 def test_weeks_outside_the_range_are_a_422_that_names_it(client, week):
     uid = make_user(client)
     body = problem(_report(client, uid, week=week), 422, "invalid_week")
@@ -34,8 +45,9 @@ def test_the_first_and_last_weeks_answer(client, timezone):
     r = _report(client, uid, week="2099-W53", as_of="2099-12-31T23:59:59Z")
     assert r.status_code == 200, r.text
     assert (r.json()["first_day"], r.json()["last_day"]) == ("2099-12-28", "2100-01-03")
-    body = problem(_report(client, uid, week="2099-W53", as_of="2099-12-27T00:00:00Z"),
-                   422, "week_not_started")
+    body = problem(
+        _report(client, uid, week="2099-W53", as_of="2099-12-27T00:00:00Z"), 422, "week_not_started"
+    )
     assert "2099-12-28" in body["detail"]
 
 
@@ -44,6 +56,10 @@ def test_2026_has_53_weeks(client):
     uid = make_user(client)
     r = _report(client, uid, week="2026-W53", as_of="2027-01-10T00:00:00Z")
     assert r.status_code == 200, r.text
-    assert (r.json()["week"], r.json()["last_day"], r.json()["complete"]) == ("2026-W53", "2027-01-03", True)
+    assert (r.json()["week"], r.json()["last_day"], r.json()["complete"]) == (
+        "2026-W53",
+        "2027-01-03",
+        True,
+    )
     body = problem(_report(client, uid, week="2025-W53"), 422, "invalid_week")
     assert "ISO year 2025 has weeks 01 to 52" in body["detail"]

@@ -40,7 +40,7 @@ def start_together(url: str, specs: list[dict], directory: Path) -> list[Rapport
     def boot(n: int) -> None:
         try:
             started[n] = Server(url, **specs[n])
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             started[n] = exc
 
     threads = [threading.Thread(target=boot, args=(n,)) for n in range(len(specs))]
@@ -52,7 +52,11 @@ def start_together(url: str, specs: list[dict], directory: Path) -> list[Rapport
     if len(servers) < len(specs):
         for s in servers:
             s.stop()
-        logs = "\n".join(spec["log"].read_text(errors="replace")[-2000:] for spec in specs if spec["log"].exists())
+        logs = "\n".join(
+            spec["log"].read_text(errors="replace")[-2000:]
+            for spec in specs
+            if spec["log"].exists()
+        )
         pytest.fail(f"servers did not start together: {list(started.values())}\n{logs}")
     return servers
 
@@ -63,8 +67,10 @@ def deploy(backend: str, directory: Path) -> Iterator[Deployment]:
     debug level. PostgreSQL: two replicas booting at the same moment. SQLite (one host,
     one file): servers[0] runs `--workers 2`, servers[1] starts once it has migrated."""
     logs = [directory / "server-0.log", directory / "server-1.log"]
-    specs = [{"log": logs[0], "log_level": "debug", "workers": 1 if backend == "postgres" else 2},
-             {"log": logs[1]}]
+    specs = [
+        {"log": logs[0], "log_level": "debug", "workers": 1 if backend == "postgres" else 2},
+        {"log": logs[1]},
+    ]
     with throwaway_database(backend, directory) as url:
         if backend == "postgres":
             servers = start_together(url, specs, directory)
@@ -83,5 +89,11 @@ def deploy(backend: str, directory: Path) -> Iterator[Deployment]:
 
 
 def rapport_cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([RAPPORT, *args], env={**os.environ, "RAPPORT_DATABASE_URL": database_url},
-                          capture_output=True, text=True, timeout=60, check=True)
+    return subprocess.run(
+        [RAPPORT, *args],
+        env={**os.environ, "RAPPORT_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )

@@ -30,9 +30,17 @@ def _problem(r: httpx.Response, status: int, code: str) -> dict:
 
 def _batch(n: int, start: int) -> dict:
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    return {"events": [{"platform": "x", "kind": "reply", "counterpart": f"person-{i:06d}-" + "x" * 150,
-                        "occurred_at": (t0 + timedelta(seconds=i)).isoformat()}
-                       for i in range(start, start + n)]}
+    return {
+        "events": [
+            {
+                "platform": "x",
+                "kind": "reply",
+                "counterpart": f"person-{i:06d}-" + "x" * 150,
+                "occurred_at": (t0 + timedelta(seconds=i)).isoformat(),
+            }
+            for i in range(start, start + n)
+        ]
+    }
 
 
 def test_a_full_disk_is_a_507_storage_full_and_readyz_says_so(tmp_path):
@@ -69,17 +77,27 @@ def _migrated_sqlite(directory) -> str:
     url = f"sqlite:///{directory / 'ro.db'}"
     env = {"RAPPORT_DATABASE_URL": url, "RAPPORT_BOOTSTRAP_KEY": TEST_KEY, "PATH": "/usr/bin:/bin"}
     # `rapport serve` would also bootstrap; `keys create` migrates and writes a key.
-    subprocess.run([RAPPORT, "keys", "create", "--workspace", "w"], env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [RAPPORT, "keys", "create", "--workspace", "w"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return url
 
 
 def test_serve_on_a_read_only_sqlite_file_prints_one_line(tmp_path):
     _migrated_sqlite(tmp_path)
     with read_only_view(tmp_path) as view:
-        result = subprocess.run([RAPPORT, "serve", "--port", "1"],
-                                env={"RAPPORT_DATABASE_URL": f"sqlite:///{view / 'ro.db'}", "PATH": "/usr/bin:/bin"},
-                                capture_output=True, text=True, timeout=120, check=False)
+        result = subprocess.run(
+            [RAPPORT, "serve", "--port", "1"],
+            env={"RAPPORT_DATABASE_URL": f"sqlite:///{view / 'ro.db'}", "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     assert result.returncode == 1, result
     assert "Traceback" not in result.stderr, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -93,8 +111,9 @@ def test_a_read_only_sqlite_file_is_a_507_read_only_and_readyz_says_so(tmp_path)
         url = f"sqlite:///{view / 'ro.db'}"
         app = create_app(Settings(database_url=url))
         try:
-            with TestClient(app, raise_server_exceptions=False,
-                            headers={"Authorization": f"Bearer {TEST_KEY}"}) as c:
+            with TestClient(
+                app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {TEST_KEY}"}
+            ) as c:
                 write, ready = c.post("/v1/users", json={"name": "Ada"}), c.get("/readyz")
         finally:
             app.state.db.dispose()
@@ -112,8 +131,13 @@ def test_postgres_read_only_and_disk_full_are_507_and_readyz_says_so(tmp_path):
 
         def reconnect_all() -> None:  # settings of ALTER DATABASE apply to new sessions
             with admin.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
 
         server = RapportServer(url, log=tmp_path / "server.log")
         try:
@@ -123,14 +147,20 @@ def test_postgres_read_only_and_disk_full_are_507_and_readyz_says_so(tmp_path):
 
                 # A hot standby, or default_transaction_read_only: SQLSTATE 25006.
                 with admin.connect() as conn:
-                    conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+                    conn.execute(
+                        text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+                    )
                 reconnect_all()
-                body = _problem(c.post("/v1/users", json={"name": "Bo"}), 507, "read_only")  # was 500
+                body = _problem(
+                    c.post("/v1/users", json={"name": "Bo"}), 507, "read_only"
+                )  # was 500
                 assert "read-only" in body["detail"]
                 _problem(c.get("/readyz"), 507, "read_only")  # was 200 ready
                 assert len(c.get("/v1/users").json()["items"]) == 1  # reads still work
                 with admin.connect() as conn:
-                    conn.execute(text(f'ALTER DATABASE "{name}" RESET default_transaction_read_only'))
+                    conn.execute(
+                        text(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+                    )
                 reconnect_all()
                 assert c.post("/v1/users", json={"name": "Bo"}).status_code == 201
                 assert c.get("/readyz").json() == {"status": "ready"}
@@ -138,13 +168,22 @@ def test_postgres_read_only_and_disk_full_are_507_and_readyz_says_so(tmp_path):
                 # A full disk: PostgreSQL fails the write with SQLSTATE 53100 (disk_full), here
                 # raised by the server itself from a trigger, as it does when a file cannot grow.
                 with owner.connect() as conn:
-                    conn.execute(text(
-                        "CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                        "RAISE EXCEPTION 'could not extend file: No space left on device' "
-                        "USING ERRCODE = 'disk_full'; END $$"))
-                    conn.execute(text("CREATE TRIGGER disk_full BEFORE INSERT ON app_user "
-                                      "FOR EACH ROW EXECUTE FUNCTION disk_full()"))
-                body = _problem(c.post("/v1/users", json={"name": "Cy"}), 507, "storage_full")  # was 503
+                    conn.execute(
+                        text(
+                            "CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                            "RAISE EXCEPTION 'could not extend file: No space left on device' "
+                            "USING ERRCODE = 'disk_full'; END $$"
+                        )
+                    )
+                    conn.execute(
+                        text(
+                            "CREATE TRIGGER disk_full BEFORE INSERT ON app_user "
+                            "FOR EACH ROW EXECUTE FUNCTION disk_full()"
+                        )
+                    )
+                body = _problem(
+                    c.post("/v1/users", json={"name": "Cy"}), 507, "storage_full"
+                )  # was 503
                 _problem(c.get("/readyz"), 507, "storage_full")  # was 200 ready
                 with owner.connect() as conn:
                     conn.execute(text("DROP TRIGGER disk_full ON app_user"))

@@ -1,5 +1,6 @@
 """Real processes for tests: a `rapport serve` server and a private PostgreSQL cluster."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -45,17 +46,39 @@ class RapportServer:
     server that exits at once on a port chosen here (another test run may have taken the
     port between free_port() and uvicorn's bind) is started again on a new port."""
 
-    def __init__(self, database_url: str, workers: int = 1, port: int | None = None, log: Path | None = None,
-                 log_level: str = "warning", attempts: int = 3):
-        env = {**os.environ, "RAPPORT_DATABASE_URL": database_url, "RAPPORT_BOOTSTRAP_KEY": TEST_KEY}
+    def __init__(
+        self,
+        database_url: str,
+        workers: int = 1,
+        port: int | None = None,
+        log: Path | None = None,
+        log_level: str = "warning",
+        attempts: int = 3,
+    ):
+        env = {
+            **os.environ,
+            "RAPPORT_DATABASE_URL": database_url,
+            "RAPPORT_BOOTSTRAP_KEY": TEST_KEY,
+        }
         self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
         self.process: subprocess.Popen | None = None
         for attempt in range(1, attempts + 1):
             self.port = port or free_port()
             self.url = f"http://127.0.0.1:{self.port}"
             self.process = subprocess.Popen(
-                [RAPPORT, "serve", "--port", str(self.port), "--workers", str(workers), "--log-level", log_level],
-                env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                [
+                    RAPPORT,
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(workers),
+                    "--log-level",
+                    log_level,
+                ],
+                env=env,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
             )
             try:
                 self._wait_ready()
@@ -72,20 +95,26 @@ class RapportServer:
         try:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise ServerDidNotStart(f"rapport serve exited with {self.process.returncode}", exited=True)
+                    raise ServerDidNotStart(
+                        f"rapport serve exited with {self.process.returncode}", exited=True
+                    )
                 try:
                     if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
                 time.sleep(0.1)
-            raise ServerDidNotStart(f"rapport serve did not answer /healthz within {timeout:.1f} s", exited=False)
+            raise ServerDidNotStart(
+                f"rapport serve did not answer /healthz within {timeout:.1f} s", exited=False
+            )
         except BaseException:
             self._terminate()
             raise
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {TEST_KEY}"}, **kwargs)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {TEST_KEY}"}, **kwargs
+        )
 
     def _terminate(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -123,7 +152,9 @@ class PrivatePostgres:
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             shutil.chown(self.dir, "postgres", "postgres")
             self._as_user = ["runuser", "-u", "postgres", "--"]
-        self._run(_pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self._run(
+            _pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"
+        )
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:
@@ -131,15 +162,24 @@ class PrivatePostgres:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"),
-                  "-w", "-t", str(round(startup_timeout(60))), "start")
+        self._run(
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-t",
+            str(round(startup_timeout(60))),
+            "start",
+        )
 
     def stop(self) -> None:
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)
