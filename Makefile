@@ -30,7 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(BIN)/mypy $(MYPY_ARGS)
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
