@@ -1,4 +1,10 @@
-"""Many writers at once against real `rapport serve` processes (issue 10).
+"""Many writers at once against real `rapport serve` processes (issue 10, findings 1 and 2).
+
+Write storm: 200 clients (150 on PostgreSQL) write single events and batches at the same
+moment, mixed with reads, against one worker (and `--workers 2` on SQLite), while /healthz
+is polled with a short timeout. Every answer is a 2xx or a quick 503 `database_busy`
+problem; /healthz answers throughout; the stored events are exactly the acknowledged ones;
+the day counters equal a recount; the server log has no traceback.
 
 Concurrent deletes: six DELETEs of one event give exactly one 204 (the rest 404); after a mix
 of concurrent inserts, blind retries and deletes the day counters equal a recount.
@@ -6,9 +12,12 @@ of concurrent inserts, blind retries and deletes the day counters equal a recoun
 
 import random
 import threading
+import time
 import uuid
+from dataclasses import dataclass
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from app.core.config import Settings
@@ -16,7 +25,12 @@ from app.core.db import Database
 from app.events import daily_counts
 from app.events.daily_counts import COUNTERS, EventDayCount
 from app.events.models import Event
+from tests.databases import throwaway_database
+from tests.reliability.servers import Server
 
+WRITERS = {"sqlite": 200, "postgres": 150}
+REQUEST_TIMEOUT_S = 30
+HEALTHZ_TIMEOUT_S = 5
 PLATFORMS = ["x", "linkedin", "instagram"]
 KINDS = ["post", "reply", "follow", "direct_message", "like", "comment"]
 
@@ -58,6 +72,127 @@ def _stored_external_ids(url: str, user_id: str) -> list[str]:
                 select(table.c.external_id).where(table.c.user_id == uuid.UUID(user_id)))]
     finally:
         db.dispose()
+
+
+@dataclass
+class Answer:
+    what: str
+    status: int
+    seconds: float
+    problem: str | None = None  # why this answer is not acceptable
+
+
+def _judge(what: str, r: httpx.Response, seconds: float) -> Answer:
+    if 200 <= r.status_code < 300:
+        return Answer(what, r.status_code, seconds)
+    if (r.status_code == 503 and r.headers.get("content-type", "").startswith("application/problem+json")
+            and r.json().get("code") == "database_busy" and r.headers.get("retry-after")):
+        return Answer(what, 503, seconds)
+    return Answer(what, r.status_code, seconds, f"{what}: {r.status_code} {r.text[:300]}")
+
+
+class HealthPoller(threading.Thread):
+    """GET /healthz every 0.1 s with a short timeout until stopped; records failures."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url, self.stop, self.failures, self.slowest, self.polls = url, threading.Event(), [], 0.0, 0
+
+    def run(self) -> None:
+        with httpx.Client(timeout=HEALTHZ_TIMEOUT_S) as c:
+            while not self.stop.is_set():
+                began = time.monotonic()
+                try:
+                    status = c.get(f"{self.url}/healthz").status_code
+                except httpx.HTTPError as exc:
+                    status = repr(exc)
+                self.slowest = max(self.slowest, time.monotonic() - began)
+                self.polls += 1
+                if status != 200:
+                    self.failures.append(status)
+                time.sleep(0.1)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_write_storm_every_request_answered(backend, workers, tmp_path):
+    if backend == "postgres" and workers == 2:
+        pytest.skip("PostgreSQL: one worker (its pool is per process)")
+    writers = WRITERS[backend]
+    log = tmp_path / "server.log"
+    with throwaway_database(backend, tmp_path) as url:
+        server = Server(url, log=log, workers=workers)
+        try:
+            with server.client(timeout=REQUEST_TIMEOUT_S) as c:
+                user_id = c.post("/v1/users", json={"name": "storm"}).json()["id"]
+            answers: list[Answer] = []
+            acknowledged: set[str] = set()
+            lock = threading.Lock()
+            start = threading.Barrier(writers + 1)
+
+            def client(n: int) -> None:
+                base = f"/v1/users/{user_id}"
+                with server.client(timeout=REQUEST_TIMEOUT_S) as c:
+                    start.wait()
+                    single = f"s-{n}"
+                    batch = [f"b-{n}-{k}" for k in range(4)]
+                    plan = [("single", lambda: c.post(f"{base}/events", json=_event(single, n)), [single]),
+                            ("batch", lambda: c.post(f"{base}/events:batch", json={
+                                "events": [_event(e, n + k) for k, e in enumerate(batch)]}), batch),
+                            ("read", lambda: c.get(f"{base}/events", params={"limit": 5}), []),
+                            ("retry", lambda: c.post(f"{base}/events", json=_event(single, n)), [single])]
+                    if n % 3 == 0:
+                        plan.insert(0, ("read", lambda: c.get(f"{base}/engagement"), []))
+                    for what, send, exts in plan:
+                        began = time.monotonic()
+                        try:
+                            answer = _judge(what, send(), time.monotonic() - began)
+                        except httpx.HTTPError as exc:
+                            answer = Answer(what, -1, time.monotonic() - began, f"{what}: {exc!r}")
+                        with lock:
+                            answers.append(answer)
+                            if 200 <= answer.status < 300:
+                                acknowledged.update(exts)
+
+            health = HealthPoller(server.url)
+            threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(writers)]
+            for t in threads:
+                t.start()
+            health.start()
+            start.wait()
+            began = time.monotonic()
+            while any(t.is_alive() for t in threads) and time.monotonic() - began < 4 * REQUEST_TIMEOUT_S:
+                if len(health.failures) >= 3:  # the server stopped answering: no use waiting
+                    break
+                time.sleep(0.2)
+            took = time.monotonic() - began
+            health.stop.set()
+            health.join()
+            hung = sum(t.is_alive() for t in threads)
+
+            with lock:
+                problems = [a.problem for a in answers if a.problem]
+                statuses = sorted({a.status for a in answers})
+            assert not health.failures, (f"/healthz stopped answering ({len(health.failures)} of "
+                                         f"{health.polls} polls failed, e.g. {health.failures[:2]}); "
+                                         f"{hung} clients still waiting; answers {statuses}, "
+                                         f"e.g. {problems[:3]}")
+            assert not hung, f"{hung} clients hung"
+            assert not problems, f"{len(problems)} unacceptable answers of {len(answers)}, e.g. {problems[:5]}"
+            assert len(answers) == sum(5 if n % 3 == 0 else 4 for n in range(writers))
+            assert len(acknowledged) > writers, f"hardly anything was written ({len(acknowledged)})"
+            stored = _stored_external_ids(url, user_id)
+            assert len(stored) == len(set(stored)), "an event was stored twice"
+            assert set(stored) == acknowledged, (f"stored {len(stored)} events, acknowledged "
+                                                 f"{len(acknowledged)}")
+            counted, recounted = _counters(url)
+            assert counted == recounted, "event_day_count drifted from the events"
+            print(f"{backend} workers={workers}: {len(answers)} answers in {took:.1f}s, "
+                  f"{sum(a.status == 503 for a in answers)} × 503, slowest {max(a.seconds for a in answers):.1f}s, "
+                  f"healthz slowest {health.slowest:.2f}s over {health.polls} polls")
+        finally:
+            server.stop()
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text and "unexpected error" not in text, text[-3000:]
 
 
 def _concurrently(calls: list) -> list[httpx.Response]:
