@@ -173,8 +173,6 @@ async def _unexpected_handler(_request: Request, exc: Exception) -> JSONResponse
 
 
 async def _dbapi_handler(request: Request, exc: DBAPIError) -> JSONResponse:
-    if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
-        return await _busy_handler(request, exc)  # SQLite: another program held the file too long
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return await _database_handler(request, exc)
     if isinstance(exc, IntegrityError):
