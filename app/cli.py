@@ -59,11 +59,18 @@ def serve(
     import uvicorn
 
     _migrate_and_bootstrap()
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, log_level=log_level,
-                proxy_headers=False, server_header=False,
-                # importing the app takes ~2 s of CPU; on a busy machine uvicorn's default of
-                # 5 s kills workers that are merely slow to start.
-                timeout_worker_healthcheck=30)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=False,
+        server_header=False,
+        # importing the app takes ~2 s of CPU; on a busy machine uvicorn's default of
+        # 5 s kills workers that are merely slow to start.
+        timeout_worker_healthcheck=30,
+    )
 
 
 @keys.command("create")
@@ -79,7 +86,9 @@ def keys_create(
         key, secret = auth_service.create_key(session, ws, name)
         session.commit()
     db.dispose()
-    typer.echo(f"{secret}\n(workspace {workspace}, prefix {key.prefix}; the secret is not shown again)")
+    typer.echo(
+        f"{secret}\n(workspace {workspace}, prefix {key.prefix}; the secret is not shown again)"
+    )
 
 
 @keys.command("list")
@@ -89,19 +98,26 @@ def keys_list() -> None:
     db = _database()
     with db.session(write=False) as session:
         rows = session.execute(
-            select(ApiKey, Workspace.name).join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
+            select(ApiKey, Workspace.name)
+            .join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
             .order_by(ApiKey.created_at)  # type: ignore[arg-type]
         ).all()
     db.dispose()
-    typer.echo(f"{'PREFIX':<14}{'WORKSPACE':<20}{'NAME':<16}{'CREATED':<22}{'LAST USED':<22}REVOKED")
+    typer.echo(
+        f"{'PREFIX':<14}{'WORKSPACE':<20}{'NAME':<16}{'CREATED':<22}{'LAST USED':<22}REVOKED"
+    )
     for key, ws_name in rows:
         fmt = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else "-"  # noqa: E731
-        typer.echo(f"{key.prefix:<14}{ws_name[:19]:<20}{key.name[:15]:<16}{fmt(key.created_at):<22}"
-                   f"{fmt(key.last_used_at):<22}{fmt(key.revoked_at)}")
+        typer.echo(
+            f"{key.prefix:<14}{ws_name[:19]:<20}{key.name[:15]:<16}{fmt(key.created_at):<22}"
+            f"{fmt(key.last_used_at):<22}{fmt(key.revoked_at)}"
+        )
 
 
 @keys.command("revoke")
-def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, e.g. rpk_AbCd1234.")]) -> None:
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix, e.g. rpk_AbCd1234.")],
+) -> None:
     """Revoke the key with this prefix."""
     upgrade(get_settings().database_url)
     db = _database()
@@ -109,7 +125,9 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, e.
         found = list(session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalars())  # type: ignore[arg-type]
         if len(found) != 1:
             db.dispose()
-            typer.echo(f"{'no' if not found else 'more than one'} key has prefix {prefix!r}", err=True)
+            typer.echo(
+                f"{'no' if not found else 'more than one'} key has prefix {prefix!r}", err=True
+            )
             raise typer.Exit(code=1)
         auth_service.revoke_key(session, found[0])
         session.commit()
@@ -118,7 +136,9 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, e.
 
 
 @cli.command()
-def openapi(output: Annotated[Path, typer.Option(help="Where to write it.")] = Path("openapi.json")) -> None:
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write it.")] = Path("openapi.json"),
+) -> None:
     """Write the app's OpenAPI document."""
     from app.main import create_app
 

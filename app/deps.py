@@ -123,9 +123,15 @@ WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 UserIdPath = Annotated[uuid.UUID, Path(description="The user's id (a UUID).")]
 
 
-async def get_user(user_id: UserIdPath, request: Request, session: SessionDep, workspace: WorkspaceDep) -> User:
+async def get_user(
+    user_id: UserIdPath, request: Request, session: SessionDep, workspace: WorkspaceDep
+) -> User:
     read = getattr(request.state, "path_user", None)
-    user = read[1] if read is not None and read[0] == user_id else await run_in_threadpool(session.get, User, user_id)
+    user = (
+        read[1]
+        if read is not None and read[0] == user_id
+        else await run_in_threadpool(session.get, User, user_id)
+    )
     if user is None or user.workspace_id != workspace.id:
         raise not_found("user")
     return user

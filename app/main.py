@@ -36,8 +36,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database or Database(settings.database_url, settings)
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_workspace)])
-    for router in (auth_router, users_router, plans_router, profiles_router, events_router,
-                   insights_router):
+    for router in (
+        auth_router,
+        users_router,
+        plans_router,
+        profiles_router,
+        events_router,
+        insights_router,
+    ):
         v1.include_router(router)
     for router in (profile_check_router, relationships_router, reports_router, events_csv_router):
         v1.include_router(router)

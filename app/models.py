@@ -11,4 +11,14 @@ from app.users.models import User
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiKey", "Event", "EventDayCount", "FollowPlan", "PostingPlan", "Profile", "User", "Workspace", "metadata"]
+__all__ = [
+    "ApiKey",
+    "Event",
+    "EventDayCount",
+    "FollowPlan",
+    "PostingPlan",
+    "Profile",
+    "User",
+    "Workspace",
+    "metadata",
+]

@@ -5,13 +5,13 @@ from dataclasses import dataclass, fields, replace
 
 @dataclass(frozen=True)
 class Sizes:
-    s_events: int           # dataset S: events over `history_days`
-    h_events: int           # dataset H: events over `history_days`, last `recent_days` = S's
-    d_events: int           # dataset D: events all within the last `d_days`
+    s_events: int  # dataset S: events over `history_days`
+    h_events: int  # dataset H: events over `history_days`, last `recent_days` = S's
+    d_events: int  # dataset D: events all within the last `d_days`
     history_days: int = 730
     recent_days: int = 60
     d_days: int = 365
-    handles: int = 5000     # counterparts per user (Zipf-ish)
+    handles: int = 5000  # counterparts per user (Zipf-ish)
     ingest_requests: int = 100
     ingest_batch: int = 1000
     latency_samples: int = 200
@@ -29,19 +29,29 @@ class Sizes:
 
 SCALES = {
     "full": Sizes(s_events=10_000, h_events=1_000_000, d_events=1_000_000),
-    "smoke": Sizes(s_events=300, h_events=600, d_events=300, handles=200,
-                   ingest_requests=3, ingest_batch=50, latency_samples=5, latency_warmup=1,
-                   latency_budget_s=5.0, concurrency_requests=50, workers=1),
+    "smoke": Sizes(
+        s_events=300,
+        h_events=600,
+        d_events=300,
+        handles=200,
+        ingest_requests=3,
+        ingest_batch=50,
+        latency_samples=5,
+        latency_warmup=1,
+        latency_budget_s=5.0,
+        concurrency_requests=50,
+        workers=1,
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Targets:
-    ingest_http_vs_direct_min: float = 0.5   # HTTP events/s ≥ 0.5 × direct
-    h_vs_s_p50_max: float = 1.2              # H p50 ≤ 1.2 × S p50, every insight
-    s_vs_healthz_p50_max: float = 3.0        # S p50 ≤ 3 × healthz p50
-    d_vs_healthz_p50_max: float = 5.0        # D p50 ≤ 5 × healthz p50
-    worker_rss_mb_max: float = 250.0         # peak RSS per worker
+    ingest_http_vs_direct_min: float = 0.5  # HTTP events/s ≥ 0.5 × direct
+    h_vs_s_p50_max: float = 1.2  # H p50 ≤ 1.2 × S p50, every insight
+    s_vs_healthz_p50_max: float = 3.0  # S p50 ≤ 3 × healthz p50
+    d_vs_healthz_p50_max: float = 5.0  # D p50 ≤ 5 × healthz p50
+    worker_rss_mb_max: float = 250.0  # peak RSS per worker
     non_2xx_max: int = 0
 
 

@@ -23,22 +23,36 @@ from sqlalchemy.engine import make_url
 
 from bench.datagen import USERS, Ev, sqlite_instant
 
-COLUMNS = ("id", "user_id", "platform", "kind", "direction", "occurred_at", "counterpart",
-           "is_sales", "url", "text", "external_id", "created_at")
+COLUMNS = (
+    "id",
+    "user_id",
+    "platform",
+    "kind",
+    "direction",
+    "occurred_at",
+    "counterpart",
+    "is_sales",
+    "url",
+    "text",
+    "external_id",
+    "created_at",
+)
 
 
 @dataclass
 class Target:
     """One throw-away database."""
-    backend: str       # sqlite | postgres
-    url: str           # SQLAlchemy URL the app uses
+
+    backend: str  # sqlite | postgres
+    url: str  # SQLAlchemy URL the app uses
     label: str
     path: Path | None = None
 
 
 @contextmanager
-def fresh_database(backend: str, label: str, out_dir: Path, admin_url: str | None,
-                   keep: bool = False) -> Iterator[Target]:
+def fresh_database(
+    backend: str, label: str, out_dir: Path, admin_url: str | None, keep: bool = False
+) -> Iterator[Target]:
     """A new empty database (dropped / deleted afterwards unless keep)."""
     tag = f"{label.lower()}_{uuid.uuid4().hex[:8]}"
     if backend == "sqlite":
@@ -58,7 +72,9 @@ def fresh_database(backend: str, label: str, out_dir: Path, admin_url: str | Non
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield Target("postgres", base.set(database=name).render_as_string(hide_password=False), label)
+        yield Target(
+            "postgres", base.set(database=name).render_as_string(hide_password=False), label
+        )
     finally:
         if not keep:
             with admin.connect() as conn:
@@ -83,10 +99,14 @@ def prepare(target: Target, key: str) -> list[uuid.UUID]:
         with db.session(write=True) as session:
             auth_service.bootstrap(session, key)
             workspace = auth_service.get_or_create_workspace(session, "default")
-            users = [User(workspace_id=workspace.id, name=name, timezone=zone,
-                          external_id=f"bench-{i}") for i, (name, zone, _) in enumerate(USERS)]
-            users += [User(workspace_id=workspace.id, name=f"ingest-{how}", external_id=f"ingest-{how}")
-                      for how in ("http", "direct")]
+            users = [
+                User(workspace_id=workspace.id, name=name, timezone=zone, external_id=f"bench-{i}")
+                for i, (name, zone, _) in enumerate(USERS)
+            ]
+            users += [
+                User(workspace_id=workspace.id, name=f"ingest-{how}", external_id=f"ingest-{how}")
+                for how in ("http", "direct")
+            ]
             session.add_all(users)
             session.commit()
             return [u.id for u in users]
@@ -101,32 +121,72 @@ def check_sqlite_format(target: Target, user_id: uuid.UUID) -> dict:
     from app.core.db import Database
     from app.events.models import Event
 
-    probe = Ev(uuid.uuid4().int, 0, "x", "comment", "outbound", 1_795_000_000_123_456, "probe",
-               True, None, "probe", "bench-probe", 1_795_000_000_000_000)
+    probe = Ev(
+        uuid.uuid4().int,
+        0,
+        "x",
+        "comment",
+        "outbound",
+        1_795_000_000_123_456,
+        "probe",
+        True,
+        None,
+        "probe",
+        "bench-probe",
+        1_795_000_000_000_000,
+    )
     db = Database(target.url, Settings(database_url=target.url))
     try:
         with db.session(write=True) as session:
-            session.add(Event(id=uuid.UUID(int=probe.id), user_id=user_id, platform=probe.platform,
-                              kind=probe.kind, direction=probe.direction,
-                              occurred_at=probe.occurred_at, counterpart=probe.counterpart,
-                              is_sales=probe.is_sales, text=probe.text, external_id=probe.external_id,
-                              created_at=datetime.fromtimestamp(probe.created_us / 1e6, UTC)))
+            session.add(
+                Event(
+                    id=uuid.UUID(int=probe.id),
+                    user_id=user_id,
+                    platform=probe.platform,
+                    kind=probe.kind,
+                    direction=probe.direction,
+                    occurred_at=probe.occurred_at,
+                    counterpart=probe.counterpart,
+                    is_sales=probe.is_sales,
+                    text=probe.text,
+                    external_id=probe.external_id,
+                    created_at=datetime.fromtimestamp(probe.created_us / 1e6, UTC),
+                )
+            )
             session.commit()
     finally:
         db.dispose()
     with sqlite3.connect(target.path) as conn:
-        raw = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM event WHERE external_id = 'bench-probe'").fetchone()
+        raw = conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM event WHERE external_id = 'bench-probe'"
+        ).fetchone()
         conn.execute("DELETE FROM event WHERE external_id = 'bench-probe'")
     mine = sqlite_rows([probe], {0: user_id.hex})[0]
     if tuple(raw) != tuple(mine):
-        raise RuntimeError(f"SQLite storage format mismatch: app wrote {raw!r}, bench would write {mine!r}")
+        raise RuntimeError(
+            f"SQLite storage format mismatch: app wrote {raw!r}, bench would write {mine!r}"
+        )
     return {"id": raw[0], "occurred_at": raw[5], "is_sales": raw[7], "matches_app": True}
 
 
 def sqlite_rows(events: list[Ev], user_hex: dict[int, str]) -> list[tuple]:
-    return [(f"{e.id:032x}", user_hex[e.user], e.platform, e.kind, e.direction, sqlite_instant(e.occurred_us),
-             e.counterpart, int(e.is_sales), e.url, e.text, e.external_id, sqlite_instant(e.created_us))
-            for e in events]
+    return [
+        (
+            f"{e.id:032x}",
+            user_hex[e.user],
+            e.platform,
+            e.kind,
+            e.direction,
+            sqlite_instant(e.occurred_us),
+            e.counterpart,
+            int(e.is_sales),
+            e.url,
+            e.text,
+            e.external_id,
+            sqlite_instant(e.created_us),
+        )
+        for e in events
+    ]
 
 
 def _pg_instant(us: int) -> str:
@@ -145,6 +205,7 @@ def _rebuild_derived(target: Target) -> float | None:
         return None
     from app.core.config import Settings
     from app.core.db import Database
+
     db = Database(target.url, Settings(database_url=target.url))
     try:
         t = time.perf_counter()
@@ -168,14 +229,16 @@ def seed(target: Target, events: list[Ev], user_ids: list[uuid.UUID], chunk: int
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-2097152")  # 2 GiB while loading
         conn.execute("PRAGMA temp_store=MEMORY")
-        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event' "
-                               "AND sql IS NOT NULL").fetchall()
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event' "
+            "AND sql IS NOT NULL"
+        ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
         sql = f"INSERT INTO event ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
         for start in range(0, len(events), chunk):
             conn.execute("BEGIN")
-            conn.executemany(sql, sqlite_rows(events[start:start + chunk], user_hex))
+            conn.executemany(sql, sqlite_rows(events[start : start + chunk], user_hex))
             conn.execute("COMMIT")
         inserted = time.perf_counter() - started
         for _, index_sql in indexes:
@@ -183,12 +246,17 @@ def seed(target: Target, events: list[Ev], user_ids: list[uuid.UUID], chunk: int
         loaded = time.perf_counter() - started
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.close()
-        method = (f"sqlite3 executemany, {chunk:,} rows per transaction; "
-                  f"{len(indexes)} secondary indexes re-created after")
+        method = (
+            f"sqlite3 executemany, {chunk:,} rows per transaction; "
+            f"{len(indexes)} secondary indexes re-created after"
+        )
         post = None
     else:
         import psycopg
-        dsn = make_url(target.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+        dsn = (
+            make_url(target.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
         user_str = {i: str(u) for i, u in enumerate(user_ids)}
         with psycopg.connect(dsn) as conn:
             indexes = conn.execute(
@@ -197,11 +265,27 @@ def seed(target: Target, events: list[Ev], user_ids: list[uuid.UUID], chunk: int
             ).fetchall()
             for name, _ in indexes:
                 conn.execute(f'DROP INDEX "{name}"')
-            with conn.cursor() as cur, cur.copy(f"COPY event ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            with (
+                conn.cursor() as cur,
+                cur.copy(f"COPY event ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+            ):
                 for e in events:
-                    copy.write_row((f"{e.id:032x}", user_str[e.user], e.platform, e.kind, e.direction,
-                                    _pg_instant(e.occurred_us), e.counterpart, e.is_sales, e.url,
-                                    e.text, e.external_id, _pg_instant(e.created_us)))
+                    copy.write_row(
+                        (
+                            f"{e.id:032x}",
+                            user_str[e.user],
+                            e.platform,
+                            e.kind,
+                            e.direction,
+                            _pg_instant(e.occurred_us),
+                            e.counterpart,
+                            e.is_sales,
+                            e.url,
+                            e.text,
+                            e.external_id,
+                            _pg_instant(e.created_us),
+                        )
+                    )
             inserted = time.perf_counter() - started
             conn.execute("SET maintenance_work_mem = '512MB'")
             for _, index_sql in indexes:
@@ -212,17 +296,28 @@ def seed(target: Target, events: list[Ev], user_ids: list[uuid.UUID], chunk: int
             t = time.perf_counter()
             conn.execute("VACUUM ANALYZE event")
             post = round(time.perf_counter() - t, 2)
-        method = (f"psycopg COPY FROM STDIN in one transaction; {len(indexes)} secondary indexes "
-                  "re-created after; then VACUUM ANALYZE (as autovacuum would)")
+        method = (
+            f"psycopg COPY FROM STDIN in one transaction; {len(indexes)} secondary indexes "
+            "re-created after; then VACUUM ANALYZE (as autovacuum would)"
+        )
     rebuild_s = _rebuild_derived(target)
     if target.backend == "postgres" and rebuild_s is not None:
         import psycopg
-        dsn = make_url(target.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+        dsn = (
+            make_url(target.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
-    return {"rows": len(events), "seconds": round(loaded, 2), "rows_per_s": round(len(events) / loaded),
-            "insert_only_s": round(inserted, 2), "method": method, "vacuum_analyze_s": post,
-            "rebuild_derived_tables_s": rebuild_s}
+    return {
+        "rows": len(events),
+        "seconds": round(loaded, 2),
+        "rows_per_s": round(len(events) / loaded),
+        "insert_only_s": round(inserted, 2),
+        "method": method,
+        "vacuum_analyze_s": post,
+        "rebuild_derived_tables_s": rebuild_s,
+    }
 
 
 def database_version(target: Target) -> str:
@@ -243,5 +338,3 @@ def count_events(target: Target) -> int:
             return conn.exec_driver_sql("select count(*) from event").scalar_one()
     finally:
         engine.dispose()
-
-

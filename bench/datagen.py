@@ -19,33 +19,106 @@ from typing import NamedTuple
 
 PLATFORMS = ("x", "facebook", "linkedin", "instagram")
 PLATFORM_WEIGHTS = (0.35, 0.15, 0.30, 0.20)
-CONTACTS = frozenset({"post", "share", "reply", "mention", "direct_message", "comment", "wall_post"})
+CONTACTS = frozenset(
+    {"post", "share", "reply", "mention", "direct_message", "comment", "wall_post"}
+)
 
 # (kind, direction, weight): ~76 % outbound, ~24 % inbound.
 KIND_MIX = (
-    ("like", "outbound", 0.22), ("follow", "outbound", 0.14), ("reply", "outbound", 0.09),
-    ("comment", "outbound", 0.08), ("post", "outbound", 0.07), ("share", "outbound", 0.05),
-    ("mention", "outbound", 0.04), ("direct_message", "outbound", 0.04),
-    ("unfollow", "outbound", 0.02), ("wall_post", "outbound", 0.01),
-    ("like", "inbound", 0.07), ("follow", "inbound", 0.05), ("reply", "inbound", 0.04),
-    ("mention", "inbound", 0.03), ("direct_message", "inbound", 0.03), ("comment", "inbound", 0.02),
+    ("like", "outbound", 0.22),
+    ("follow", "outbound", 0.14),
+    ("reply", "outbound", 0.09),
+    ("comment", "outbound", 0.08),
+    ("post", "outbound", 0.07),
+    ("share", "outbound", 0.05),
+    ("mention", "outbound", 0.04),
+    ("direct_message", "outbound", 0.04),
+    ("unfollow", "outbound", 0.02),
+    ("wall_post", "outbound", 0.01),
+    ("like", "inbound", 0.07),
+    ("follow", "inbound", 0.05),
+    ("reply", "inbound", 0.04),
+    ("mention", "inbound", 0.03),
+    ("direct_message", "inbound", 0.03),
+    ("comment", "inbound", 0.02),
 )
 SALES_SHARE = {"post": 0.06, "direct_message": 0.08}  # other contact kinds: DEFAULT_SALES_SHARE
 DEFAULT_SALES_SHARE = 0.03
-EXTERNAL_ID_SHARE = 0.6   # events that came from an integration carry an external_id
+EXTERNAL_ID_SHARE = 0.6  # events that came from an integration carry an external_id
 
 # Users: name, IANA zone, share of all events.
-USERS = (("Ada (agency)", "Europe/Berlin", 0.5), ("Grace (founder)", "America/New_York", 0.3),
-         ("Linus (consultant)", "UTC", 0.2))
+USERS = (
+    ("Ada (agency)", "Europe/Berlin", 0.5),
+    ("Grace (founder)", "America/New_York", 0.3),
+    ("Linus (consultant)", "UTC", 0.2),
+)
 TEXTED = frozenset({"post", "reply", "mention", "direct_message", "comment", "wall_post"})
 
-_WORDS = ["great", "thread", "on", "community", "building", "thanks", "for", "sharing", "this", "insight", "really", "helpful", "we", "launched", "our", "new", "course", "today", "join", "the", "webinar", "next", "week", "happy", "to", "help", "with", "your", "question", "about", "pricing", "loved", "your", "talk", "let", "us", "connect", "soon", "here", "is", "the", "link", "to", "the", "article", "congrats", "on", "the", "new", "role", "any", "tips", "for", "growing", "an", "audience"]
+_WORDS = [
+    "great",
+    "thread",
+    "on",
+    "community",
+    "building",
+    "thanks",
+    "for",
+    "sharing",
+    "this",
+    "insight",
+    "really",
+    "helpful",
+    "we",
+    "launched",
+    "our",
+    "new",
+    "course",
+    "today",
+    "join",
+    "the",
+    "webinar",
+    "next",
+    "week",
+    "happy",
+    "to",
+    "help",
+    "with",
+    "your",
+    "question",
+    "about",
+    "pricing",
+    "loved",
+    "your",
+    "talk",
+    "let",
+    "us",
+    "connect",
+    "soon",
+    "here",
+    "is",
+    "the",
+    "link",
+    "to",
+    "the",
+    "article",
+    "congrats",
+    "on",
+    "the",
+    "new",
+    "role",
+    "any",
+    "tips",
+    "for",
+    "growing",
+    "an",
+    "audience",
+]
 
 
 class Ev(NamedTuple):
     """One event; instants are integer microseconds since the Unix epoch (UTC)."""
-    id: int                   # 128-bit UUID4 value
-    user: int                 # index into USERS
+
+    id: int  # 128-bit UUID4 value
+    user: int  # index into USERS
     platform: str
     kind: str
     direction: str
@@ -74,8 +147,28 @@ def from_us(us: int) -> datetime:
 
 
 def _handles(rng: random.Random, n: int) -> list[str]:
-    first = ("anna", "ben", "chloe", "dev", "emma", "felix", "gita", "hugo", "ines", "jon",
-             "kai", "lena", "maya", "noah", "omar", "pia", "quinn", "rosa", "sam", "tara")
+    first = (
+        "anna",
+        "ben",
+        "chloe",
+        "dev",
+        "emma",
+        "felix",
+        "gita",
+        "hugo",
+        "ines",
+        "jon",
+        "kai",
+        "lena",
+        "maya",
+        "noah",
+        "omar",
+        "pia",
+        "quinn",
+        "rosa",
+        "sam",
+        "tara",
+    )
     last = ("smith", "garcia", "chen", "muller", "rossi", "khan", "silva", "novak", "berg", "ito")
     seen: set[str] = set()
     out = []
@@ -100,7 +193,9 @@ class Generator:
         self.kind_cum = list(accumulate(w for _, _, w in KIND_MIX))
         self.platform_cum = list(accumulate(PLATFORM_WEIGHTS))
         self.user_cum = list(accumulate(u[2] for u in USERS))
-        self.texts = [" ".join(self.rng.choices(_WORDS, k=self.rng.randint(6, 40))) for _ in range(400)]
+        self.texts = [
+            " ".join(self.rng.choices(_WORDS, k=self.rng.randint(6, 40))) for _ in range(400)
+        ]
         self.serial = 0
 
     def _instant(self, start: int, span: int) -> int:
@@ -129,25 +224,43 @@ class Generator:
             kind, direction, _ = kinds[i]
             platform = platforms[i]
             ts = self._instant(t0, span)
-            counterpart = None if kind == "post" or (kind == "share" and random_() < 0.2) else handles[i]
-            is_sales = (direction == "outbound" and kind in CONTACTS
-                        and random_() < SALES_SHARE.get(kind, DEFAULT_SALES_SHARE))
+            counterpart = (
+                None if kind == "post" or (kind == "share" and random_() < 0.2) else handles[i]
+            )
+            is_sales = (
+                direction == "outbound"
+                and kind in CONTACTS
+                and random_() < SALES_SHARE.get(kind, DEFAULT_SALES_SHARE)
+            )
             self.serial += 1
-            out.append(Ev(
-                (rng.getrandbits(128) & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC << 60) | (0x8 << 60),
-                users[i], platform, kind, direction, ts, counterpart, is_sales,
-                f"https://{platform}.example/p/{tag}{self.serial}" if kind in ("post", "share") else None,
-                texts[i] if kind in TEXTED else None,
-                f"{tag}-{self.serial}" if random_() < EXTERNAL_ID_SHARE else None,
-                min(now_us, ts + int(random_() * 600_000_000)),
-            ))
+            out.append(
+                Ev(
+                    (rng.getrandbits(128) & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC << 60)
+                    | (0x8 << 60),
+                    users[i],
+                    platform,
+                    kind,
+                    direction,
+                    ts,
+                    counterpart,
+                    is_sales,
+                    f"https://{platform}.example/p/{tag}{self.serial}"
+                    if kind in ("post", "share")
+                    else None,
+                    texts[i] if kind in TEXTED else None,
+                    f"{tag}-{self.serial}" if random_() < EXTERNAL_ID_SHARE else None,
+                    min(now_us, ts + int(random_() * 600_000_000)),
+                )
+            )
         out.sort(key=lambda e: e.occurred_us)
         return out
 
 
 def dataset(name: str, sizes, now: datetime, seed: int) -> list[Ev]:
     day = timedelta(days=1)
-    s = Generator(seed, "s", sizes.handles, now).events(sizes.s_events, now - sizes.history_days * day, now)
+    s = Generator(seed, "s", sizes.handles, now).events(
+        sizes.s_events, now - sizes.history_days * day, now
+    )
     if name == "S":
         return s
     if name == "H":
@@ -155,10 +268,13 @@ def dataset(name: str, sizes, now: datetime, seed: int) -> list[Ev]:
         recent_us = to_us(recent_start)
         recent = [e for e in s if e.occurred_us >= recent_us]
         older = Generator(seed, "h", sizes.handles, now).events(
-            sizes.h_events - len(recent), now - sizes.history_days * day, recent_start)
+            sizes.h_events - len(recent), now - sizes.history_days * day, recent_start
+        )
         return older + recent
     if name == "D":
-        return Generator(seed, "d", sizes.handles, now).events(sizes.d_events, now - sizes.d_days * day, now)
+        return Generator(seed, "d", sizes.handles, now).events(
+            sizes.d_events, now - sizes.d_days * day, now
+        )
     raise ValueError(name)
 
 
@@ -181,8 +297,13 @@ def sqlite_instant(us: int) -> str:
 
 def api_body(e: Ev) -> dict:
     """The event as a client sends it (RFC 3339 with Z)."""
-    body = {"platform": e.platform, "kind": e.kind, "direction": e.direction,
-            "occurred_at": rfc3339(e.occurred_us), "is_sales": e.is_sales}
+    body = {
+        "platform": e.platform,
+        "kind": e.kind,
+        "direction": e.direction,
+        "occurred_at": rfc3339(e.occurred_us),
+        "is_sales": e.is_sales,
+    }
     for key in ("counterpart", "url", "text", "external_id"):
         value = getattr(e, key)
         if value is not None:
@@ -193,6 +314,7 @@ def api_body(e: Ev) -> dict:
 def summary(events: list[Ev]) -> dict:
     """Counts that show the mix is what it claims to be."""
     from collections import Counter
+
     kinds = Counter((e.kind, e.direction) for e in events)
     n = len(events) or 1
     contacts = [e for e in events if e.direction == "outbound" and e.kind in CONTACTS]
@@ -203,8 +325,9 @@ def summary(events: list[Ev]) -> dict:
         "per_user": dict(sorted(Counter(USERS[e.user][0] for e in events).items())),
         "per_platform": dict(sorted(Counter(e.platform for e in events).items())),
         "inbound_share": round(sum(1 for e in events if e.direction == "inbound") / n, 3),
-        "sales_share_of_contacts": round(sum(e.is_sales for e in contacts) / (len(contacts) or 1), 3),
+        "sales_share_of_contacts": round(
+            sum(e.is_sales for e in contacts) / (len(contacts) or 1), 3
+        ),
         "distinct_counterparts": len({e.counterpart for e in events if e.counterpart}),
         "kinds": {f"{k}/{d}": c for (k, d), c in sorted(kinds.items())},
     }
-

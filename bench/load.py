@@ -33,7 +33,7 @@ class Req:
     method: str
     path: str
     body: str = ""
-    kind: str = "read"      # read | write | healthz
+    kind: str = "read"  # read | write | healthz
 
 
 def require_wrk() -> str:
@@ -42,7 +42,8 @@ def require_wrk() -> str:
         raise SystemExit(
             "wrk is not installed; the concurrency benchmark needs it.\n"
             "  Debian/Ubuntu: apt-get update && apt-get install -y wrk\n"
-            "  (or pass --load-client python to use the slower built-in client)")
+            "  (or pass --load-client python to use the slower built-in client)"
+        )
     return exe
 
 
@@ -67,22 +68,52 @@ def percentile(sorted_values: list[float], p: float) -> float | None:
     return sorted_values[k]
 
 
-def run_wrk(base_url: str, key: str, requests: list[Req], clients: int, threads: int,
-            work_dir: Path, timeout_s: int = 30) -> dict:
+def run_wrk(
+    base_url: str,
+    key: str,
+    requests: list[Req],
+    clients: int,
+    threads: int,
+    work_dir: Path,
+    timeout_s: int = 30,
+) -> dict:
     exe = require_wrk()
     run_dir = Path(tempfile.mkdtemp(prefix="wrk-", dir=work_dir))
     req_file = run_dir / "requests.tsv"
     write_requests(requests, req_file)
     result_file = run_dir / "result.json"
     threads = max(1, min(threads, clients))
-    env = {**os.environ, "BENCH_REQUESTS": str(req_file), "BENCH_AUTH": f"Bearer {key}",
-           "BENCH_THREADS": str(threads), "BENCH_DONE_DIR": str(run_dir), "BENCH_RESULT": str(result_file)}
+    env = {
+        **os.environ,
+        "BENCH_REQUESTS": str(req_file),
+        "BENCH_AUTH": f"Bearer {key}",
+        "BENCH_THREADS": str(threads),
+        "BENCH_DONE_DIR": str(run_dir),
+        "BENCH_RESULT": str(result_file),
+    }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy0, total0 = machine_busy()
     started = time.perf_counter()
-    proc = subprocess.Popen([exe, "-t", str(threads), "-c", str(clients), "-d", "3600s",
-                             "--timeout", f"{timeout_s}s", "-s", str(LUA), base_url],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            exe,
+            "-t",
+            str(threads),
+            "-c",
+            str(clients),
+            "-d",
+            "3600s",
+            "--timeout",
+            f"{timeout_s}s",
+            "-s",
+            str(LUA),
+            base_url,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         while proc.poll() is None:
             if len(list(run_dir.glob("done-*"))) >= threads:
@@ -102,17 +133,29 @@ def run_wrk(base_url: str, key: str, requests: list[Req], clients: int, threads:
     raw = json.loads(result_file.read_text())
     elapsed = (raw["last_us"] - raw["first_us"]) / 1e6
     out = {
-        "client": "wrk " + (subprocess.run([exe, "-v"], capture_output=True, text=True, check=False).stdout.split("\n")[0].split(" [")[0]),
-        "threads": threads, "connections": clients,
-        "requests": raw["received"], "planned": len(requests),
+        "client": "wrk "
+        + (
+            subprocess.run([exe, "-v"], capture_output=True, text=True, check=False)
+            .stdout.split("\n")[0]
+            .split(" [")[0]
+        ),
+        "threads": threads,
+        "connections": clients,
+        "requests": raw["received"],
+        "planned": len(requests),
         "seconds": round(elapsed, 3),
         "requests_per_s": round(raw["received"] / elapsed, 1) if elapsed > 0 else None,
-        "p50_ms": round(raw["p50_us"] / 1000, 2), "p90_ms": round(raw["p90_us"] / 1000, 2),
-        "p99_ms": round(raw["p99_us"] / 1000, 2), "max_ms": round(raw["max_us"] / 1000, 2),
-        "non_2xx": raw["non2xx"], "socket_errors": raw["errors"],
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p90_ms": round(raw["p90_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "max_ms": round(raw["max_us"] / 1000, 2),
+        "non_2xx": raw["non2xx"],
+        "socket_errors": raw["errors"],
         "statuses": raw["statuses"],
         "writes": raw["writes"],
-        "client_cpu_s": round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 2),
+        "client_cpu_s": round(
+            (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 2
+        ),
         "machine_busy_cpu_s": round(busy1 - busy0, 2),
         "machine_cpu_capacity_s": round(total1 - total0, 2),
         "wall_s": round(wall, 2),
@@ -121,7 +164,9 @@ def run_wrk(base_url: str, key: str, requests: list[Req], clients: int, threads:
     return out
 
 
-def run_python(base_url: str, key: str, requests: list[Req], clients: int, timeout_s: int = 30) -> dict:
+def run_python(
+    base_url: str, key: str, requests: list[Req], clients: int, timeout_s: int = 30
+) -> dict:
     """Fallback: asyncio + httpx, `clients` keep-alive connections, the same request list."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -136,8 +181,12 @@ def run_python(base_url: str, key: str, requests: list[Req], clients: int, timeo
             index += 1
             t = time.perf_counter()
             try:
-                resp = await client.request(r.method, r.path, content=r.body or None,
-                                            headers={"content-type": "application/json"} if r.body else None)
+                resp = await client.request(
+                    r.method,
+                    r.path,
+                    content=r.body or None,
+                    headers={"content-type": "application/json"} if r.body else None,
+                )
             except httpx.TimeoutException:
                 errors["timeout"] += 1
                 continue
@@ -150,8 +199,12 @@ def run_python(base_url: str, key: str, requests: list[Req], clients: int, timeo
 
     async def main() -> float:
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        async with httpx.AsyncClient(base_url=base_url, headers={"authorization": f"Bearer {key}"},
-                                     limits=limits, timeout=timeout_s) as client:
+        async with httpx.AsyncClient(
+            base_url=base_url,
+            headers={"authorization": f"Bearer {key}"},
+            limits=limits,
+            timeout=timeout_s,
+        ) as client:
             t = time.perf_counter()
             await asyncio.gather(*(worker(client) for _ in range(clients)))
             return time.perf_counter() - t
@@ -163,20 +216,36 @@ def run_python(base_url: str, key: str, requests: list[Req], clients: int, timeo
     lat = sorted(latencies)
     return {
         "client": f"python asyncio + httpx {httpx.__version__} (fallback)",
-        "threads": 1, "connections": clients, "requests": len(lat), "planned": len(requests),
-        "seconds": round(elapsed, 3), "requests_per_s": round(len(lat) / elapsed, 1),
-        "p50_ms": round(percentile(lat, 50) * 1000, 2), "p90_ms": round(percentile(lat, 90) * 1000, 2),
-        "p99_ms": round(percentile(lat, 99) * 1000, 2), "max_ms": round(lat[-1] * 1000, 2),
+        "threads": 1,
+        "connections": clients,
+        "requests": len(lat),
+        "planned": len(requests),
+        "seconds": round(elapsed, 3),
+        "requests_per_s": round(len(lat) / elapsed, 1),
+        "p50_ms": round(percentile(lat, 50) * 1000, 2),
+        "p90_ms": round(percentile(lat, 90) * 1000, 2),
+        "p99_ms": round(percentile(lat, 99) * 1000, 2),
+        "max_ms": round(lat[-1] * 1000, 2),
         "non_2xx": sum(c for s, c in statuses.items() if not 200 <= s < 300),
-        "socket_errors": errors, "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "writes": writes, "client_cpu_s": round(time.process_time() - cpu0, 2),
-        "machine_busy_cpu_s": round(busy1 - busy0, 2), "machine_cpu_capacity_s": round(total1 - total0, 2),
+        "socket_errors": errors,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "writes": writes,
+        "client_cpu_s": round(time.process_time() - cpu0, 2),
+        "machine_busy_cpu_s": round(busy1 - busy0, 2),
+        "machine_cpu_capacity_s": round(total1 - total0, 2),
         "wall_s": round(elapsed, 2),
     }
 
 
-def run(client: str, base_url: str, key: str, requests: list[Req], clients: int, work_dir: Path,
-        server_cpu) -> dict:
+def run(
+    client: str,
+    base_url: str,
+    key: str,
+    requests: list[Req],
+    clients: int,
+    work_dir: Path,
+    server_cpu,
+) -> dict:
     """Replay `requests`; adds the server workers' CPU seconds (server_cpu() before/after)."""
     cpu0 = server_cpu()
     if client == "wrk":
@@ -189,8 +258,16 @@ def run(client: str, base_url: str, key: str, requests: list[Req], clients: int,
     return out
 
 
-def mix(n: int, reads: list[Req], write_templates: list[dict], write_users: list[str],
-        write_share: float, seed: int, occurred: list[str], run_tag: str) -> list[Req]:
+def mix(
+    n: int,
+    reads: list[Req],
+    write_templates: list[dict],
+    write_users: list[str],
+    write_share: float,
+    seed: int,
+    occurred: list[str],
+    run_tag: str,
+) -> list[Req]:
     """n requests: (1 − write_share) reads chosen uniformly from `reads`, the rest writes —
     half single events (POST /events), half batches of 2–10 (POST /events:batch)."""
     rng = random.Random(f"{seed}-mix-{run_tag}")
@@ -212,5 +289,12 @@ def mix(n: int, reads: list[Req], write_templates: list[dict], write_users: list
         if size == 1:
             out.append(Req("POST", f"/v1/users/{user}/events", json.dumps(events[0]), "write"))
         else:
-            out.append(Req("POST", f"/v1/users/{user}/events:batch", json.dumps({"events": events}), "write"))
+            out.append(
+                Req(
+                    "POST",
+                    f"/v1/users/{user}/events:batch",
+                    json.dumps({"events": events}),
+                    "write",
+                )
+            )
     return out

@@ -10,9 +10,23 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("rapport", "fastapi", "starlette", "pydantic", "pydantic-core", "sqlmodel", "sqlalchemy",
-            "alembic", "uvicorn", "uvloop", "httptools", "psycopg", "psycopg-binary", "httpx",
-            "py-spy")
+PACKAGES = (
+    "rapport",
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "pydantic-core",
+    "sqlmodel",
+    "sqlalchemy",
+    "alembic",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "psycopg",
+    "psycopg-binary",
+    "httpx",
+    "py-spy",
+)
 
 
 def _cpu_model() -> str | None:
@@ -37,16 +51,33 @@ def _mem_total_gb() -> float | None:
 
 def _git() -> dict:
     import app
+
     snapshot = os.environ.get("BENCH_APP_COMMIT")
     if snapshot:
-        return {"commit": snapshot, "app_dirty": False, "app_source": str(Path(app.__file__).parent)}
+        return {
+            "commit": snapshot,
+            "app_dirty": False,
+            "app_source": str(Path(app.__file__).parent),
+        }
     root = Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                check=False).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "app", "migrations"], cwd=root,
-                                    capture_output=True, text=True, check=False).stdout.strip())
-        return {"commit": commit or None, "app_dirty": dirty, "app_source": str(Path(app.__file__).parent)}
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=False
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--", "app", "migrations"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+        )
+        return {
+            "commit": commit or None,
+            "app_dirty": dirty,
+            "app_source": str(Path(app.__file__).parent),
+        }
     except OSError:
         return {"commit": None, "app_dirty": None}
 
@@ -68,7 +99,9 @@ def describe() -> dict:
     wrk = shutil.which("wrk")
     wrk_version = None
     if wrk:
-        first = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False).stdout.split("\n")[0]
+        first = subprocess.run(
+            [wrk, "-v"], capture_output=True, text=True, check=False
+        ).stdout.split("\n")[0]
         wrk_version = first.split(" [")[0]
     return {
         "cpu_model": _cpu_model(),

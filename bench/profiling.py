@@ -35,10 +35,19 @@ LAYERS = (  # first match wins, on the frame's file path
 
 # Leaf frames of threads that wait (event loop in epoll, idle pool threads, the uvicorn
 # supervisor and its health-check pipe): left out of the percentages.
-IDLE = ("Runner.run (asyncio/runners.py", "Condition.wait (threading.py", "Event.wait (threading.py",
-        "_recv_bytes (multiprocessing", "_recv (multiprocessing", "poll (multiprocessing",
-        "Connection.recv (multiprocessing", "_poll (multiprocessing", "select (selectors.py",
-        "Multiprocess.run (uvicorn", "wait (multiprocessing")
+IDLE = (
+    "Runner.run (asyncio/runners.py",
+    "Condition.wait (threading.py",
+    "Event.wait (threading.py",
+    "_recv_bytes (multiprocessing",
+    "_recv (multiprocessing",
+    "poll (multiprocessing",
+    "Connection.recv (multiprocessing",
+    "_poll (multiprocessing",
+    "select (selectors.py",
+    "Multiprocess.run (uvicorn",
+    "wait (multiprocessing",
+)
 
 
 def _layer(frame: str) -> str:
@@ -48,8 +57,17 @@ def _layer(frame: str) -> str:
     return "other"
 
 
-def py_spy(pid: int, base_url: str, key: str, method: str, path: str, body: dict | None,
-           seconds: float, out_dir: Path, label: str) -> dict | None:
+def py_spy(
+    pid: int,
+    base_url: str,
+    key: str,
+    method: str,
+    path: str,
+    body: dict | None,
+    seconds: float,
+    out_dir: Path,
+    label: str,
+) -> dict | None:
     exe = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if exe is None:
         return {"error": "py-spy not installed (pip install -e '.[bench]')"}
@@ -60,7 +78,9 @@ def py_spy(pid: int, base_url: str, key: str, method: str, path: str, body: dict
 
     def hammer() -> None:
         nonlocal count
-        with httpx.Client(base_url=base_url, headers={"authorization": f"Bearer {key}"}, timeout=120) as c:
+        with httpx.Client(
+            base_url=base_url, headers={"authorization": f"Bearer {key}"}, timeout=120
+        ) as c:
             while not stop.is_set():
                 c.request(method, path, json=body(count) if callable(body) else body)
                 count += 1
@@ -70,10 +90,27 @@ def py_spy(pid: int, base_url: str, key: str, method: str, path: str, body: dict
     time.sleep(0.5)
     try:
         for fmt, target in (("raw", raw), ("flamegraph", svg)):
-            proc = subprocess.run([exe, "record", "--pid", str(pid), "--subprocesses", "--rate", "250",
-                                   "--duration", str(max(1, int(seconds / 2))), "--format", fmt,
-                                   "--output", str(target), "--nonblocking"],
-                                  capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                [
+                    exe,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--subprocesses",
+                    "--rate",
+                    "250",
+                    "--duration",
+                    str(max(1, int(seconds / 2))),
+                    "--format",
+                    fmt,
+                    "--output",
+                    str(target),
+                    "--nonblocking",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if proc.returncode != 0:
                 return {"error": f"py-spy failed: {proc.stderr.strip()[-400:]}"}
     finally:
@@ -103,20 +140,27 @@ def py_spy(pid: int, base_url: str, key: str, method: str, path: str, body: dict
         for f in set(frames):
             incl[f] += n
         layers[_layer(frames[-1])] += n
+
     def pct(n: int) -> float:
         return round(100 * n / total, 1) if total else 0.0
 
     return {
-        "busy_samples": total, "idle_samples_left_out": idle, "requests_during": count, "raw": str(raw), "flamegraph": str(svg),
+        "busy_samples": total,
+        "idle_samples_left_out": idle,
+        "requests_during": count,
+        "raw": str(raw),
+        "flamegraph": str(svg),
         "top_self": [{"frame": f, "pct": pct(n)} for f, n in selfs.most_common(15)],
-        "top_inclusive_app": [{"frame": f, "pct": pct(n)} for f, n in incl.most_common(200)
-                              if "app/" in f][:15],
+        "top_inclusive_app": [
+            {"frame": f, "pct": pct(n)} for f, n in incl.most_common(200) if "app/" in f
+        ][:15],
         "self_by_layer": {k: pct(v) for k, v in layers.most_common()},
     }
 
 
-def sql_profile(database_url: str, key: str, method: str, path: str, body: dict | None,
-                repeat: int) -> dict:
+def sql_profile(
+    database_url: str, key: str, method: str, path: str, body: dict | None, repeat: int
+) -> dict:
     """Every SQL statement the request runs: count and milliseconds per request, and the
     plan of the slowest (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite)."""
     from fastapi.testclient import TestClient
@@ -165,11 +209,19 @@ def sql_profile(database_url: str, key: str, method: str, path: str, body: dict 
             cur.fetchall()
             replay[statement] = time.perf_counter() - t
         cur.close()
-    rows = sorted(stats.items(), key=lambda kv: -max(sum(kv[1]) / repeat, replay.get(kv[0], 0) * len(kv[1]) / repeat))
-    statements = [{"sql": " ".join(s.split())[:700], "per_request": round(len(v) / repeat, 2),
-                   "execute_ms_per_request": round(sum(v) / repeat * 1000, 2),
-                   "replay_execute_fetch_ms": round(replay[s] * 1000, 2) if s in replay else None}
-                  for s, v in rows]
+    rows = sorted(
+        stats.items(),
+        key=lambda kv: -max(sum(kv[1]) / repeat, replay.get(kv[0], 0) * len(kv[1]) / repeat),
+    )
+    statements = [
+        {
+            "sql": " ".join(s.split())[:700],
+            "per_request": round(len(v) / repeat, 2),
+            "execute_ms_per_request": round(sum(v) / repeat * 1000, 2),
+            "replay_execute_fetch_ms": round(replay[s] * 1000, 2) if s in replay else None,
+        }
+        for s, v in rows
+    ]
     plan = None
     if rows:
         slow_sql = rows[0][0]
@@ -182,7 +234,13 @@ def sql_profile(database_url: str, key: str, method: str, path: str, body: dict 
             plan = [" | ".join(str(c) for c in row) for row in cur.fetchall()]
             cur.close()
     app.state.db.dispose()
-    return {"request_ms_in_process": round(wall * 1000, 2),
-            "sql_ms_per_request": round(sum(max(sum(v) / repeat, replay.get(s, 0) * len(v) / repeat)
-                                            for s, v in stats.items()) * 1000, 2),
-            "statements": statements[:10], "slowest_plan": plan}
+    return {
+        "request_ms_in_process": round(wall * 1000, 2),
+        "sql_ms_per_request": round(
+            sum(max(sum(v) / repeat, replay.get(s, 0) * len(v) / repeat) for s, v in stats.items())
+            * 1000,
+            2,
+        ),
+        "statements": statements[:10],
+        "slowest_plan": plan,
+    }

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from bench.config import TARGETS
 
-INSIGHTS = ("pacing", "posting_7d", "posting_90d", "sales_ratio_30d", "sales_ratio_365d",
-            "engagement_7d", "checks_follow")
+INSIGHTS = (
+    "pacing",
+    "posting_7d",
+    "posting_90d",
+    "sales_ratio_30d",
+    "sales_ratio_365d",
+    "engagement_7d",
+    "checks_follow",
+)
 
 
 def _r(a, b):
@@ -18,37 +25,73 @@ def evaluate(results: dict) -> list[dict]:
     rows = []
     ing = results.get("ingest")
     if ing:
-        rows.append({"target": "ingest: HTTP events/s ≥ 0.5 × direct insert",
-                     "figure": ing["http"]["events_per_s"], "baseline": ing["direct"]["events_per_s"],
-                     "ratio": ing["ratio"], "limit": f"≥ {t.ingest_http_vs_direct_min}",
-                     "met": ing["ratio"] >= t.ingest_http_vs_direct_min})
+        rows.append(
+            {
+                "target": "ingest: HTTP events/s ≥ 0.5 × direct insert",
+                "figure": ing["http"]["events_per_s"],
+                "baseline": ing["direct"]["events_per_s"],
+                "ratio": ing["ratio"],
+                "limit": f"≥ {t.ingest_http_vs_direct_min}",
+                "met": ing["ratio"] >= t.ingest_http_vs_direct_min,
+            }
+        )
     lat = results.get("latency", {})
     for name in INSIGHTS:
         s, h = (lat.get(k, {}).get(name) for k in ("S", "H"))
         if s and h:
             ratio = _r(h["p50_ms"], s["p50_ms"])
-            rows.append({"target": f"{name}: H p50 ≤ 1.2 × S p50", "figure": h["p50_ms"],
-                         "baseline": s["p50_ms"], "ratio": ratio, "limit": f"≤ {t.h_vs_s_p50_max}",
-                         "met": ratio <= t.h_vs_s_p50_max})
+            rows.append(
+                {
+                    "target": f"{name}: H p50 ≤ 1.2 × S p50",
+                    "figure": h["p50_ms"],
+                    "baseline": s["p50_ms"],
+                    "ratio": ratio,
+                    "limit": f"≤ {t.h_vs_s_p50_max}",
+                    "met": ratio <= t.h_vs_s_p50_max,
+                }
+            )
     for ds, limit in (("S", t.s_vs_healthz_p50_max), ("D", t.d_vs_healthz_p50_max)):
         block = lat.get(ds, {})
         base = block.get("healthz")
         for name in INSIGHTS:
             if name in block and base:
                 ratio = _r(block[name]["p50_ms"], base["p50_ms"])
-                rows.append({"target": f"{name}: {ds} p50 ≤ {limit:g} × healthz p50",
-                             "figure": block[name]["p50_ms"], "baseline": base["p50_ms"],
-                             "ratio": ratio, "limit": f"≤ {limit:g}", "met": ratio <= limit})
+                rows.append(
+                    {
+                        "target": f"{name}: {ds} p50 ≤ {limit:g} × healthz p50",
+                        "figure": block[name]["p50_ms"],
+                        "baseline": base["p50_ms"],
+                        "ratio": ratio,
+                        "limit": f"≤ {limit:g}",
+                        "met": ratio <= limit,
+                    }
+                )
     for ds, c in results.get("concurrency", {}).items():
-        errors = c["mix"]["non_2xx"] + sum(c["mix"]["socket_errors"].get(k, 0)
-                                           for k in ("connect", "read", "write", "timeout"))
-        rows.append({"target": f"{ds} concurrency: non-2xx + socket errors = 0",
-                     "figure": errors, "baseline": None, "ratio": None, "limit": "= 0", "met": errors == 0})
+        errors = c["mix"]["non_2xx"] + sum(
+            c["mix"]["socket_errors"].get(k, 0) for k in ("connect", "read", "write", "timeout")
+        )
+        rows.append(
+            {
+                "target": f"{ds} concurrency: non-2xx + socket errors = 0",
+                "figure": errors,
+                "baseline": None,
+                "ratio": None,
+                "limit": "= 0",
+                "met": errors == 0,
+            }
+        )
     for ds, m in results.get("memory", {}).items():
         peak = m["max_worker_vmhwm_mb"]
-        rows.append({"target": f"{ds}: peak RSS per worker ≤ {t.worker_rss_mb_max:g} MB", "figure": peak,
-                     "baseline": None, "ratio": None, "limit": f"≤ {t.worker_rss_mb_max:g}",
-                     "met": peak is not None and peak <= t.worker_rss_mb_max})
+        rows.append(
+            {
+                "target": f"{ds}: peak RSS per worker ≤ {t.worker_rss_mb_max:g} MB",
+                "figure": peak,
+                "baseline": None,
+                "ratio": None,
+                "limit": f"≤ {t.worker_rss_mb_max:g}",
+                "met": peak is not None and peak <= t.worker_rss_mb_max,
+            }
+        )
     return rows
 
 
@@ -57,8 +100,10 @@ def failures(results: dict) -> list[str]:
     out = []
     ing = results.get("ingest")
     if ing and (ing["http"]["non_2xx"] or ing["http"]["created"] != ing["events"]):
-        out.append(f"ingest: {ing['http']['non_2xx']} failed requests, {ing['http']['created']} of "
-                   f"{ing['events']} events created")
+        out.append(
+            f"ingest: {ing['http']['non_2xx']} failed requests, {ing['http']['created']} of "
+            f"{ing['events']} events created"
+        )
     for ds, block in results.get("latency", {}).items():
         for name, v in block.items():
             if v["non_2xx"]:
@@ -66,10 +111,14 @@ def failures(results: dict) -> list[str]:
     for ds, c in results.get("concurrency", {}).items():
         for which in ("mix", "healthz"):
             r = c[which]
-            errs = sum(r["socket_errors"].get(k, 0) for k in ("connect", "read", "write", "timeout"))
+            errs = sum(
+                r["socket_errors"].get(k, 0) for k in ("connect", "read", "write", "timeout")
+            )
             if r["non_2xx"] or errs or r["requests"] < r["planned"]:
-                out.append(f"concurrency {ds} {which}: {r['non_2xx']} non-2xx, {errs} socket errors, "
-                           f"{r['requests']} of {r['planned']} requests answered, statuses {r['statuses']}")
+                out.append(
+                    f"concurrency {ds} {which}: {r['non_2xx']} non-2xx, {errs} socket errors, "
+                    f"{r['requests']} of {r['planned']} requests answered, statuses {r['statuses']}"
+                )
     return out
 
 
@@ -95,25 +144,48 @@ def markdown(results: dict) -> str:
     m = results["machine"]
     meta = results["meta"]
     parts = [
-        (f"**{meta['database']} / {meta['scale']}** — {m['cpu_model']}, {m['cpu_cores']} cores, "
-         f"{m['ram_gb']} GB RAM; Python {m['python']}; {results.get('database_version', '')}; "
-         f"server `rapport serve --workers {meta['sizes']['workers']}`; load average at start "
-         f"{meta.get('loadavg_start')}, end {meta.get('loadavg_end')}."),
+        (
+            f"**{meta['database']} / {meta['scale']}** — {m['cpu_model']}, {m['cpu_cores']} cores, "
+            f"{m['ram_gb']} GB RAM; Python {m['python']}; {results.get('database_version', '')}; "
+            f"server `rapport serve --workers {meta['sizes']['workers']}`; load average at start "
+            f"{meta.get('loadavg_start')}, end {meta.get('loadavg_end')}."
+        ),
         "",
         "Seeding (fastest bulk path):",
-        _table(["dataset", "events", "seconds", "rows/s", "method"],
-               [[ds, s["rows"], s["seconds"], s["rows_per_s"], s["method"]]
-                for ds, s in results.get("seeding", {}).items()]),
+        _table(
+            ["dataset", "events", "seconds", "rows/s", "method"],
+            [
+                [ds, s["rows"], s["seconds"], s["rows_per_s"], s["method"]]
+                for ds, s in results.get("seeding", {}).items()
+            ],
+        ),
     ]
     ing = results.get("ingest")
     if ing:
-        parts += ["", f"Ingest ({ing['requests']} × events:batch of {ing['batch']}):",
-                  _table(["path", "events/s", "seconds", "request p50 ms", "request p95 ms"],
-                         [["HTTP POST events:batch", ing["http"]["events_per_s"], ing["http"]["seconds"],
-                           ing["http"]["request_p50_ms"], ing["http"]["request_p95_ms"]],
-                          ["direct SQLAlchemy Core executemany", ing["direct"]["events_per_s"],
-                           ing["direct"]["seconds"], None, None],
-                          ["ratio HTTP / direct", ing["ratio"], None, None, None]])]
+        parts += [
+            "",
+            f"Ingest ({ing['requests']} × events:batch of {ing['batch']}):",
+            _table(
+                ["path", "events/s", "seconds", "request p50 ms", "request p95 ms"],
+                [
+                    [
+                        "HTTP POST events:batch",
+                        ing["http"]["events_per_s"],
+                        ing["http"]["seconds"],
+                        ing["http"]["request_p50_ms"],
+                        ing["http"]["request_p95_ms"],
+                    ],
+                    [
+                        "direct SQLAlchemy Core executemany",
+                        ing["direct"]["events_per_s"],
+                        ing["direct"]["seconds"],
+                        None,
+                        None,
+                    ],
+                    ["ratio HTTP / direct", ing["ratio"], None, None, None],
+                ],
+            ),
+        ]
     lat = results.get("latency", {})
     if lat:
         header = ["endpoint"]
@@ -127,47 +199,110 @@ def markdown(results: dict) -> str:
                 v = lat[ds].get(name)
                 row += [v and v["p50_ms"], v and v["p95_ms"]]
             g = lambda ds, n=name: lat.get(ds, {}).get(n, {}).get("p50_ms")
-            row += [_r(g("H"), g("S")), _r(g("S"), lat.get("S", {}).get("healthz", {}).get("p50_ms")),
-                    _r(g("D"), lat.get("D", {}).get("healthz", {}).get("p50_ms"))]
+            row += [
+                _r(g("H"), g("S")),
+                _r(g("S"), lat.get("S", {}).get("healthz", {}).get("p50_ms")),
+                _r(g("D"), lat.get("D", {}).get("healthz", {}).get("p50_ms")),
+            ]
             rows.append(row)
-        parts += ["", "Insight latency (ms; sequential, one keep-alive client; as_of = seeding now):",
-                  _table(header, rows)]
-        few = [f"{ds} {name} n={v['n']}" for ds in lat for name, v in lat[ds].items()
-               if v["n"] < results["meta"]["sizes"]["latency_samples"]]
-        cold = [[name] + [lat[ds].get(name, {}).get("first_ms") for ds in lat]
-                for name in INSIGHTS if any(lat[ds].get(name, {}).get("first_ms") is not None for ds in lat)]
+        parts += [
+            "",
+            "Insight latency (ms; sequential, one keep-alive client; as_of = seeding now):",
+            _table(header, rows),
+        ]
+        few = [
+            f"{ds} {name} n={v['n']}"
+            for ds in lat
+            for name, v in lat[ds].items()
+            if v["n"] < results["meta"]["sizes"]["latency_samples"]
+        ]
+        cold = [
+            [name] + [lat[ds].get(name, {}).get("first_ms") for ds in lat]
+            for name in INSIGHTS
+            if any(lat[ds].get(name, {}).get("first_ms") is not None for ds in lat)
+        ]
         if cold:
-            title = ("First request of each insight on a freshly started server (ms): its statements are "
-                     "compiled, and where it uses the window cache (posting, sales ratio, engagement) "
-                     "the window's whole days are counted from the events:")
+            title = (
+                "First request of each insight on a freshly started server (ms): its statements are "
+                "compiled, and where it uses the window cache (posting, sales ratio, engagement) "
+                "the window's whole days are counted from the events:"
+            )
             parts += ["", title, _table(["endpoint", *lat], cold)]
         if few:
-            parts.append(f"\nFewer samples (the pair hit its {results['meta']['sizes']['latency_budget_s']:g} s "
-                         f"budget): {', '.join(few)}.")
+            parts.append(
+                f"\nFewer samples (the pair hit its {results['meta']['sizes']['latency_budget_s']:g} s "
+                f"budget): {', '.join(few)}."
+            )
     conc = results.get("concurrency", {})
     if conc:
         rows = []
         for ds, c in conc.items():
             for which in ("mix", "healthz"):
                 r = c[which]
-                rows.append([ds, which, r["requests"], r["requests_per_s"], r["p50_ms"], r["p99_ms"],
-                             r["non_2xx"], r["client_cpu_s"], r["server_workers_cpu_s"],
-                             r["machine_busy_cpu_s"]])
+                rows.append(
+                    [
+                        ds,
+                        which,
+                        r["requests"],
+                        r["requests_per_s"],
+                        r["p50_ms"],
+                        r["p99_ms"],
+                        r["non_2xx"],
+                        r["client_cpu_s"],
+                        r["server_workers_cpu_s"],
+                        r["machine_busy_cpu_s"],
+                    ]
+                )
         client = next(iter(conc.values()))["mix"]["client"]
-        parts += ["", f"Concurrency ({client}, 32 connections; mix = 80 % insight reads, 20 % event writes):",
-                  _table(["dataset", "load", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx",
-                          "client CPU s", "server CPU s", "machine busy CPU s"], rows)]
+        parts += [
+            "",
+            f"Concurrency ({client}, 32 connections; mix = 80 % insight reads, 20 % event writes):",
+            _table(
+                [
+                    "dataset",
+                    "load",
+                    "requests",
+                    "req/s",
+                    "p50 ms",
+                    "p99 ms",
+                    "non-2xx",
+                    "client CPU s",
+                    "server CPU s",
+                    "machine busy CPU s",
+                ],
+                rows,
+            ),
+        ]
     mem = results.get("memory", {})
     if mem:
-        parts += ["", "Peak RSS (VmHWM) per worker, MB:",
-                  _table(["dataset", "workers", "max"],
-                         [[ds, ", ".join(str(w["vmhwm_mb"]) for w in v["workers"]), v["max_worker_vmhwm_mb"]]
-                          for ds, v in mem.items()])]
+        parts += [
+            "",
+            "Peak RSS (VmHWM) per worker, MB:",
+            _table(
+                ["dataset", "workers", "max"],
+                [
+                    [
+                        ds,
+                        ", ".join(str(w["vmhwm_mb"]) for w in v["workers"]),
+                        v["max_worker_vmhwm_mb"],
+                    ]
+                    for ds, v in mem.items()
+                ],
+            ),
+        ]
     targets = results.get("targets", [])
     if targets:
-        parts += ["", "Targets:", _table(["target", "figure", "baseline", "ratio", "limit", "met"],
-                                         [[t["target"], t["figure"], t["baseline"], t["ratio"], t["limit"],
-                                           t["met"]] for t in targets])]
+        parts += [
+            "",
+            "Targets:",
+            _table(
+                ["target", "figure", "baseline", "ratio", "limit", "met"],
+                [
+                    [t["target"], t["figure"], t["baseline"], t["ratio"], t["limit"], t["met"]]
+                    for t in targets
+                ],
+            ),
+        ]
     return "\n".join(parts) + "\n"
 
 
@@ -180,6 +315,7 @@ def comparison(before: dict, after: dict) -> str:
     """Markdown: the figures of two runs side by side (p50 ms and each run's ratio to its own
     healthz, ingest, mix, memory, targets met). Runs on different machines or days differ in
     absolute speed; the ratios to a baseline taken in the same run travel better."""
+
     def commit(r):
         return (r.get("machine", {}).get("git", {}).get("commit") or "?")[:7]
 
@@ -196,19 +332,34 @@ def comparison(before: dict, after: dict) -> str:
     more = []
     ib, ia = before.get("ingest"), after.get("ingest")
     if ib and ia:
-        more.append(["ingest HTTP events/s (× direct)", f"{_fmt(ib['http']['events_per_s'])} ({ib['ratio']})",
-                     f"{_fmt(ia['http']['events_per_s'])} ({ia['ratio']})"])
+        more.append(
+            [
+                "ingest HTTP events/s (× direct)",
+                f"{_fmt(ib['http']['events_per_s'])} ({ib['ratio']})",
+                f"{_fmt(ia['http']['events_per_s'])} ({ia['ratio']})",
+            ]
+        )
     for ds in ("S", "H", "D"):
         cb = before.get("concurrency", {}).get(ds, {}).get("mix")
         ca = after.get("concurrency", {}).get(ds, {}).get("mix")
         if cb and ca:
-            more.append([f"{ds} mix req/s, p99 ms, non-2xx + socket errors"] + [
-                f"{_fmt(c['requests_per_s'])}, {_fmt(c['p99_ms'])}, {c['non_2xx'] + _socket_errors(c)}"
-                for c in (cb, ca)])
+            more.append(
+                [f"{ds} mix req/s, p99 ms, non-2xx + socket errors"]
+                + [
+                    f"{_fmt(c['requests_per_s'])}, {_fmt(c['p99_ms'])}, {c['non_2xx'] + _socket_errors(c)}"
+                    for c in (cb, ca)
+                ]
+            )
     mb = max((v["max_worker_vmhwm_mb"] for v in before.get("memory", {}).values()), default=None)
     ma = max((v["max_worker_vmhwm_mb"] for v in after.get("memory", {}).values()), default=None)
     more.append(["peak RSS per worker, MB", mb, ma])
     tb, ta = before.get("targets", []), after.get("targets", [])
-    more.append(["targets met", f"{sum(t['met'] for t in tb)} of {len(tb)}", f"{sum(t['met'] for t in ta)} of {len(ta)}"])
+    more.append(
+        [
+            "targets met",
+            f"{sum(t['met'] for t in tb)} of {len(tb)}",
+            f"{sum(t['met'] for t in ta)} of {len(ta)}",
+        ]
+    )
     parts += ["", _table(["", b, a], more)]
     return "\n".join(parts) + "\n"

@@ -88,14 +88,29 @@ class Server:
 
     def start(self) -> Server:
         """Launch without waiting (several servers can boot in parallel); then wait_ready()."""
-        env = {**os.environ, "RAPPORT_DATABASE_URL": self.database_url, "RAPPORT_BOOTSTRAP_KEY": self.key}
+        env = {
+            **os.environ,
+            "RAPPORT_DATABASE_URL": self.database_url,
+            "RAPPORT_BOOTSTRAP_KEY": self.key,
+        }
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._started = time.perf_counter()
         self._startups_before = self._startups()
         self.proc = subprocess.Popen(
-            [rapport_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(self.workers)],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                rapport_executable(),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 
@@ -134,12 +149,18 @@ class Server:
         before = self._startups_before
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"rapport serve exited with {self.proc.returncode}; see {self.log_path}")
+                raise RuntimeError(
+                    f"rapport serve exited with {self.proc.returncode}; see {self.log_path}"
+                )
             try:
                 ok = httpx.get(self.base_url + "/readyz", timeout=2).status_code == 200
             except httpx.HTTPError:
                 ok = False
-            if ok and self._startups() - before >= self.workers and len(self.worker_pids()) == self.workers:
+            if (
+                ok
+                and self._startups() - before >= self.workers
+                and len(self.worker_pids()) == self.workers
+            ):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"rapport serve was not ready within {timeout}s; see {self.log_path}")
@@ -149,16 +170,27 @@ class Server:
         itself with one worker)."""
         if self.workers == 1:
             return [self.proc.pid]
-        return sorted(p for p in _children(self.proc.pid)
-                      if "multiprocessing" in _cmdline(p) and "resource_tracker" not in _cmdline(p))
+        return sorted(
+            p
+            for p in _children(self.proc.pid)
+            if "multiprocessing" in _cmdline(p) and "resource_tracker" not in _cmdline(p)
+        )
 
     def memory(self) -> dict:
-        workers = [{"pid": p, "vmhwm_mb": round((status_kb(p, "VmHWM") or 0) / 1024, 1),
-                    "vmrss_mb": round((status_kb(p, "VmRSS") or 0) / 1024, 1)} for p in self.worker_pids()]
+        workers = [
+            {
+                "pid": p,
+                "vmhwm_mb": round((status_kb(p, "VmHWM") or 0) / 1024, 1),
+                "vmrss_mb": round((status_kb(p, "VmRSS") or 0) / 1024, 1),
+            }
+            for p in self.worker_pids()
+        ]
         master = self.proc.pid
-        return {"workers": workers,
-                "max_worker_vmhwm_mb": max((w["vmhwm_mb"] for w in workers), default=None),
-                "master_vmhwm_mb": round((status_kb(master, "VmHWM") or 0) / 1024, 1)}
+        return {
+            "workers": workers,
+            "max_worker_vmhwm_mb": max((w["vmhwm_mb"] for w in workers), default=None),
+            "master_vmhwm_mb": round((status_kb(master, "VmHWM") or 0) / 1024, 1),
+        }
 
     def cpu(self) -> float:
         return sum(cpu_seconds(p) for p in self.worker_pids())

@@ -21,14 +21,17 @@ def _random_events(rng: random.Random, n: int) -> list[EventIn]:
     events = []
     for i in range(n):
         kind = rng.choice(KINDS)
-        events.append(EventIn(
-            platform=rng.choice(PLATFORMS), kind=kind,
-            occurred_at=T0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 20)),
-            direction=rng.choice(["outbound", "outbound", "inbound"]),
-            is_sales=kind in CONTACTS and rng.random() < 0.2,
-            counterpart=f"p{rng.randrange(30)}",
-            external_id=f"e{i}" if rng.random() < 0.5 else None,
-        ))
+        events.append(
+            EventIn(
+                platform=rng.choice(PLATFORMS),
+                kind=kind,
+                occurred_at=T0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 20)),
+                direction=rng.choice(["outbound", "outbound", "inbound"]),
+                is_sales=kind in CONTACTS and rng.random() < 0.2,
+                counterpart=f"p{rng.randrange(30)}",
+                external_id=f"e{i}" if rng.random() < 0.5 else None,
+            )
+        )
     return events
 
 
@@ -52,8 +55,11 @@ def _expected(events: list[Event], start, end, platform) -> dict[str, int]:
 
 def _check_windows(session, user_id, rng):
     stored = list(session.execute(select(Event).where(Event.user_id == user_id)).scalars())
-    windows = [(T0, T0 + timedelta(days=30)), (T0 + timedelta(hours=5), T0 + timedelta(days=3, hours=2)),
-               (T0 + timedelta(days=2, minutes=1), T0 + timedelta(days=2, hours=23))]
+    windows = [
+        (T0, T0 + timedelta(days=30)),
+        (T0 + timedelta(hours=5), T0 + timedelta(days=3, hours=2)),
+        (T0 + timedelta(days=2, minutes=1), T0 + timedelta(days=2, hours=23)),
+    ]
     for _ in range(12):
         a = T0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 21))
         windows.append((a, a + timedelta(minutes=rng.randrange(0, 60 * 24 * 12))))
@@ -71,18 +77,30 @@ def test_counters_match_events_after_writes_deletes_and_rebuild(session):
     session.flush()
     batch = _random_events(rng, 400)
     service.store_events(session, user.id, batch)
-    service.store_events(session, user.id, [e for e in batch[:50] if e.external_id])  # repeats add nothing
-    for event in list(session.execute(select(Event).where(Event.user_id == user.id).limit(60)).scalars()):
+    service.store_events(
+        session, user.id, [e for e in batch[:50] if e.external_id]
+    )  # repeats add nothing
+    for event in list(
+        session.execute(select(Event).where(Event.user_id == user.id).limit(60)).scalars()
+    ):
         assert service.delete_event(session, user.id, event.id)
     assert not service.delete_event(session, user.id, event.id)  # deleted already: nothing to undo
     session.flush()
     _check_windows(session, user.id, rng)
 
-    before = {(r.day, r.platform): tuple(getattr(r, n) for n in COUNTERS)
-              for r in session.execute(select(EventDayCount).where(EventDayCount.user_id == user.id)).scalars()}
+    before = {
+        (r.day, r.platform): tuple(getattr(r, n) for n in COUNTERS)
+        for r in session.execute(
+            select(EventDayCount).where(EventDayCount.user_id == user.id)
+        ).scalars()
+    }
     daily_counts.rebuild(session.connection())
     session.expire_all()
-    after = {(r.day, r.platform): tuple(getattr(r, n) for n in COUNTERS)
-             for r in session.execute(select(EventDayCount).where(EventDayCount.user_id == user.id)).scalars()}
+    after = {
+        (r.day, r.platform): tuple(getattr(r, n) for n in COUNTERS)
+        for r in session.execute(
+            select(EventDayCount).where(EventDayCount.user_id == user.id)
+        ).scalars()
+    }
     assert {k: v for k, v in before.items() if any(v)} == after
     _check_windows(session, user.id, rng)

@@ -45,9 +45,15 @@ def test_upgrade_downgrade_upgrade_leaves_full_schema(empty_database_url):
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(empty_database_url)
     inspector = inspect(engine)
-    assert {"workspace", "api_key", "app_user", "follow_plan", "posting_plan", "profile", "event"} <= set(
-        inspector.get_table_names()
-    )
+    assert {
+        "workspace",
+        "api_key",
+        "app_user",
+        "follow_plan",
+        "posting_plan",
+        "profile",
+        "event",
+    } <= set(inspector.get_table_names())
     assert EXPECTED_INDEXES <= {ix["name"] for ix in inspector.get_indexes("event")}
     uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("event")}
     assert ("user_id", "external_id") in uniques

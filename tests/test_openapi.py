@@ -11,4 +11,6 @@ COMMITTED = Path(__file__).resolve().parent.parent / "openapi.json"
 def test_committed_openapi_matches_app():
     served = json.loads(json.dumps(create_app().openapi()))
     committed = json.loads(COMMITTED.read_text())
-    assert committed == served, "openapi.json drifted from the app: run `make openapi` and commit it"
+    assert committed == served, (
+        "openapi.json drifted from the app: run `make openapi` and commit it"
+    )

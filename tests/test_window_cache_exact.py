@@ -29,31 +29,52 @@ SHIFT = START - T0
 def _contacts(events, start, end, platform):
     by_platform, by_person = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
     for e in events:
-        if (e.direction != "outbound" or e.kind not in CONTACTS or not start <= e.occurred_at <= end
-                or (platform and e.platform != platform)):
+        if (
+            e.direction != "outbound"
+            or e.kind not in CONTACTS
+            or not start <= e.occurred_at <= end
+            or (platform and e.platform != platform)
+        ):
             continue
         by_platform[e.platform][e.is_sales] += 1
         if e.counterpart:
             by_person[e.counterpart][e.is_sales] += 1
-    return ({p: tuple(v) for p, v in by_platform.items()},
-            sorted((c, n, s) for c, (n, s) in by_person.items() if s))
+    return (
+        {p: tuple(v) for p, v in by_platform.items()},
+        sorted((c, n, s) for c, (n, s) in by_person.items() if s),
+    )
 
 
 def _people(events, start, end):
-    return len({e.counterpart for e in events if e.direction == "outbound" and e.kind in INTERACTIONS
-                and e.counterpart and start <= e.occurred_at <= end})
+    return len(
+        {
+            e.counterpart
+            for e in events
+            if e.direction == "outbound"
+            and e.kind in INTERACTIONS
+            and e.counterpart
+            and start <= e.occurred_at <= end
+        }
+    )
 
 
 def _summaries(events, first: date, last: date, end: datetime, min_gap: timedelta):
     posts = defaultdict(lambda: defaultdict(list))
     for e in events:
         day = local_date(e.occurred_at, TZ)
-        if e.direction == "outbound" and e.kind in BROADCASTS and first <= day <= last and e.occurred_at <= end:
+        if (
+            e.direction == "outbound"
+            and e.kind in BROADCASTS
+            and first <= day <= last
+            and e.occurred_at <= end
+        ):
             posts[e.platform][day].append(e.occurred_at)
     out = {}
     for p, days in posts.items():
-        out[p] = {d: DaySummary(len(ts), any(b - a < min_gap for a, b in zip(sorted(ts), sorted(ts)[1:])))
-                  for d, ts in days.items()}
+        out[p] = {
+            d: DaySummary(len(ts), any(b - a < min_gap for a, b in zip(sorted(ts), sorted(ts)[1:])))
+            for d, ts in days.items()
+        }
     return out
 
 
@@ -61,15 +82,25 @@ def _check(session, user_id, rng, windows):
     stored = list(session.execute(select(Event).where(Event.user_id == user_id)).scalars())
     for start, end in windows:
         for platform in (None, rng.choice(PLATFORMS)):
-            per_platform, rows = counterparts.window_contacts(session, user_id, start, end, platform)
-            assert (per_platform, sorted(rows)) == _contacts(stored, start, end, platform), (start, end, platform)
-        assert counterparts.people_engaged(session, user_id, start, end) == _people(stored, start, end)
+            per_platform, rows = counterparts.window_contacts(
+                session, user_id, start, end, platform
+            )
+            assert (per_platform, sorted(rows)) == _contacts(stored, start, end, platform), (
+                start,
+                end,
+                platform,
+            )
+        assert counterparts.people_engaged(session, user_id, start, end) == _people(
+            stored, start, end
+        )
         first, last = local_date(start, TZ), local_date(end, TZ)
         gaps = {p: timedelta(minutes=rng.choice([0, 30, 240])) for p in PLATFORMS}
         got = posting_days.summaries(session, user_id, TZ, gaps, first, last, end, include_end=True)
         expected = {p: {} for p in PLATFORMS}
         for p in PLATFORMS:
-            expected[p] = _summaries([e for e in stored if e.platform == p], first, last, end, gaps[p]).get(p, {})
+            expected[p] = _summaries(
+                [e for e in stored if e.platform == p], first, last, end, gaps[p]
+            ).get(p, {})
         assert got == expected, (first, last, end)
 
 
@@ -80,18 +111,27 @@ def test_cached_figures_follow_every_write(session):
     session.add(user)
     session.flush()
     # Windows that repeat from round to round (cache hits) and new ones, across the DST end.
-    fixed = [(START + timedelta(hours=7), START + timedelta(days=12, hours=3)),
-             (day_start(date(2026, 10, 31), TZ), day_start(date(2026, 11, 2), TZ))]
+    fixed = [
+        (START + timedelta(hours=7), START + timedelta(days=12, hours=3)),
+        (day_start(date(2026, 10, 31), TZ), day_start(date(2026, 11, 2), TZ)),
+    ]
     hits = CACHE.hits
     for _ in range(5):
-        batch = [e.model_copy(update={"external_id": None, "occurred_at": e.occurred_at + SHIFT})
-                 for e in _random_events(rng, 150)]
+        batch = [
+            e.model_copy(update={"external_id": None, "occurred_at": e.occurred_at + SHIFT})
+            for e in _random_events(rng, 150)
+        ]
         service.store_events(session, user.id, batch)
         events = list(session.execute(select(Event).where(Event.user_id == user.id)).scalars())
         for event in rng.sample(events, 25):
             service.delete_event(session, user.id, event.id)
         session.flush()
         a = START + timedelta(minutes=rng.randrange(0, 60 * 24 * 10))
-        _check(session, user.id, rng, fixed + [(a, a + timedelta(minutes=rng.randrange(60, 60 * 24 * 9)))])
+        _check(
+            session,
+            user.id,
+            rng,
+            fixed + [(a, a + timedelta(minutes=rng.randrange(60, 60 * 24 * 9)))],
+        )
         _check(session, user.id, rng, fixed)  # unchanged days: answered from the cache
     assert CACHE.hits > hits

@@ -6,7 +6,14 @@ from fastapi import APIRouter, Body, status
 from sqlalchemy import select
 
 from app.auth import service
-from app.auth.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyPublic, WorkspacePublic
+from app.auth.models import (
+    ApiKey,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyPublic,
+    WorkspacePublic,
+)
 from app.core.errors import not_found
 from app.deps import SessionDep, WorkspaceDep
 
@@ -18,22 +25,34 @@ def me(workspace: WorkspaceDep) -> WorkspacePublic:
     return WorkspacePublic.model_validate(workspace, from_attributes=True)
 
 
-@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED,
-             summary="Create an API key for this workspace (the secret is shown once)")
-def create_api_key(session: SessionDep, workspace: WorkspaceDep,
-                   body: ApiKeyCreate | None = Body(default=None)) -> ApiKeyCreated:
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key for this workspace (the secret is shown once)",
+)
+def create_api_key(
+    session: SessionDep, workspace: WorkspaceDep, body: ApiKeyCreate | None = Body(default=None)
+) -> ApiKeyCreated:
     key, secret = service.create_key(session, workspace, (body or ApiKeyCreate()).name)
-    return ApiKeyCreated(**ApiKeyPublic.model_validate(key, from_attributes=True).model_dump(), key=secret)
+    return ApiKeyCreated(
+        **ApiKeyPublic.model_validate(key, from_attributes=True).model_dump(), key=secret
+    )
 
 
-@router.get("/api-keys", response_model=ApiKeyList, summary="List this workspace's keys (no secrets)")
+@router.get(
+    "/api-keys", response_model=ApiKeyList, summary="List this workspace's keys (no secrets)"
+)
 def list_api_keys(session: SessionDep, workspace: WorkspaceDep) -> ApiKeyList:
     keys = service.list_keys(session, workspace.id)
     return ApiKeyList(items=[ApiKeyPublic.model_validate(k, from_attributes=True) for k in keys])
 
 
-@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Revoke a key; it is refused from the next request on")
+@router.delete(
+    "/api-keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a key; it is refused from the next request on",
+)
 def revoke_api_key(key_id: uuid.UUID, session: SessionDep, workspace: WorkspaceDep) -> None:
     key = session.execute(
         select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace.id)  # type: ignore[arg-type]

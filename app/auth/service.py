@@ -15,7 +15,8 @@ from app.core.types import utc_now
 from app.users.models import User
 
 UNAUTHORIZED = ProblemError(
-    401, "unauthorized",
+    401,
+    "unauthorized",
     "Send a valid API key as 'Authorization: Bearer rpk_…'. Keys come from "
     "'rapport keys create' or POST /v1/api-keys.",
     title="Unauthorized",
@@ -33,12 +34,20 @@ def get_or_create_workspace(session: Session, name: str) -> Workspace:
     return workspace
 
 
-def create_key(session: Session, workspace: Workspace, name: str, secret: str | None = None) -> tuple[ApiKey, str]:
+def create_key(
+    session: Session, workspace: Workspace, name: str, secret: str | None = None
+) -> tuple[ApiKey, str]:
     secret = secret or generate_secret()
     if not is_well_formed(secret):
-        raise ValueError("an API key must look like 'rpk_' followed by at least 22 URL-safe characters")
-    key = ApiKey(workspace_id=workspace.id, name=name, prefix=display_prefix(secret),
-                 key_hash=hash_secret(secret))
+        raise ValueError(
+            "an API key must look like 'rpk_' followed by at least 22 URL-safe characters"
+        )
+    key = ApiKey(
+        workspace_id=workspace.id,
+        name=name,
+        prefix=display_prefix(secret),
+        key_hash=hash_secret(secret),
+    )
     session.add(key)
     session.flush()
     return key, secret
@@ -48,16 +57,22 @@ def create_key(session: Session, workspace: Workspace, name: str, secret: str | 
 def _key_lookup(with_user: bool):
     """Built once: every authenticated request runs it. With a user id, the user of the
     key's workspace with that id comes in the same round trip (None when there is none)."""
-    query = (select(ApiKey, Workspace, User) if with_user else select(ApiKey, Workspace))
+    query = select(ApiKey, Workspace, User) if with_user else select(ApiKey, Workspace)
     query = query.join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
     if with_user:
-        query = query.outerjoin(User, and_(User.id == bindparam("user_id"),  # type: ignore[arg-type]
-                                           User.workspace_id == Workspace.id))
+        query = query.outerjoin(
+            User,
+            and_(
+                User.id == bindparam("user_id"),  # type: ignore[arg-type]
+                User.workspace_id == Workspace.id,
+            ),
+        )
     return query.where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
 
 
-def authenticate(session: Session, authorization: str | None,
-                 user_id: uuid.UUID | None = None) -> tuple[Workspace, ApiKey, User | None]:
+def authenticate(
+    session: Session, authorization: str | None, user_id: uuid.UUID | None = None
+) -> tuple[Workspace, ApiKey, User | None]:
     """The caller's workspace and key, or the same 401 for every kind of bad key; with
     `user_id`, also that user when it belongs to the caller's workspace."""
     if not authorization:

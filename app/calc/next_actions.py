@@ -90,8 +90,10 @@ def _profile(platform: str, f: Finding) -> NextAction:
     count = None
     if f.code == "bio_too_short" and f.length is not None:
         count = BIO_MIN_CHARS - f.length
-        text = (f"add {_n(count, 'character')} to your {platform} bio "
-                f"({f.length} now, at least {BIO_MIN_CHARS})")
+        text = (
+            f"add {_n(count, 'character')} to your {platform} bio "
+            f"({f.length} now, at least {BIO_MIN_CHARS})"
+        )
     elif f.code == "bio_too_long" and f.length is not None and f.limit is not None:
         count = f.length - f.limit
         text = f"cut {_n(count, 'character')} from your {platform} bio ({f.length} now, limit {f.limit})"
@@ -104,47 +106,114 @@ def next_actions(w: WeekFigures, limit: int = MAX_ACTIONS) -> list[NextAction]:
     out: list[NextAction] = []
     for f in w.follows:
         if f.over_limit_days:
-            out.append(NextAction("follow_slower", f.platform, f.over_limit_days, (
-                f"slow down on {f.platform}: {_n(f.over_limit_days, 'day')} over the limit this "
-                f"week (at most {f.daily_cap} follows a day and {f.burst_limit} per "
-                f"{f.burst_window_minutes} minutes)")))
+            out.append(
+                NextAction(
+                    "follow_slower",
+                    f.platform,
+                    f.over_limit_days,
+                    (
+                        f"slow down on {f.platform}: {_n(f.over_limit_days, 'day')} over the limit this "
+                        f"week (at most {f.daily_cap} follows a day and {f.burst_limit} per "
+                        f"{f.burst_window_minutes} minutes)"
+                    ),
+                )
+            )
     for p in w.posting:
         if p.over_posting_days:
-            out.append(NextAction("post_less", p.platform, p.over_posting_days, (
-                f"post at most {p.max_posts_per_day} a day on {p.platform}: "
-                f"{_n(p.over_posting_days, 'day')} over that this week")))
+            out.append(
+                NextAction(
+                    "post_less",
+                    p.platform,
+                    p.over_posting_days,
+                    (
+                        f"post at most {p.max_posts_per_day} a day on {p.platform}: "
+                        f"{_n(p.over_posting_days, 'day')} over that this week"
+                    ),
+                )
+            )
     if w.sales and w.non_sales_needed:
-        out.append(NextAction("helpful_contacts", None, w.non_sales_needed, (
-            f"send {w.non_sales_needed} more helpful contacts before the next sales message "
-            f"({w.non_sales} non-sales and {w.sales} sales contacts this week)")))
+        out.append(
+            NextAction(
+                "helpful_contacts",
+                None,
+                w.non_sales_needed,
+                (
+                    f"send {w.non_sales_needed} more helpful contacts before the next sales message "
+                    f"({w.non_sales} non-sales and {w.sales} sales contacts this week)"
+                ),
+            )
+        )
     out.extend(_profile(platform, f) for platform, f in w.profile)
     for f in w.follows:
         if f.remaining_today:
-            out.append(NextAction("follow_more", f.platform, f.remaining_today, (
-                f"follow {f.remaining_today} more people on {f.platform} today to stay on plan "
-                f"({f.follows} of {f.weekly_target} this week)")))
+            out.append(
+                NextAction(
+                    "follow_more",
+                    f.platform,
+                    f.remaining_today,
+                    (
+                        f"follow {f.remaining_today} more people on {f.platform} today to stay on plan "
+                        f"({f.follows} of {f.weekly_target} this week)"
+                    ),
+                )
+            )
         elif f.remaining_today is None and f.follows < f.weekly_target:
             short = f.weekly_target - f.follows
-            out.append(NextAction("follow_shortfall", f.platform, short, (
-                f"{f.platform}: {_n(short, 'follow')} short of the weekly target "
-                f"({f.follows} of {f.weekly_target}); plan them into next week")))
+            out.append(
+                NextAction(
+                    "follow_shortfall",
+                    f.platform,
+                    short,
+                    (
+                        f"{f.platform}: {_n(short, 'follow')} short of the weekly target "
+                        f"({f.follows} of {f.weekly_target}); plan them into next week"
+                    ),
+                )
+            )
     for p in w.posting:
         if p.posts_today is not None and p.posts_today < p.min_posts_per_day:
             k = p.min_posts_per_day - p.posts_today
-            out.append(NextAction("post_today", p.platform, k,
-                                  f"post {_n(k, 'more time')} on {p.platform} today"))
+            out.append(
+                NextAction(
+                    "post_today", p.platform, k, f"post {_n(k, 'more time')} on {p.platform} today"
+                )
+            )
         if p.missed_days:
-            out.append(NextAction("post_missed", p.platform, p.missed_days, (
-                f"post on {p.platform} every day: {_n(p.missed_days, 'day')} missed this week")))
+            out.append(
+                NextAction(
+                    "post_missed",
+                    p.platform,
+                    p.missed_days,
+                    (
+                        f"post on {p.platform} every day: {_n(p.missed_days, 'day')} missed this week"
+                    ),
+                )
+            )
     k = interactions_needed(w.broadcasts, w.interactions, w.interaction_share_target)
     if w.broadcasts and k != 0:
         share = f"{float(exact(w.interaction_share_target)) * 100:g}%"
         ask = f"{_n(k, 'more interaction')}" if k is not None else "interactions"
-        out.append(NextAction("interact_more", None, k, (
-            f"reply, comment or message: {ask} to reach {share} of your activity "
-            f"({w.interactions} interactions, {w.broadcasts} broadcasts this week)")))
+        out.append(
+            NextAction(
+                "interact_more",
+                None,
+                k,
+                (
+                    f"reply, comment or message: {ask} to reach {share} of your activity "
+                    f"({w.interactions} interactions, {w.broadcasts} broadcasts this week)"
+                ),
+            )
+        )
     if w.stale:
-        out.append(NextAction("reconnect", None, w.stale, (
-            f"get back in touch with {_n(w.stale, 'person', 'people')} you have not contacted "
-            f"in {w.keep_in_touch_days} days")))
+        out.append(
+            NextAction(
+                "reconnect",
+                None,
+                w.stale,
+                (
+                    f"get back in touch with {_n(w.stale, 'person', 'people')} you have not contacted "
+                    f"in {w.keep_in_touch_days} days"
+                ),
+            )
+        )
     return out[:limit]

@@ -124,8 +124,15 @@ def compute_posting_section(
     posts = [p for p in (to_utc(p) for p in posts) if p <= as_of]
     today_start = day_start(local_date(as_of, tz), tz)
     posts_today = sum(1 for p in posts if today_start <= p)
-    return section_from_days(rules, tz, as_of, first_day, last_day,
-                             day_summaries(tz, first_day, last_day, posts, rules.min_gap), posts_today)
+    return section_from_days(
+        rules,
+        tz,
+        as_of,
+        first_day,
+        last_day,
+        day_summaries(tz, first_day, last_day, posts, rules.min_gap),
+        posts_today,
+    )
 
 
 def section_from_days(

@@ -85,8 +85,11 @@ def worst_counterparts(
     p, q = r.numerator, r.denominator
     # compliant ⇔ non_sales ≥ (p/q) × sales ⇔ non_sales × q ≥ p × sales: integers only,
     # so a window with thousands of people costs no Fraction per person.
-    behind = sorted((non_sales / sales, name, non_sales, sales)
-                    for name, non_sales, sales in rows if sales >= 1 and non_sales * q < p * sales)
+    behind = sorted(
+        (non_sales / sales, name, non_sales, sales)
+        for name, non_sales, sales in rows
+        if sales >= 1 and non_sales * q < p * sales
+    )
     # The float key is fast; two different ratios can only share a float when they are
     # within a rounding step of each other, so each run of equal floats is re-sorted exactly.
     ordered = []
@@ -98,7 +101,9 @@ def worst_counterparts(
     if p <= 0:
         raise ValueError(f"the required ratio must be positive, got {required}")
     as_float = float(r)
-    return [(name, _figures(non_sales, sales, p, q, as_float)) for _, name, non_sales, sales in ordered]
+    return [
+        (name, _figures(non_sales, sales, p, q, as_float)) for _, name, non_sales, sales in ordered
+    ]
 
 
 def _ratio_text(required: Fraction) -> str:

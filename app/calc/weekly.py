@@ -27,8 +27,13 @@ class FollowDay:
     over_limit: bool
 
 
-def follow_days(rules: FollowRules, tz: ZoneInfo, days: Sequence[tuple[date, int]],
-                follows: Sequence[datetime], as_of: datetime) -> list[FollowDay]:
+def follow_days(
+    rules: FollowRules,
+    tz: ZoneInfo,
+    days: Sequence[tuple[date, int]],
+    follows: Sequence[datetime],
+    as_of: datetime,
+) -> list[FollowDay]:
     """``days``: (local date, quota) pairs; ``follows``: outbound follow instants (those
     after ``as_of`` are ignored). One FollowDay per given day."""
     as_of = to_utc(as_of)
@@ -41,6 +46,9 @@ def follow_days(rules: FollowRules, tz: ZoneInfo, days: Sequence[tuple[date, int
         todays = by_day.get(day, [])
         cap = effective_daily_cap(rules, day)
         peak = peak_burst(todays, rules.burst_window)
-        result.append(FollowDay(day, quota, len(todays), cap, peak,
-                                len(todays) > cap or peak > rules.burst_limit))
+        result.append(
+            FollowDay(
+                day, quota, len(todays), cap, peak, len(todays) > cap or peak > rules.burst_limit
+            )
+        )
     return result

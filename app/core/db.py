@@ -62,7 +62,10 @@ def _sqlite_engine(url: str, settings: Settings, pool_size: int) -> Engine:
         pool_size=pool_size,
         max_overflow=_SPARE_CONNECTIONS,
         pool_timeout=settings.db_wait_timeout_s,
-        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+        connect_args={
+            "check_same_thread": False,
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+        },
     )
     _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
     return engine
@@ -178,9 +181,13 @@ class Database:
         self.wait_timeout_s = settings.db_wait_timeout_s
         self.engine = make_engine(url, settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._sqlite_write_lock = _SqliteWriteLock(make_url(url).database) if self.is_sqlite else None
+        self._sqlite_write_lock = (
+            _SqliteWriteLock(make_url(url).database) if self.is_sqlite else None
+        )
         # One write session at a time per process; the spare connections serve tools.
-        self._writer_engine = _sqlite_engine(url, settings, pool_size=1) if self.is_sqlite else self.engine
+        self._writer_engine = (
+            _sqlite_engine(url, settings, pool_size=1) if self.is_sqlite else self.engine
+        )
         self.write_engine = (
             self._writer_engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
             if self.is_sqlite
@@ -190,14 +197,18 @@ class Database:
         # its own snapshot anyway, so BEGIN and COMMIT would only add two round trips. On
         # SQLite a read transaction keeps one snapshot for all of a request's statements.
         self.read_engine = (
-            self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         pool_size = settings.db_pool_size
         self._slots = _per_loop(lambda: asyncio.Semaphore(pool_size))
         self._writer_turn = _per_loop(asyncio.Lock)
         # Takes the SQLite write lock for the request that has the writer's turn: only that
         # one request ever waits here, so it never waits behind another writer's thread.
-        self._lock_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-write-lock")
+        self._lock_thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="rapport-write-lock"
+        )
 
     def new_session(self, write: bool) -> Session:
         """A session without any lock: for a caller inside `admitted`."""
@@ -207,8 +218,9 @@ class Database:
     def session(self, write: bool) -> Iterator[Session]:
         """A session for tools and scripts (blocking): a SQLite writer first waits, without a
         timeout, for the write lock of every process on the file."""
-        lock: AbstractContextManager = (self._sqlite_write_lock if write and self._sqlite_write_lock
-                                        else nullcontext())
+        lock: AbstractContextManager = (
+            self._sqlite_write_lock if write and self._sqlite_write_lock else nullcontext()
+        )
         with lock, self.new_session(write) as s:
             yield s
 
@@ -257,7 +269,9 @@ class Database:
             raise
         try:
             waited = asyncio.wrap_future(taken)
-            waited.add_done_callback(lambda f: f.cancelled() or f.exception())  # seen, when abandoned
+            waited.add_done_callback(
+                lambda f: f.cancelled() or f.exception()
+            )  # seen, when abandoned
             # In one process the file lock is free at once: a writer that got the turn at the
             # very end of its wait still gets a moment to take it.
             await _wait(asyncio.shield(waited), max(deadline, time.monotonic() + 0.1))

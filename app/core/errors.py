@@ -46,8 +46,13 @@ def not_found(what: str) -> ProblemError:
 def database_busy() -> ProblemError:
     """Too many requests are waiting for the database (a pool connection, or on SQLite the
     write lock): answered quickly instead of queueing without end; nothing was written."""
-    return ProblemError(503, "database_busy", "The database is busy with other requests; nothing was "
-                        "written. Retry in a moment.", title="Database busy", headers={"Retry-After": "1"})
+    return ProblemError(
+        503,
+        "database_busy",
+        "The database is busy with other requests; nothing was written. Retry in a moment.",
+        title="Database busy",
+        headers={"Retry-After": "1"},
+    )
 
 
 def problem_response(
@@ -95,14 +100,18 @@ def _friendly(err: dict[str, Any]) -> str:
     return f"{name}: {msg}"
 
 
-def validation_items(raw_errors: list[dict[str, Any]], body_prefix: str = "#") -> list[dict[str, Any]]:
+def validation_items(
+    raw_errors: list[dict[str, Any]], body_prefix: str = "#"
+) -> list[dict[str, Any]]:
     """pydantic/FastAPI errors as `{pointer|parameter, detail}` items."""
     items = []
     for err in raw_errors:
         loc = tuple(err.get("loc", ()))
         detail = _friendly(err)
         if loc and loc[0] == "body":
-            pointer = "/".join([body_prefix, *(str(p).replace("~", "~0").replace("/", "~1") for p in loc[1:])])
+            pointer = "/".join(
+                [body_prefix, *(str(p).replace("~", "~0").replace("/", "~1") for p in loc[1:])]
+            )
             items.append({"pointer": pointer, "detail": detail})
         elif loc and loc[0] in ("query", "path", "header"):
             items.append({"parameter": str(loc[-1]), "in": loc[0], "detail": detail})
@@ -120,8 +129,13 @@ def validation_problem(items: list[dict[str, Any]], detail: str | None = None) -
 
 async def _problem_handler(_request: Request, exc: ProblemError) -> JSONResponse:
     return problem_response(
-        exc.status, exc.code, exc.title, exc.detail,
-        errors=exc.errors, headers=exc.headers, extra=exc.extra,
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
     )
 
 
@@ -129,7 +143,9 @@ async def _validation_handler(_request: Request, exc: RequestValidationError) ->
     raw = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in raw):
         return problem_response(
-            400, "malformed_json", "Malformed JSON",
+            400,
+            "malformed_json",
+            "Malformed JSON",
             "The request body is not valid JSON; check quotes, commas and brackets.",
         )
     p = validation_problem(validation_items(raw))
@@ -145,7 +161,10 @@ _HTTP_CODES = {
 async def _http_handler(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
     return problem_response(
-        exc.status_code, code, code.replace("_", " ").capitalize(), detail,
+        exc.status_code,
+        code,
+        code.replace("_", " ").capitalize(),
+        detail,
         headers=getattr(exc, "headers", None),
     )
 
@@ -153,7 +172,9 @@ async def _http_handler(_request: Request, exc: StarletteHTTPException) -> JSONR
 async def _database_handler(_request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable: %s", type(exc).__name__)
     return problem_response(
-        503, "database_unavailable", "Database unavailable",
+        503,
+        "database_unavailable",
+        "Database unavailable",
         "The database is not reachable right now; retry in a few seconds.",
         headers={"Retry-After": "2"},
     )
@@ -167,7 +188,9 @@ async def _busy_handler(request: Request, _exc: Exception) -> JSONResponse:
 async def _unexpected_handler(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return problem_response(
-        500, "internal_error", "Internal error",
+        500,
+        "internal_error",
+        "Internal error",
         "Something went wrong on our side; the request was not applied. Retry, and report it if it persists.",
     )
 
@@ -178,13 +201,17 @@ async def _dbapi_handler(request: Request, exc: DBAPIError) -> JSONResponse:
     if isinstance(exc, IntegrityError):
         # A concurrent request changed the same thing first (e.g. two PUTs creating one plan).
         return problem_response(
-            409, "concurrent_change", "Conflict",
+            409,
+            "concurrent_change",
+            "Conflict",
             "Another request changed the same resource at the same moment; nothing was written. "
             "Retry the request.",
         )
     if isinstance(exc, DataError):
         return problem_response(
-            422, "invalid_data", "Invalid data",
+            422,
+            "invalid_data",
+            "Invalid data",
             "The database refused a value in this request; nothing was written. Check lengths and characters.",
         )
     return await _unexpected_handler(request, exc)

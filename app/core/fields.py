@@ -21,8 +21,16 @@ from app.core.types import UTCDateTime  # noqa: F401  (re-exported for tables)
 
 Platform = Literal["x", "facebook", "linkedin", "instagram"]
 Kind = Literal[
-    "follow", "unfollow", "post", "share", "reply", "mention",
-    "direct_message", "comment", "wall_post", "like",
+    "follow",
+    "unfollow",
+    "post",
+    "share",
+    "reply",
+    "mention",
+    "direct_message",
+    "comment",
+    "wall_post",
+    "like",
 ]
 Direction = Literal["outbound", "inbound"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -96,12 +104,21 @@ def _no_nul(value: str) -> str:
 
 
 # An instant sent by a client: RFC 3339 with an offset; normalised to UTC.
-Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_rfc3339_only), AfterValidator(_instant),
-                    _SchemaExtra(pattern=RFC3339_PATTERN)]
+Instant = Annotated[
+    AwareDatetime,
+    Strict(False),
+    BeforeValidator(_rfc3339_only),
+    AfterValidator(_instant),
+    _SchemaExtra(pattern=RFC3339_PATTERN),
+]
 
 # A calendar date sent by a client: YYYY-MM-DD.
-LocalDate = Annotated[date, Strict(False), BeforeValidator(_iso_date_only),
-                      _SchemaExtra(pattern=r"^(19[7-9][0-9]|20[0-9]{2})-[0-9]{2}-[0-9]{2}$")]
+LocalDate = Annotated[
+    date,
+    Strict(False),
+    BeforeValidator(_iso_date_only),
+    _SchemaExtra(pattern=r"^(19[7-9][0-9]|20[0-9]{2})-[0-9]{2}-[0-9]{2}$"),
+]
 
 # Text sent by a client: any Unicode except NUL, which PostgreSQL cannot store.
 Text = Annotated[str, AfterValidator(_no_nul), _SchemaExtra(pattern=r"^[^\x00]*$")]
@@ -129,5 +146,7 @@ class InputModel(BaseModel):
     def _integral_numbers(cls, data: Any) -> Any:
         # One call per object, not one per field: a batch holds a thousand events.
         if isinstance(data, dict) and any(type(v) is float for v in data.values()):
-            return {k: int(v) if type(v) is float and v.is_integer() else v for k, v in data.items()}
+            return {
+                k: int(v) if type(v) is float and v.is_integer() else v for k, v in data.items()
+            }
         return data

@@ -77,21 +77,33 @@ def check_json(body: bytes) -> str | None:
     # A surrogate can only come from such an escape or byte sequence: documents without
     # one, nearly all of them, skip the walk.
     if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(document):
-        return ("a string holds a lone surrogate escape (such as \\ud800), which is not a Unicode "
-                "character; send text as valid UTF-8")
+        return (
+            "a string holds a lone surrogate escape (such as \\ud800), which is not a Unicode "
+            "character; send text as valid UTF-8"
+        )
     return None
 
 
 async def _send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
     body = json.dumps(
-        {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail, "code": code}
+        {
+            "type": f"/problems/{code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+        }
     ).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -103,7 +115,9 @@ def _media_type(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 def _is_json(media: str) -> bool:
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 class RequestGateMiddleware:
@@ -118,9 +132,14 @@ class RequestGateMiddleware:
         limit = self.max_body_bytes
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _send_problem(send, 413, "payload_too_large", "Payload too large",
-                                    f"The body is over {limit} bytes; split it into smaller requests "
-                                    "(events:batch takes up to 1000 events).")
+                await _send_problem(
+                    send,
+                    413,
+                    "payload_too_large",
+                    "Payload too large",
+                    f"The body is over {limit} bytes; split it into smaller requests "
+                    "(events:batch takes up to 1000 events).",
+                )
                 return
         chunks: list[bytes] = []
         size = 0
@@ -132,8 +151,13 @@ class RequestGateMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _send_problem(send, 413, "payload_too_large", "Payload too large",
-                                    f"The body is over {limit} bytes; split it into smaller requests.")
+                await _send_problem(
+                    send,
+                    413,
+                    "payload_too_large",
+                    "Payload too large",
+                    f"The body is over {limit} bytes; split it into smaller requests.",
+                )
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -146,7 +170,10 @@ class RequestGateMiddleware:
             accepted = other or ("application/json",)
             if media is None or (media not in other if other else not _is_json(media)):
                 await _send_problem(
-                    send, 415, "unsupported_media_type", "Unsupported media type",
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    "Unsupported media type",
                     f"Content-Type {media or '(missing)'} is not accepted here; send "
                     f"'Content-Type: {accepted[0]}'.",
                 )

@@ -25,10 +25,18 @@ class ProblemItem(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     detail: str = Field(description="What is wrong with this value and how to fix it.")
-    pointer: str | None = Field(default=None, description="JSON pointer into the body, e.g. #/events/3/occurred_at.")
-    parameter: str | None = Field(default=None, description="Name of the query, path or header parameter.")
-    in_: str | None = Field(default=None, alias="in", description="Where the parameter is: query, path or header.")
-    row: int | None = Field(default=None, description="CSV import: the 1-based data row (0 for the header).")
+    pointer: str | None = Field(
+        default=None, description="JSON pointer into the body, e.g. #/events/3/occurred_at."
+    )
+    parameter: str | None = Field(
+        default=None, description="Name of the query, path or header parameter."
+    )
+    in_: str | None = Field(
+        default=None, alias="in", description="Where the parameter is: query, path or header."
+    )
+    row: int | None = Field(
+        default=None, description="CSV import: the 1-based data row (0 for the header)."
+    )
     line: int | None = Field(default=None, description="CSV import: the physical line.")
     column: str | None = Field(default=None, description="CSV import: the column.")
 
@@ -38,16 +46,25 @@ class ProblemDetails(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(description="A URI reference naming the problem type, e.g. /problems/validation_error.")
+    type: str = Field(
+        description="A URI reference naming the problem type, e.g. /problems/validation_error."
+    )
     title: str = Field(description="A short summary of the problem type.")
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong with this request, and what to do about it.")
-    code: str = Field(description="Stable machine-readable code, e.g. validation_error, unauthorized.")
-    errors: list[ProblemItem] | None = Field(default=None, description="Validation errors, one per bad value.")
-    existing_id: str | None = Field(default=None, description="409 on external_id: the id already holding it.")
+    code: str = Field(
+        description="Stable machine-readable code, e.g. validation_error, unauthorized."
+    )
+    errors: list[ProblemItem] | None = Field(
+        default=None, description="Validation errors, one per bad value."
+    )
+    existing_id: str | None = Field(
+        default=None, description="409 on external_id: the id already holding it."
+    )
 
 
 _BODY_METHODS = {"post", "put", "patch"}
+
 
 def _secured(_method: str, op: dict) -> bool:
     return bool(op.get("security"))
@@ -61,26 +78,48 @@ def _takes_body(method: str, _op: dict) -> bool:
 # the request gate (400/413/415), authentication (401), the path's resources (404),
 # validation (422), conflicts on writes (409) and an unreachable database (503).
 _RULES: list[tuple[str, str, Callable[[str, dict], bool]]] = [
-    ("400", ("Malformed request: the body is not strict JSON (duplicate keys, NaN, invalid "
-             "UTF-8, ...), or a cursor this API did not issue"),
-     lambda method, op: _takes_body(method, op) or _has_param(op, "query", "cursor")),
-    ("401", "Missing, malformed, unknown or revoked API key (with WWW-Authenticate: Bearer)", _secured),
-    ("404", "Not found: the user or resource named in the path does not exist in this workspace",
-     lambda _method, op: _has_param(op, "path")),
-    ("409", ("Conflict with stored data (an external_id taken with different content, or a "
-             "concurrent change); nothing was written"),
-     lambda method, op: _takes_body(method, op) and _secured(method, op)),
+    (
+        "400",
+        (
+            "Malformed request: the body is not strict JSON (duplicate keys, NaN, invalid "
+            "UTF-8, ...), or a cursor this API did not issue"
+        ),
+        lambda method, op: _takes_body(method, op) or _has_param(op, "query", "cursor"),
+    ),
+    (
+        "401",
+        "Missing, malformed, unknown or revoked API key (with WWW-Authenticate: Bearer)",
+        _secured,
+    ),
+    (
+        "404",
+        "Not found: the user or resource named in the path does not exist in this workspace",
+        lambda _method, op: _has_param(op, "path"),
+    ),
+    (
+        "409",
+        (
+            "Conflict with stored data (an external_id taken with different content, or a "
+            "concurrent change); nothing was written"
+        ),
+        lambda method, op: _takes_body(method, op) and _secured(method, op),
+    ),
     ("413", "The body is over the size limit (1 MiB)", _takes_body),
     ("415", "Unsupported Content-Type", _takes_body),
-    ("422", "Invalid request: `errors` lists each bad value with a JSON pointer or parameter name",
-     lambda _method, op: bool(op.get("parameters") or op.get("requestBody"))),
+    (
+        "422",
+        "Invalid request: `errors` lists each bad value with a JSON pointer or parameter name",
+        lambda _method, op: bool(op.get("parameters") or op.get("requestBody")),
+    ),
     ("503", "The database is unreachable; retry after Retry-After seconds", _secured),
 ]
 
 
 def _has_param(op: dict, where: str, name: str | None = None) -> bool:
-    return any(p.get("in") == where and (name is None or p.get("name") == name)
-               for p in op.get("parameters", []))
+    return any(
+        p.get("in") == where and (name is None or p.get("name") == name)
+        for p in op.get("parameters", [])
+    )
 
 
 def _problem_content() -> dict[str, Any]:

@@ -32,10 +32,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         if at.tzinfo is None:
             raise ValueError("naive")
         at = at.astimezone(UTC)  # overflows for a forged instant near year 1 or 9999
-    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error, UnicodeError,
-            json.JSONDecodeError):
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        OverflowError,
+        binascii.Error,
+        UnicodeError,
+        json.JSONDecodeError,
+    ):
         raise ProblemError(
-            400, "invalid_cursor",
+            400,
+            "invalid_cursor",
             "cursor is not one this API issued; pass next_cursor from the previous page unchanged, "
             "or leave it out to start from the first page.",
         ) from None

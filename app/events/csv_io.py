@@ -20,8 +20,18 @@ from app.events import service
 from app.events.models import Event, EventIn
 
 CSV_MEDIA_TYPE = "text/csv"
-COLUMNS = ("id", "platform", "kind", "direction", "occurred_at", "counterpart", "is_sales",
-           "url", "text", "external_id")
+COLUMNS = (
+    "id",
+    "platform",
+    "kind",
+    "direction",
+    "occurred_at",
+    "counterpart",
+    "is_sales",
+    "url",
+    "text",
+    "external_id",
+)
 REQUIRED = ("platform", "kind", "occurred_at")
 EXPORT_PAGE = 500
 MAX_IMPORT_ROWS = 20_000
@@ -45,8 +55,9 @@ def _cell(event: Event, column: str) -> str:
     return str(value)
 
 
-def export_lines(session: Session, user_id: uuid.UUID,
-                 filters: service.EventFilters) -> Iterator[str]:
+def export_lines(
+    session: Session, user_id: uuid.UUID, filters: service.EventFilters
+) -> Iterator[str]:
     """The header, then one CSV record per event, newest first, EXPORT_PAGE rows a query.
 
     ``session`` is owned by the generator: it is closed when the stream ends."""
@@ -62,8 +73,9 @@ def export_lines(session: Session, user_id: uuid.UUID,
         session.close()
 
 
-def _problem(detail: str, errors: list[dict[str, Any]] | None = None,
-             code: str = "invalid_csv") -> ProblemError:
+def _problem(
+    detail: str, errors: list[dict[str, Any]] | None = None, code: str = "invalid_csv"
+) -> ProblemError:
     return ProblemError(422, code, detail, title="Invalid CSV", errors=errors)
 
 
@@ -73,15 +85,26 @@ def _header(row: list[str]) -> list[str]:
     missing = [c for c in REQUIRED if c not in names]
     twice = sorted({n for n in names if names.count(n) > 1})
     if unknown or missing or twice:
-        parts = ([f"unknown column(s): {', '.join(repr(u) for u in unknown)}"] if unknown else []) \
-            + ([f"missing required column(s): {', '.join(missing)}"] if missing else []) \
+        parts = (
+            ([f"unknown column(s): {', '.join(repr(u) for u in unknown)}"] if unknown else [])
+            + ([f"missing required column(s): {', '.join(missing)}"] if missing else [])
             + ([f"repeated column(s): {', '.join(twice)}"] if twice else [])
-        errors = [{"row": 0, "line": 1, "column": n, "detail": "unknown column"} for n in unknown] \
-            + [{"row": 0, "line": 1, "column": n, "detail": "required column is missing"}
-               for n in missing] \
+        )
+        errors = (
+            [{"row": 0, "line": 1, "column": n, "detail": "unknown column"} for n in unknown]
+            + [
+                {"row": 0, "line": 1, "column": n, "detail": "required column is missing"}
+                for n in missing
+            ]
             + [{"row": 0, "line": 1, "column": n, "detail": "column appears twice"} for n in twice]
-        raise _problem("The header row is not usable: " + "; ".join(parts)
-                       + f". Known columns: {', '.join(COLUMNS)}.", errors, "invalid_csv_header")
+        )
+        raise _problem(
+            "The header row is not usable: "
+            + "; ".join(parts)
+            + f". Known columns: {', '.join(COLUMNS)}.",
+            errors,
+            "invalid_csv_header",
+        )
     return names
 
 
@@ -120,19 +143,33 @@ def parse(body: bytes) -> tuple[list[EventIn], list[int]]:
             row, line = len(lines) + 1, first_line
             lines.append(line)
             if row > MAX_IMPORT_ROWS:
-                raise _problem(f"More than {MAX_IMPORT_ROWS} rows; split the file.",
-                               code="too_many_rows")
+                raise _problem(
+                    f"More than {MAX_IMPORT_ROWS} rows; split the file.", code="too_many_rows"
+                )
             if len(record) != len(header):
-                errors.append({"row": row, "line": line, "column": None,
-                               "detail": f"the row has {len(record)} fields, the header {len(header)}"})
+                errors.append(
+                    {
+                        "row": row,
+                        "line": line,
+                        "column": None,
+                        "detail": f"the row has {len(record)} fields, the header {len(header)}",
+                    }
+                )
                 continue
-            data: dict[str, Any] = {k: v for k, v in zip(header, record, strict=True)
-                                    if k != "id" and v != ""}
+            data: dict[str, Any] = {
+                k: v for k, v in zip(header, record, strict=True) if k != "id" and v != ""
+            }
             if "is_sales" in data:
                 flag = _BOOLEANS.get(data["is_sales"].strip().lower())
                 if flag is None:
-                    errors.append({"row": row, "line": line, "column": "is_sales",
-                                   "detail": "is_sales must be true or false (or empty for false)"})
+                    errors.append(
+                        {
+                            "row": row,
+                            "line": line,
+                            "column": "is_sales",
+                            "detail": "is_sales must be true or false (or empty for false)",
+                        }
+                    )
                     continue
                 data["is_sales"] = flag
             try:
@@ -142,12 +179,18 @@ def parse(body: bytes) -> tuple[list[EventIn], list[int]]:
     except csv.Error as exc:
         raise _problem(f"The CSV is malformed near line {reader.line_num}: {exc}.")
     if header is None:
-        raise _problem("The body has no header row; the first line must name the columns: "
-                       + ", ".join(COLUMNS) + ".", code="invalid_csv_header")
+        raise _problem(
+            "The body has no header row; the first line must name the columns: "
+            + ", ".join(COLUMNS)
+            + ".",
+            code="invalid_csv_header",
+        )
     if errors:
         shown = "; ".join(f"row {e['row']} {e['column'] or ''}: {e['detail']}" for e in errors[:5])
-        raise _problem(f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was "
-                       f"imported. {shown}", errors)
+        raise _problem(
+            f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was imported. {shown}",
+            errors,
+        )
     return items, lines
 
 
@@ -160,8 +203,14 @@ def _repeats(items: list[EventIn], lines: list[int]) -> list[dict[str, Any]]:
             continue
         j = first.setdefault(item.external_id, i)
         if j != i and items[j].content() != item.content():
-            errors.append({"row": i + 1, "line": lines[i], "column": "external_id",
-                           "detail": f"external_id repeats row {j + 1} with different content"})
+            errors.append(
+                {
+                    "row": i + 1,
+                    "line": lines[i],
+                    "column": "external_id",
+                    "detail": f"external_id repeats row {j + 1} with different content",
+                }
+            )
     return errors
 
 
@@ -169,8 +218,11 @@ def import_events(session: Session, user_id: uuid.UUID, body: bytes) -> list[ser
     """Validate every row, then store them all or nothing (idempotent by external_id)."""
     items, lines = parse(body)
     if errors := _repeats(items, lines):
-        raise _problem(f"{len(errors)} row(s) reuse an external_id with different content; "
-                       "nothing was imported.", errors)
+        raise _problem(
+            f"{len(errors)} row(s) reuse an external_id with different content; "
+            "nothing was imported.",
+            errors,
+        )
     try:
         return service.store_events(session, user_id, items, pointer="{i}")
     except ProblemError as exc:
@@ -180,14 +232,18 @@ def import_events(session: Session, user_id: uuid.UUID, body: bytes) -> list[ser
         raise
 
 
-def csv_response(session: Session, user_id: uuid.UUID,
-                 filters: service.EventFilters) -> StreamingResponse:
+def csv_response(
+    session: Session, user_id: uuid.UUID, filters: service.EventFilters
+) -> StreamingResponse:
     """Stream every event matching ``filters``, newest first (limit and cursor do not apply).
 
     The request's session is closed once the route returns, so the stream reads through a
     session of its own on the same bind (a savepoint when that bind is a connection)."""
-    own = Session(bind=session.get_bind(), join_transaction_mode="create_savepoint",
-                  expire_on_commit=False)
+    own = Session(
+        bind=session.get_bind(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     return StreamingResponse(
-        export_lines(own, user_id, filters), media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="events-{user_id}.csv"'})
+        export_lines(own, user_id, filters),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="events-{user_id}.csv"'},
+    )

@@ -12,17 +12,24 @@ from app.events.service import created_flags
 
 router = APIRouter(prefix="/users/{user_id}/events", tags=["events"])
 
-_BODY_DOC = ("RFC 4180 CSV, UTF-8, header row first. Columns: " + ", ".join(csv_io.COLUMNS)
-             + " (platform, kind, occurred_at required; id ignored; an empty field is null).")
+_BODY_DOC = (
+    "RFC 4180 CSV, UTF-8, header row first. Columns: "
+    + ", ".join(csv_io.COLUMNS)
+    + " (platform, kind, occurred_at required; id ignored; an empty field is null)."
+)
 
 
 async def csv_body(request: Request) -> bytes:
     """The raw body, after checking it is declared as text/csv (else 415)."""
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media != csv_io.CSV_MEDIA_TYPE:
-        raise ProblemError(415, "unsupported_media_type",
-                           f"Content-Type {media or '(missing)'} is not accepted here; send "
-                           "'Content-Type: text/csv'.", title="Unsupported media type")
+        raise ProblemError(
+            415,
+            "unsupported_media_type",
+            f"Content-Type {media or '(missing)'} is not accepted here; send "
+            "'Content-Type: text/csv'.",
+            title="Unsupported media type",
+        )
     return await request.body()
 
 
@@ -30,21 +37,32 @@ CsvBody = Annotated[bytes, Depends(csv_body)]
 
 
 @router.post(
-    ":import", response_model=EventBatchResult,
-    responses={409: {"description": "external_id already used with different content"},
-               415: {"description": "Content-Type is not text/csv"},
-               422: {"description": "Bad header, or bad rows: errors [{row, line, column, detail}]; "
-                                    "nothing written"}},
-    openapi_extra={"requestBody": {"required": True, "description": _BODY_DOC, "content": {
-        csv_io.CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+    ":import",
+    response_model=EventBatchResult,
+    responses={
+        409: {"description": "external_id already used with different content"},
+        415: {"description": "Content-Type is not text/csv"},
+        422: {
+            "description": "Bad header, or bad rows: errors [{row, line, column, detail}]; "
+            "nothing written"
+        },
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": _BODY_DOC,
+            "content": {csv_io.CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        }
+    },
     summary="Import events from CSV atomically; idempotent by external_id",
     description="The same columns `GET …/events` answers with `Accept: text/csv`, so an "
-                "export imports unchanged. Every data row is validated first; any bad row "
-                "answers 422 listing each one (`row` is the 1-based data row, `line` the "
-                "physical line) and nothing is written. The body limit is 1 MiB.",
+    "export imports unchanged. Every data row is validated first; any bad row "
+    "answers 422 listing each one (`row` is the 1-based data row, `line` the "
+    "physical line) and nothing is written. The body limit is 1 MiB.",
 )
 def import_events(user: UserDep, session: SessionDep, body: CsvBody) -> EventBatchResult:
     stored = csv_io.import_events(session, user.id, body)
     flags = created_flags(stored)
-    return EventBatchResult(created=sum(flags), duplicates=len(stored) - sum(flags),
-                            ids=[s.id for s in stored])
+    return EventBatchResult(
+        created=sum(flags), duplicates=len(stored) - sum(flags), ids=[s.id for s in stored]
+    )

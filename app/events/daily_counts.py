@@ -45,14 +45,22 @@ from app.core import bulk
 from app.events.models import Event
 
 COUNTERS = (
-    "follows_out", "follows_in", "unfollows_out", "broadcasts_out", "interactions_out",
-    "contacts_non_sales_out", "contacts_sales_out", "inbound_non_follow",
+    "follows_out",
+    "follows_in",
+    "unfollows_out",
+    "broadcasts_out",
+    "interactions_out",
+    "contacts_non_sales_out",
+    "contacts_sales_out",
+    "inbound_non_follow",
 )
 
 
 class EventDayCount(SQLModel, table=True):
     __tablename__ = "event_day_count"
-    __table_args__ = (PrimaryKeyConstraint("user_id", "day", "platform", name="pk_event_day_count"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "day", "platform", name="pk_event_day_count"),
+    )
 
     user_id: uuid.UUID = Field(foreign_key="app_user.id", ondelete="CASCADE")
     day: date
@@ -109,8 +117,10 @@ def new_version() -> int:
 def apply(session: Session, changes: Mapping[Key, Mapping[str, int]]) -> None:
     if not changes:
         return
-    rows = [{"user_id": k[0], "day": k[1], "platform": k[2], **changes[k], "version": new_version()}
-            for k in sorted(changes, key=str)]
+    rows = [
+        {"user_id": k[0], "day": k[1], "platform": k[2], **changes[k], "version": new_version()}
+        for k in sorted(changes, key=str)
+    ]
     if session.get_bind().dialect.name == "postgresql":  # one statement for all the rows
         session.execute(_upsert(postgresql.dialect.name), bulk.as_arrays(rows, _COLUMNS))
     else:
@@ -127,8 +137,10 @@ def _upsert(dialect: str):
     stmt = bulk.unnest_insert(table, _COLUMNS) if dialect == "postgresql" else sqlite.insert(table)
     return stmt.on_conflict_do_update(
         index_elements=["user_id", "day", "platform"],
-        set_={**{name: table.c[name] + stmt.excluded[name] for name in COUNTERS},
-              "version": stmt.excluded["version"]},
+        set_={
+            **{name: table.c[name] + stmt.excluded[name] for name in COUNTERS},
+            "version": stmt.excluded["version"],
+        },
     )
 
 
@@ -161,13 +173,17 @@ def rebuild(connection: Connection) -> None:
         day = func.date(events.occurred_at)
     else:
         day = cast(func.timezone("UTC", events.occurred_at), Date)
-    select_ = (
-        select(events.user_id, day, events.platform, *sums(events, COUNTERS))
-        .group_by(events.user_id, day, events.platform)
+    select_ = select(events.user_id, day, events.platform, *sums(events, COUNTERS)).group_by(
+        events.user_id, day, events.platform
     )
     connection.execute(delete(table))
-    connection.execute(insert(table).from_select(["user_id", "day", "platform", *COUNTERS], select_))
+    connection.execute(
+        insert(table).from_select(["user_id", "day", "platform", *COUNTERS], select_)
+    )
     # Fresh versions: a process that cached against the old rows must not match the new ones.
-    random_40_bits = (func.random().op("&")((1 << 40) - 1) if connection.dialect.name == "sqlite"
-                      else cast(func.floor(func.random() * (1 << 40)), BigInteger))
+    random_40_bits = (
+        func.random().op("&")((1 << 40) - 1)
+        if connection.dialect.name == "sqlite"
+        else cast(func.floor(func.random() * (1 << 40)), BigInteger)
+    )
     connection.execute(table.update().values(version=random_40_bits))

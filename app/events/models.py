@@ -19,8 +19,16 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         # Every insight: one user's outbound events of some kinds on a platform in a window.
         # Covering (direction, is_sales, counterpart): window queries never visit the table.
-        Index("ix_event_window", "user_id", "platform", "kind", "occurred_at", "direction", "is_sales",
-              "counterpart"),
+        Index(
+            "ix_event_window",
+            "user_id",
+            "platform",
+            "kind",
+            "occurred_at",
+            "direction",
+            "is_sales",
+            "counterpart",
+        ),
         # Listing newest first with a keyset cursor.
         Index("ix_event_user_time", "user_id", "occurred_at", "id"),
         # Relationships and per-counterpart ratios.
@@ -90,13 +98,29 @@ class EventIn(InputModel):
 
     def content(self) -> tuple:
         """What makes two events with the same external_id the same event."""
-        return (self.platform, self.kind, self.direction, self.occurred_at, self.counterpart,
-                self.is_sales, self.url, self.text)
+        return (
+            self.platform,
+            self.kind,
+            self.direction,
+            self.occurred_at,
+            self.counterpart,
+            self.is_sales,
+            self.url,
+            self.text,
+        )
 
 
 def stored_content(event: Event) -> tuple:
-    return (event.platform, event.kind, event.direction, event.occurred_at, event.counterpart,
-            event.is_sales, event.url, event.text)
+    return (
+        event.platform,
+        event.kind,
+        event.direction,
+        event.occurred_at,
+        event.counterpart,
+        event.is_sales,
+        event.url,
+        event.text,
+    )
 
 
 class EventPublic(SQLModel):

@@ -12,7 +12,12 @@ from app.core.pagination import Cursor, Limit
 from app.deps import SessionDep, UserDep
 from app.events import csv_io, service
 from app.events.models import (
-    EventBatchIn, EventBatchResult, EventIn, EventList, EventPublic, normalise_counterpart,
+    EventBatchIn,
+    EventBatchResult,
+    EventIn,
+    EventList,
+    EventPublic,
+    normalise_counterpart,
 )
 
 router = APIRouter(prefix="/users/{user_id}/events", tags=["events"])
@@ -24,30 +29,56 @@ def public(event) -> EventPublic:
     return EventPublic.model_validate(event, from_attributes=True)
 
 
-@router.post("", response_model=EventPublic, status_code=status.HTTP_201_CREATED,
-             responses={200: {"model": EventPublic, "description": "Repeat of a stored event (same external_id and content)"}, **_CONFLICT},
-             summary="Record one event (idempotent by external_id)")
-def create_event(body: EventIn, user: UserDep, session: SessionDep, response: Response) -> EventPublic:
+@router.post(
+    "",
+    response_model=EventPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {
+            "model": EventPublic,
+            "description": "Repeat of a stored event (same external_id and content)",
+        },
+        **_CONFLICT,
+    },
+    summary="Record one event (idempotent by external_id)",
+)
+def create_event(
+    body: EventIn, user: UserDep, session: SessionDep, response: Response
+) -> EventPublic:
     stored = service.store_events(session, user.id, [body], pointer="#")[0]
     response.status_code = status.HTTP_201_CREATED if stored.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/users/{user.id}/events/{stored.id}"
     return public(stored.existing or service.get_event(session, user.id, stored.id))
 
 
-@router.post(":batch", response_model=EventBatchResult, status_code=status.HTTP_200_OK,
-             responses=_CONFLICT,
-             summary="Record up to 1000 events atomically; ids come back in input order")
+@router.post(
+    ":batch",
+    response_model=EventBatchResult,
+    status_code=status.HTTP_200_OK,
+    responses=_CONFLICT,
+    summary="Record up to 1000 events atomically; ids come back in input order",
+)
 def create_events_batch(body: EventBatchIn, user: UserDep, session: SessionDep) -> EventBatchResult:
     stored = service.store_events(session, user.id, body.events)
     flags = service.created_flags(stored)
     created = sum(flags)
-    return EventBatchResult(created=created, duplicates=len(stored) - created, ids=[s.id for s in stored])
+    return EventBatchResult(
+        created=created, duplicates=len(stored) - created, ids=[s.id for s in stored]
+    )
 
 
-@router.get("", response_model=EventList, summary="List events, newest first",
-            responses={200: {"content": {csv_io.CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
-                             "description": "JSON page, or with `Accept: text/csv` every matching "
-                                            "event as CSV (limit and cursor do not apply)"}})
+@router.get(
+    "",
+    response_model=EventList,
+    summary="List events, newest first",
+    responses={
+        200: {
+            "content": {csv_io.CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            "description": "JSON page, or with `Accept: text/csv` every matching "
+            "event as CSV (limit and cursor do not apply)",
+        }
+    },
+)
 def list_events(
     request: Request,
     user: UserDep,
@@ -63,10 +94,16 @@ def list_events(
     to: Annotated[Instant | None, Query(description="occurred_at < to")] = None,
 ) -> EventList:
     if from_ is not None and to is not None and from_ > to:
-        raise ProblemError(422, "validation_error", "from is after to; send from ≤ to.", title="Invalid request",
-                           errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}])
-    filters = service.EventFilters(platform, kind, direction, normalise_counterpart(counterpart),
-                                   from_, to, is_sales)
+        raise ProblemError(
+            422,
+            "validation_error",
+            "from is after to; send from ≤ to.",
+            title="Invalid request",
+            errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}],
+        )
+    filters = service.EventFilters(
+        platform, kind, direction, normalise_counterpart(counterpart), from_, to, is_sales
+    )
     if preferred(request.headers.get("accept"), [JSON, csv_io.CSV_MEDIA_TYPE]) != JSON:
         return csv_io.csv_response(session, user.id, filters)  # type: ignore[return-value]
     events, next_cursor = service.list_events(session, user.id, filters, limit, cursor)

@@ -37,19 +37,27 @@ class Stored:
 
 def _conflict(pointers: list[tuple[str, uuid.UUID]]) -> ProblemError:
     errors = [
-        {"pointer": p, "detail": f"external_id is already used by event {existing} with different content"}
+        {
+            "pointer": p,
+            "detail": f"external_id is already used by event {existing} with different content",
+        }
         for p, existing in pointers
     ]
     extra = {"existing_id": str(pointers[0][1])} if len(pointers) == 1 else {}
     return ProblemError(
-        409, "external_id_conflict",
+        409,
+        "external_id_conflict",
         "An event with this external_id already exists with different content; nothing was written. "
         "Send the same content to retry safely, or use a new external_id.",
-        title="Conflict", errors=errors, **extra,
+        title="Conflict",
+        errors=errors,
+        **extra,
     )
 
 
-def _existing(session: Session, user_id: uuid.UUID, external_ids: Sequence[str]) -> dict[str, Event]:
+def _existing(
+    session: Session, user_id: uuid.UUID, external_ids: Sequence[str]
+) -> dict[str, Event]:
     if not external_ids:
         return {}
     rows = session.execute(
@@ -58,14 +66,29 @@ def _existing(session: Session, user_id: uuid.UUID, external_ids: Sequence[str])
     return {e.external_id: e for e in rows if e.external_id is not None}
 
 
-_COLUMNS = ("id", "user_id", "platform", "kind", "direction", "occurred_at", "counterpart", "is_sales",
-            "url", "text", "external_id", "created_at")
+_COLUMNS = (
+    "id",
+    "user_id",
+    "platform",
+    "kind",
+    "direction",
+    "occurred_at",
+    "counterpart",
+    "is_sales",
+    "url",
+    "text",
+    "external_id",
+    "created_at",
+)
 
 
 @cache
 def _pg_insert():
-    return (bulk.unnest_insert(_TABLE, _COLUMNS)
-            .on_conflict_do_nothing(index_elements=["user_id", "external_id"]).returning(_TABLE.c.id))
+    return (
+        bulk.unnest_insert(_TABLE, _COLUMNS)
+        .on_conflict_do_nothing(index_elements=["user_id", "external_id"])
+        .returning(_TABLE.c.id)
+    )
 
 
 def _insert(session: Session, rows: list[dict]) -> set[uuid.UUID]:
@@ -84,8 +107,11 @@ def _insert(session: Session, rows: list[dict]) -> set[uuid.UUID]:
         return set(ids)
     found: set[uuid.UUID] = set()
     for first in range(0, len(ids), 500):
-        found.update(session.execute(select(_TABLE.c.id).where(
-            _TABLE.c.id.in_(ids[first:first + 500]))).scalars())
+        found.update(
+            session.execute(
+                select(_TABLE.c.id).where(_TABLE.c.id.in_(ids[first : first + 500]))
+            ).scalars()
+        )
     return found
 
 
@@ -93,11 +119,12 @@ def _uuid4s(n: int) -> list[uuid.UUID]:
     """n random (version 4) UUIDs from one read of the OS's random source, where uuid4()
     reads it once per id."""
     random = os.urandom(16 * n)
-    return [uuid.UUID(bytes=random[16 * i:16 * i + 16], version=4) for i in range(n)]
+    return [uuid.UUID(bytes=random[16 * i : 16 * i + 16], version=4) for i in range(n)]
 
 
-def store_events(session: Session, user_id: uuid.UUID, items: Sequence[EventIn],
-                 pointer: str = "#/events/{i}") -> list[Stored]:
+def store_events(
+    session: Session, user_id: uuid.UUID, items: Sequence[EventIn], pointer: str = "#/events/{i}"
+) -> list[Stored]:
     """Store items atomically; one Stored per item, in input order."""
     first_by_ext: dict[str, int] = {}
     invalid = []
@@ -106,8 +133,12 @@ def store_events(session: Session, user_id: uuid.UUID, items: Sequence[EventIn],
             continue
         j = first_by_ext.setdefault(item.external_id, i)
         if j != i and items[j].content() != item.content():
-            invalid.append({"pointer": pointer.format(i=i) + "/external_id",
-                            "detail": f"external_id repeats item {j} of this request with different content"})
+            invalid.append(
+                {
+                    "pointer": pointer.format(i=i) + "/external_id",
+                    "detail": f"external_id repeats item {j} of this request with different content",
+                }
+            )
     if invalid:
         raise validation_problem(invalid)
 
@@ -136,9 +167,13 @@ def store_events(session: Session, user_id: uuid.UUID, items: Sequence[EventIn],
             i = first_by_ext[r["external_id"]]
             winner = stored.get(r["external_id"])
             if winner is None:  # stored a moment ago and deleted since by another request
-                raise ProblemError(409, "concurrent_change", "Another request stored and deleted an event with "
-                                   "this external_id at the same moment; nothing was written. Retry the request.",
-                                   title="Conflict")
+                raise ProblemError(
+                    409,
+                    "concurrent_change",
+                    "Another request stored and deleted an event with "
+                    "this external_id at the same moment; nothing was written. Retry the request.",
+                    title="Conflict",
+                )
             if stored_content(winner) != items[i].content():
                 conflicts.append((pointer.format(i=i) + "/external_id", winner.id))
             replaced[r["id"]] = winner.id
@@ -173,9 +208,13 @@ class EventFilters:
 
 def filtered_query(user_id: uuid.UUID, f: EventFilters):
     query = select(Event).where(Event.user_id == user_id)  # type: ignore[arg-type]
-    for column, value in ((Event.platform, f.platform), (Event.kind, f.kind),
-                          (Event.direction, f.direction), (Event.counterpart, f.counterpart),
-                          (Event.is_sales, f.is_sales)):
+    for column, value in (
+        (Event.platform, f.platform),
+        (Event.kind, f.kind),
+        (Event.direction, f.direction),
+        (Event.counterpart, f.counterpart),
+        (Event.is_sales, f.is_sales),
+    ):
         if value is not None:
             query = query.where(column == value)
     if f.occurred_from is not None:
@@ -185,15 +224,22 @@ def filtered_query(user_id: uuid.UUID, f: EventFilters):
     return query
 
 
-def list_events(session: Session, user_id: uuid.UUID, f: EventFilters, limit: int,
-                cursor: str | None) -> tuple[list[Event], str | None]:
+def list_events(
+    session: Session, user_id: uuid.UUID, f: EventFilters, limit: int, cursor: str | None
+) -> tuple[list[Event], str | None]:
     query = filtered_query(user_id, f)
     if cursor:
         at, last_id = decode_cursor(cursor)
-        query = query.where(or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < last_id)))  # type: ignore[arg-type,operator]
+        query = query.where(
+            or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < last_id))
+        )  # type: ignore[arg-type,operator]
     query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit + 1)  # type: ignore[attr-defined,union-attr]
     rows = list(session.execute(query).scalars())
-    next_cursor = encode_cursor(rows[limit - 1].occurred_at, rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = (
+        encode_cursor(rows[limit - 1].occurred_at, rows[limit - 1].id)
+        if len(rows) > limit
+        else None
+    )
     return rows[:limit], next_cursor
 
 
@@ -202,8 +248,11 @@ _COUNTED = ("user_id", "platform", "kind", "direction", "occurred_at", "is_sales
 
 @cache
 def _delete_returning():
-    return (delete(_TABLE).where(_TABLE.c.id == bindparam("id"), _TABLE.c.user_id == bindparam("user_id"))
-            .returning(*(_TABLE.c[c] for c in _COUNTED)))
+    return (
+        delete(_TABLE)
+        .where(_TABLE.c.id == bindparam("id"), _TABLE.c.user_id == bindparam("user_id"))
+        .returning(*(_TABLE.c[c] for c in _COUNTED))
+    )
 
 
 def delete_event(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
@@ -211,7 +260,9 @@ def delete_event(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> b
     this request removed the row (of several deleting it at once, one does: the others
     wait for its row lock and then find nothing), and the counters are decremented from
     the row it removed, so they are decremented once."""
-    removed = session.execute(_delete_returning(), {"id": event_id, "user_id": user_id}).mappings().all()
+    removed = (
+        session.execute(_delete_returning(), {"id": event_id, "user_id": user_id}).mappings().all()
+    )
     if not removed:
         return False
     daily_counts.apply(session, daily_counts.deltas(removed, sign=-1))

@@ -33,7 +33,7 @@ class Contacts:
 
     by_platform: dict[str, Pair]
     by_person: dict[str, Pair]  # over the platforms asked for; people named only
-    sellers: frozenset[str]     # people with at least one sales contact
+    sellers: frozenset[str]  # people with at least one sales contact
 
 
 @cache
@@ -43,12 +43,23 @@ def _contacts_stmt(closed: tuple[bool, ...]):
     # counterpart" or "counterpart IS NOT NULL" makes SQLite walk the user's whole history
     # through ix_event_user_counterpart instead of the window through ix_event_window.
     person = func.coalesce(E.counterpart, "")
-    parts = [select(E.platform, person, func.sum(case((E.is_sales, 0), else_=1)),
-                    func.sum(case((E.is_sales, 1), else_=0)))
-             .where(E.user_id == bindparam("user_id"), *spans_.in_span(i, c),
-                    E.platform.in_(bindparam("platforms", expanding=True)), E.kind.in_(CONTACT_KINDS),
-                    E.direction == "outbound")
-             .group_by(E.platform, person) for i, c in enumerate(closed)]
+    parts = [
+        select(
+            E.platform,
+            person,
+            func.sum(case((E.is_sales, 0), else_=1)),
+            func.sum(case((E.is_sales, 1), else_=0)),
+        )
+        .where(
+            E.user_id == bindparam("user_id"),
+            *spans_.in_span(i, c),
+            E.platform.in_(bindparam("platforms", expanding=True)),
+            E.kind.in_(CONTACT_KINDS),
+            E.direction == "outbound",
+        )
+        .group_by(E.platform, person)
+        for i, c in enumerate(closed)
+    ]
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
@@ -57,11 +68,15 @@ def _add(into: dict, key, n: int, s: int) -> None:
     into[key] = (n0 + n, s0 + s)
 
 
-def _tally(session: Session, user_id: uuid.UUID, platforms: list[str], spans: list[spans_.Span]) -> Contacts:
+def _tally(
+    session: Session, user_id: uuid.UUID, platforms: list[str], spans: list[spans_.Span]
+) -> Contacts:
     by_platform: dict[str, Pair] = {}
     by_person: dict[str, Pair] = {}
-    rows = session.execute(_contacts_stmt(spans_.shape(spans)),
-                           {"user_id": user_id, "platforms": platforms, **spans_.params(spans)})
+    rows = session.execute(
+        _contacts_stmt(spans_.shape(spans)),
+        {"user_id": user_id, "platforms": platforms, **spans_.params(spans)},
+    )
     for platform, person, n, s in rows:
         _add(by_platform, platform, int(n), int(s))
         if person:  # "": contacts with nobody named
@@ -77,8 +92,13 @@ def _midnight(day) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def window_contacts(session: Session, user_id: uuid.UUID, start: datetime, end: datetime,
-                    platform: str | None = None) -> tuple[dict[str, Pair], list[tuple[str, int, int]]]:
+def window_contacts(
+    session: Session,
+    user_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    platform: str | None = None,
+) -> tuple[dict[str, Pair], list[tuple[str, int, int]]]:
     """Outbound contacts in [start, end]: (platform → (non_sales, sales) for platforms with
     any, [(counterpart, non_sales, sales)] for every counterpart with a sales contact)."""
     platforms = [platform] if platform else list(PLATFORMS)
@@ -86,9 +106,18 @@ def window_contacts(session: Session, user_id: uuid.UUID, start: datetime, end: 
     whole = Contacts({}, {}, frozenset())
     if split.days:
         first, last = split.days
-        whole = cached(session, "window_contacts", user_id, platforms, split.days, None,
-                       lambda: _tally(session, user_id, platforms, [(_midnight(first), _midnight(last), False)]),
-                       weight=lambda c: len(c.by_person) + len(c.by_platform))
+        whole = cached(
+            session,
+            "window_contacts",
+            user_id,
+            platforms,
+            split.days,
+            None,
+            lambda: _tally(
+                session, user_id, platforms, [(_midnight(first), _midnight(last), False)]
+            ),
+            weight=lambda c: len(c.by_person) + len(c.by_platform),
+        )
     edges = _tally(session, user_id, platforms, _edges(split))
     by_platform = dict(whole.by_platform)
     for p, (n, s) in edges.by_platform.items():
@@ -109,15 +138,23 @@ def window_contacts(session: Session, user_id: uuid.UUID, start: datetime, end: 
 @cache
 def _people_stmt(closed: tuple[bool, ...]):
     person = func.coalesce(E.counterpart, "")  # an expression: see _contacts_stmt
-    parts = [select(person).where(E.user_id == bindparam("user_id"), *spans_.in_span(i, c), E.platform.in_(PLATFORMS),
-                                  E.kind.in_(INTERACTION_KINDS), E.direction == "outbound")
-             for i, c in enumerate(closed)]
+    parts = [
+        select(person).where(
+            E.user_id == bindparam("user_id"),
+            *spans_.in_span(i, c),
+            E.platform.in_(PLATFORMS),
+            E.kind.in_(INTERACTION_KINDS),
+            E.direction == "outbound",
+        )
+        for i, c in enumerate(closed)
+    ]
     return union(*parts) if len(parts) > 1 else parts[0].distinct()
 
 
 def _people(session: Session, user_id: uuid.UUID, spans: list[spans_.Span]) -> frozenset[str]:
-    rows = session.execute(_people_stmt(spans_.shape(spans)),
-                           {"user_id": user_id, **spans_.params(spans)}).scalars()
+    rows = session.execute(
+        _people_stmt(spans_.shape(spans)), {"user_id": user_id, **spans_.params(spans)}
+    ).scalars()
     return frozenset(c for c in rows if c)
 
 
@@ -128,7 +165,15 @@ def people_engaged(session: Session, user_id: uuid.UUID, start: datetime, end: d
     whole: frozenset[str] = frozenset()
     if split.days:
         first, last = split.days
-        whole = cached(session, "people_engaged", user_id, PLATFORMS, split.days, None,
-                       lambda: _people(session, user_id, [(_midnight(first), _midnight(last), False)]), weight=len)
+        whole = cached(
+            session,
+            "people_engaged",
+            user_id,
+            PLATFORMS,
+            split.days,
+            None,
+            lambda: _people(session, user_id, [(_midnight(first), _midnight(last), False)]),
+            weight=len,
+        )
     edges = _people(session, user_id, _edges(split))
     return len(whole) + len(edges - whole)

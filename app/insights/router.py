@@ -11,32 +11,59 @@ from app.deps import SessionDep, UserDep, read_only
 from app.events.models import normalise_counterpart
 from app.insights import service
 from app.insights.schemas import (
-    CheckIn, CheckOut, EngagementOut, PacingOut, PostingOut, ReasonOut, SalesRatioOut,
+    CheckIn,
+    CheckOut,
+    EngagementOut,
+    PacingOut,
+    PostingOut,
+    ReasonOut,
+    SalesRatioOut,
 )
 
 router = APIRouter(prefix="/users/{user_id}", tags=["insights"])
 
-AsOf = Annotated[Instant | None, Query(description="RFC 3339 instant with offset (URL-encode '+' as %2B); default now.")]
+AsOf = Annotated[
+    Instant | None,
+    Query(description="RFC 3339 instant with offset (URL-encode '+' as %2B); default now."),
+]
 
 
 def WindowDays(default: int):  # noqa: N802 - reads like a type at the use site
-    return Annotated[int, Query(ge=1, le=3650, description=f"Local days ending today (1–3650, default {default}).")]
+    return Annotated[
+        int,
+        Query(ge=1, le=3650, description=f"Local days ending today (1–3650, default {default})."),
+    ]
 
 
-@router.get("/pacing", response_model=PacingOut, responses={404: {"description": "User or follow plan not found"}},
-            summary="Outreach pacing for one platform (§6.1)")
-def pacing(user: UserDep, session: SessionDep, platform: Platform, as_of: AsOf = None,
-           window_days: WindowDays(30) = 30) -> PacingOut:
+@router.get(
+    "/pacing",
+    response_model=PacingOut,
+    responses={404: {"description": "User or follow plan not found"}},
+    summary="Outreach pacing for one platform (§6.1)",
+)
+def pacing(
+    user: UserDep,
+    session: SessionDep,
+    platform: Platform,
+    as_of: AsOf = None,
+    window_days: WindowDays(30) = 30,
+) -> PacingOut:
     return service.pacing(session, user, platform, as_of or utc_now(), window_days)
 
 
-@router.get("/posting", response_model=PostingOut, response_model_by_alias=True,
-            summary="Posting cadence per day (§6.2)")
+@router.get(
+    "/posting",
+    response_model=PostingOut,
+    response_model_by_alias=True,
+    summary="Posting cadence per day (§6.2)",
+)
 def posting(
     user: UserDep,
     session: SessionDep,
     platform: Platform | None = None,
-    from_: Annotated[LocalDate | None, Query(alias="from", description="First local date (inclusive).")] = None,
+    from_: Annotated[
+        LocalDate | None, Query(alias="from", description="First local date (inclusive).")
+    ] = None,
     to: Annotated[LocalDate | None, Query(description="Last local date (inclusive).")] = None,
     as_of: AsOf = None,
 ) -> PostingOut:
@@ -44,23 +71,43 @@ def posting(
 
 
 @router.get("/sales-ratio", response_model=SalesRatioOut, summary="Sales-contact ratio (§6.3)")
-def sales_ratio(user: UserDep, session: SessionDep, window_days: WindowDays(30) = 30,
-                platform: Platform | None = None, as_of: AsOf = None) -> SalesRatioOut:
+def sales_ratio(
+    user: UserDep,
+    session: SessionDep,
+    window_days: WindowDays(30) = 30,
+    platform: Platform | None = None,
+    as_of: AsOf = None,
+) -> SalesRatioOut:
     return service.sales_ratio(session, user, as_of or utc_now(), window_days, platform)
 
 
-@router.get("/engagement", response_model=EngagementOut, summary="Broadcasts versus interactions (§6.4)")
-def engagement(user: UserDep, session: SessionDep, window_days: WindowDays(7) = 7,
-               as_of: AsOf = None) -> EngagementOut:
+@router.get(
+    "/engagement", response_model=EngagementOut, summary="Broadcasts versus interactions (§6.4)"
+)
+def engagement(
+    user: UserDep, session: SessionDep, window_days: WindowDays(7) = 7, as_of: AsOf = None
+) -> EngagementOut:
     return service.engagement(session, user, as_of or utc_now(), window_days)
 
 
-@router.post("/checks", response_model=CheckOut, summary="Pre-flight guard: may I do this now? (§6.5)")
+@router.post(
+    "/checks", response_model=CheckOut, summary="Pre-flight guard: may I do this now? (§6.5)"
+)
 @read_only
 def checks(body: CheckIn, user: UserDep, session: SessionDep) -> CheckOut:
     at: datetime = body.at or utc_now()
-    result = service.check(session, user, body.action, body.platform, body.count,
-                           normalise_counterpart(body.counterpart), at)
-    return CheckOut(allowed=result.allowed, at=at,
-                    reasons=[ReasonOut(code=r.code, detail=r.detail) for r in result.reasons],
-                    next_allowed_at=result.next_allowed_at)
+    result = service.check(
+        session,
+        user,
+        body.action,
+        body.platform,
+        body.count,
+        normalise_counterpart(body.counterpart),
+        at,
+    )
+    return CheckOut(
+        allowed=result.allowed,
+        at=at,
+        reasons=[ReasonOut(code=r.code, detail=r.detail) for r in result.reasons],
+        next_allowed_at=result.next_allowed_at,
+    )

@@ -108,12 +108,22 @@ class CheckIn(InputModel):
     platform: Platform
     count: Annotated[int, Field(ge=1, le=1000)] = 1
     counterpart: Annotated[Text | None, Field(max_length=200)] = None
-    at: Instant | None = Field(default=None, description="When the action would happen; default now.")
+    at: Instant | None = Field(
+        default=None, description="When the action would happen; default now."
+    )
 
 
 class ReasonOut(BaseModel):
-    code: Literal["daily_cap", "burst_limit", "weekly_limit", "exceeds_limit", "over_posting",
-                  "too_soon", "sales_ratio", "counterpart_ratio"]
+    code: Literal[
+        "daily_cap",
+        "burst_limit",
+        "weekly_limit",
+        "exceeds_limit",
+        "over_posting",
+        "too_soon",
+        "sales_ratio",
+        "counterpart_ratio",
+    ]
     detail: str
 
 

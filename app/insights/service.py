@@ -53,44 +53,72 @@ def follow_rules(plan: FollowPlan) -> FollowRules:
     )
 
 
-def _follows(session: Session, user: User, platform: str, rules: FollowRules, at: datetime) -> list[datetime]:
+def _follows(
+    session: Session, user: User, platform: str, rules: FollowRules, at: datetime
+) -> list[datetime]:
     start = pacing_calc.follows_fetch_start(at, user.zone, rules)
     return [t for _, t in queries.instants(session, user.id, [platform], ["follow"], start, at)]
 
 
-def pacing(session: Session, user: User, platform: str, as_of: datetime, window_days: int) -> PacingOut:
+def pacing(
+    session: Session, user: User, platform: str, as_of: datetime, window_days: int
+) -> PacingOut:
     plan = get_follow_plan(session, user.id, platform)
     if plan is None:
-        raise ProblemError(404, "no_follow_plan",
-                           f"This user has no follow plan for {platform}; PUT "
-                           f"/v1/users/{user.id}/follow-plans/{platform} with a weekly_target first.",
-                           title="No follow plan")
+        raise ProblemError(
+            404,
+            "no_follow_plan",
+            f"This user has no follow plan for {platform}; PUT "
+            f"/v1/users/{user.id}/follow-plans/{platform} with a weekly_target first.",
+            title="No follow plan",
+        )
     tz = user.zone
     rules = follow_rules(plan)
     today_start = day_start(local_date(as_of, tz), tz)
     # Follows since the fetch start and today's unfollows in one statement: the fetch start
     # is at least 7 days back, so it covers today.
     start = pacing_calc.follows_fetch_start(as_of, tz, rules)
-    rows = queries.kind_instants(session, user.id, [platform], ["follow", "unfollow"], min(start, today_start), as_of)
+    rows = queries.kind_instants(
+        session, user.id, [platform], ["follow", "unfollow"], min(start, today_start), as_of
+    )
     follows = [t for _, kind, t in rows if kind == "follow" and t >= start]
     unfollows_today = sum(1 for _, kind, t in rows if kind == "unfollow" and t >= today_start)
     back_start = window_start(as_of, tz, window_days)
-    back = queries.window_counters(session, user.id, back_start, as_of, ("follows_in", "follows_out"),
-                                   [platform])[platform]
+    back = queries.window_counters(
+        session, user.id, back_start, as_of, ("follows_in", "follows_out"), [platform]
+    )[platform]
     follow_back = (back["follows_in"], back["follows_out"])
     report = pacing_calc.compute_pacing(rules, tz, as_of, follows, unfollows_today, follow_back)
     return PacingOut(
-        platform=platform, as_of=as_of, window_days=window_days,
+        platform=platform,
+        as_of=as_of,
+        window_days=window_days,
         plan=FollowPlanPublic.model_validate(plan, from_attributes=True),
         days=[{"date": d.date, "quota": d.quota, "follows": d.follows} for d in report.days],
-        **{k: getattr(report, k) for k in (
-            "effective_daily_cap", "follows_today", "follows_this_week", "unfollows_today",
-            "expected_by_today", "expected_before_today", "recommended_today", "remaining_today",
-            "peak_burst_today", "allowed_now", "next_allowed_at", "status", "follow_back_rate")},
+        **{
+            k: getattr(report, k)
+            for k in (
+                "effective_daily_cap",
+                "follows_today",
+                "follows_this_week",
+                "unfollows_today",
+                "expected_by_today",
+                "expected_before_today",
+                "recommended_today",
+                "remaining_today",
+                "peak_burst_today",
+                "allowed_now",
+                "next_allowed_at",
+                "status",
+                "follow_back_rate",
+            )
+        },
     )
 
 
-def posting_range(tz: ZoneInfo, as_of: datetime, first: date | None, last: date | None) -> tuple[date, date]:
+def posting_range(
+    tz: ZoneInfo, as_of: datetime, first: date | None, last: date | None
+) -> tuple[date, date]:
     """Default: the 7 local days ending today; one bound given: 7 days from/to it."""
     week = timedelta(days=6)
     if first is None and last is None:
@@ -100,22 +128,34 @@ def posting_range(tz: ZoneInfo, as_of: datetime, first: date | None, last: date 
     if last is None:
         last = first + week
     if first > last:
-        raise ProblemError(422, "validation_error", f"from ({first}) is after to ({last}); send from ≤ to.",
-                           title="Invalid request",
-                           errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}])
+        raise ProblemError(
+            422,
+            "validation_error",
+            f"from ({first}) is after to ({last}); send from ≤ to.",
+            title="Invalid request",
+            errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}],
+        )
     if (last - first).days + 1 > MAX_POSTING_RANGE_DAYS:
-        raise ProblemError(422, "range_too_long",
-                           f"from {first} to {last} is {(last - first).days + 1} days; ask for at most "
-                           f"{MAX_POSTING_RANGE_DAYS} days at a time.", title="Range too long",
-                           errors=[{"parameter": "to", "in": "query", "detail": "at most 366 days after from"}])
+        raise ProblemError(
+            422,
+            "range_too_long",
+            f"from {first} to {last} is {(last - first).days + 1} days; ask for at most "
+            f"{MAX_POSTING_RANGE_DAYS} days at a time.",
+            title="Range too long",
+            errors=[{"parameter": "to", "in": "query", "detail": "at most 366 days after from"}],
+        )
     return first, last
 
 
 def posting_rules(plan: PostingPlan | None, platform: str) -> posting_calc.PostingRules:
     preset = PLATFORM_PRESETS[platform]
     if plan is None:
-        return posting_calc.PostingRules(preset.min_posts_per_day, preset.max_posts_per_day, preset.min_gap_minutes)
-    return posting_calc.PostingRules(plan.min_posts_per_day, plan.max_posts_per_day, plan.min_gap_minutes)
+        return posting_calc.PostingRules(
+            preset.min_posts_per_day, preset.max_posts_per_day, preset.min_gap_minutes
+        )
+    return posting_calc.PostingRules(
+        plan.min_posts_per_day, plan.max_posts_per_day, plan.min_gap_minutes
+    )
 
 
 @cache
@@ -123,8 +163,14 @@ def _posting_plans():
     return select(PostingPlan).where(PostingPlan.user_id == bindparam("user_id"))  # type: ignore[arg-type]
 
 
-def posting(session: Session, user: User, platform: str | None, as_of: datetime,
-            first: date | None, last: date | None) -> PostingOut:
+def posting(
+    session: Session,
+    user: User,
+    platform: str | None,
+    as_of: datetime,
+    first: date | None,
+    last: date | None,
+) -> PostingOut:
     tz = user.zone
     first, last = posting_range(tz, as_of, first, last)
     range_end = day_start(last + timedelta(days=1), tz)  # first instant after the range
@@ -132,32 +178,54 @@ def posting(session: Session, user: User, platform: str | None, as_of: datetime,
     # A post at as_of counts; one at range_end is on the day after the range, not in it.
     include_end = as_of < range_end
     today_start = day_start(local_date(as_of, tz), tz)
-    plans = {plan.platform: plan for plan in session.execute(_posting_plans(), {"user_id": user.id}).scalars()}
+    plans = {
+        plan.platform: plan
+        for plan in session.execute(_posting_plans(), {"user_id": user.id}).scalars()
+    }
     # Without `platform`, every platform is summarised (one query, one cache entry) and the
     # answer keeps those with a plan or with posts in the range.
     candidates = [platform] if platform else list(PLATFORMS)
     rules = {p: posting_rules(plans.get(p), p) for p in candidates}
-    days = posting_days.summaries(session, user.id, tz, {p: rules[p].min_gap for p in candidates},
-                                  first, last, end, include_end)
+    days = posting_days.summaries(
+        session,
+        user.id,
+        tz,
+        {p: rules[p].min_gap for p in candidates},
+        first,
+        last,
+        end,
+        include_end,
+    )
     platforms = [p for p in candidates if platform or p in plans or days[p]]
     today = local_date(as_of, tz)
     if first <= today <= last:
         posts_today = {p: days[p][today].posts if today in days[p] else 0 for p in platforms}
     else:  # posts_today is about today even outside the range
         posts_today = dict.fromkeys(platforms, 0)
-        for p, _ in queries.instants(session, user.id, platforms, BROADCAST_KINDS, today_start, as_of):
+        for p, _ in queries.instants(
+            session, user.id, platforms, BROADCAST_KINDS, today_start, as_of
+        ):
             posts_today[p] += 1
     sections = []
     for p in platforms:
-        section = posting_calc.section_from_days(rules[p], tz, as_of, first, last, days[p], posts_today[p])
-        sections.append(PostingSectionOut(
-            platform=p, min_posts_per_day=rules[p].min_posts_per_day,
-            max_posts_per_day=rules[p].max_posts_per_day, min_gap_minutes=rules[p].min_gap_minutes,
-            days=[{"date": d.date, "posts": d.posts, "flags": d.flags} for d in section.days],
-            posts_today=section.posts_today, remaining_today=section.remaining_today,
-            over_posting_days=section.over_posting_days, missed_days=section.missed_days,
-            current_streak=section.current_streak, longest_streak=section.longest_streak,
-        ))
+        section = posting_calc.section_from_days(
+            rules[p], tz, as_of, first, last, days[p], posts_today[p]
+        )
+        sections.append(
+            PostingSectionOut(
+                platform=p,
+                min_posts_per_day=rules[p].min_posts_per_day,
+                max_posts_per_day=rules[p].max_posts_per_day,
+                min_gap_minutes=rules[p].min_gap_minutes,
+                days=[{"date": d.date, "posts": d.posts, "flags": d.flags} for d in section.days],
+                posts_today=section.posts_today,
+                remaining_today=section.remaining_today,
+                over_posting_days=section.over_posting_days,
+                missed_days=section.missed_days,
+                current_streak=section.current_streak,
+                longest_streak=section.longest_streak,
+            )
+        )
     return PostingOut(from_=first, to=last, as_of=as_of, platforms=sections)
 
 
@@ -165,8 +233,9 @@ def _figures(non_sales: int, sales: int, required: float) -> dict:
     return asdict(ratio_calc.ratio_figures(non_sales, sales, required))
 
 
-def sales_ratio(session: Session, user: User, as_of: datetime, window_days: int,
-                platform: str | None) -> SalesRatioOut:
+def sales_ratio(
+    session: Session, user: User, as_of: datetime, window_days: int, platform: str | None
+) -> SalesRatioOut:
     start = window_start(as_of, user.zone, window_days)
     required = user.sales_ratio
     per_platform, rows = counterparts.window_contacts(session, user.id, start, as_of, platform)
@@ -174,10 +243,15 @@ def sales_ratio(session: Session, user: User, as_of: datetime, window_days: int,
     sales = sum(s for _, s in per_platform.values())
     worst = ratio_calc.worst_counterparts(rows, required)
     return SalesRatioOut(
-        as_of=as_of, window_days=window_days, platform=platform,
+        as_of=as_of,
+        window_days=window_days,
+        platform=platform,
         **_figures(non_sales, sales, required),
-        by_platform=[PlatformRatioOut(platform=p, **_figures(*per_platform[p], required))
-                     for p in PLATFORMS if p in per_platform],
+        by_platform=[
+            PlatformRatioOut(platform=p, **_figures(*per_platform[p], required))
+            for p in PLATFORMS
+            if p in per_platform
+        ],
         # Plain dicts: pydantic-core validates hundreds of them faster than Python builds models.
         by_counterpart=[{"counterpart": c, **f.__dict__} for c, f in worst],
     )
@@ -185,17 +259,34 @@ def sales_ratio(session: Session, user: User, as_of: datetime, window_days: int,
 
 def engagement(session: Session, user: User, as_of: datetime, window_days: int) -> EngagementOut:
     start = window_start(as_of, user.zone, window_days)
-    broadcasts, interactions, inbound, people = queries.engagement_counts(session, user.id, start, as_of)
-    figures = engagement_figures(broadcasts, interactions, inbound, people, user.interaction_share_target)
+    broadcasts, interactions, inbound, people = queries.engagement_counts(
+        session, user.id, start, as_of
+    )
+    figures = engagement_figures(
+        broadcasts, interactions, inbound, people, user.interaction_share_target
+    )
     return EngagementOut(
-        as_of=as_of, window_days=window_days, broadcasts=broadcasts, interactions=interactions,
-        inbound=inbound, people_engaged=people, interaction_share=figures.interaction_share,
-        interaction_share_target=user.interaction_share_target, flags=figures.flags,
+        as_of=as_of,
+        window_days=window_days,
+        broadcasts=broadcasts,
+        interactions=interactions,
+        inbound=inbound,
+        people_engaged=people,
+        interaction_share=figures.interaction_share,
+        interaction_share_target=user.interaction_share_target,
+        flags=figures.flags,
     )
 
 
-def check(session: Session, user: User, action: str, platform: str, count: int,
-          counterpart: str | None, at: datetime) -> GuardResult:
+def check(
+    session: Session,
+    user: User,
+    action: str,
+    platform: str,
+    count: int,
+    counterpart: str | None,
+    at: datetime,
+) -> GuardResult:
     tz = user.zone
     if action == "follow":
         plan = get_follow_plan(session, user.id, platform)
@@ -204,15 +295,27 @@ def check(session: Session, user: User, action: str, platform: str, count: int,
     if action == "post":
         rules_p = posting_rules(get_posting_plan(session, user.id, platform), platform)
         today_start = day_start(local_date(at, tz), tz)
-        today = [t for _, t in queries.instants(session, user.id, [platform], BROADCAST_KINDS, today_start, at)]
+        today = [
+            t
+            for _, t in queries.instants(
+                session, user.id, [platform], BROADCAST_KINDS, today_start, at
+            )
+        ]
         last = queries.last_instant_before(session, user.id, platform, BROADCAST_KINDS, at)
         return posting_calc.check_post(rules_p, tz, at, today, last, count)
     start = window_start(at, tz, SALES_CHECK_WINDOW_DAYS)
     per_platform = queries.contacts_by_platform(session, user.id, start, at)
-    figures = ratio_calc.ratio_figures(sum(n for n, _ in per_platform.values()),
-                                       sum(s for _, s in per_platform.values()), user.sales_ratio)
+    figures = ratio_calc.ratio_figures(
+        sum(n for n, _ in per_platform.values()),
+        sum(s for _, s in per_platform.values()),
+        user.sales_ratio,
+    )
     theirs = None
     if counterpart is not None:
         non_sales, sales = queries.counterpart_contacts(session, user.id, start, at, counterpart)
-        theirs = ratio_calc.ratio_figures(non_sales, sales, user.sales_ratio) if non_sales or sales else None
+        theirs = (
+            ratio_calc.ratio_figures(non_sales, sales, user.sales_ratio)
+            if non_sales or sales
+            else None
+        )
     return ratio_calc.check_sales_contact(figures, count, counterpart, theirs)

@@ -23,4 +23,8 @@ def shape(spans: list[Span]) -> tuple[bool, ...]:
 
 
 def params(spans: list[Span]) -> dict[str, datetime]:
-    return {k: v for i, (lo, hi, _) in enumerate(spans) for k, v in ((f"start_{i}", lo), (f"end_{i}", hi))}
+    return {
+        k: v
+        for i, (lo, hi, _) in enumerate(spans)
+        for k, v in ((f"start_{i}", lo), (f"end_{i}", hi))
+    }

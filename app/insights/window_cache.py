@@ -41,8 +41,13 @@ class WindowCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get_or_compute(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], T],
-                       weight: Callable[[T], int] = lambda _: 1) -> T:
+    def get_or_compute(
+        self,
+        key: Hashable,
+        fingerprint: Hashable,
+        compute: Callable[[], T],
+        weight: Callable[[T], int] = lambda _: 1,
+    ) -> T:
         with self._lock:
             found = self._entries.get(key)
             if found is not None and found[0] == fingerprint:
@@ -74,23 +79,44 @@ CACHE = WindowCache()
 
 @cache
 def _fingerprint_stmt():
-    return (select(func.count(), func.coalesce(func.sum(D.version), 0))
-            .where(D.user_id == bindparam("user_id"), D.platform.in_(bindparam("platforms", expanding=True)),
-                   D.day >= bindparam("first_day"), D.day < bindparam("last_day")))
+    return select(func.count(), func.coalesce(func.sum(D.version), 0)).where(
+        D.user_id == bindparam("user_id"),
+        D.platform.in_(bindparam("platforms", expanding=True)),
+        D.day >= bindparam("first_day"),
+        D.day < bindparam("last_day"),
+    )
 
 
-def fingerprint(session: Session, user_id: uuid.UUID, platforms: Sequence[str], first_day: date,
-                last_day: date) -> tuple[int, int]:
+def fingerprint(
+    session: Session, user_id: uuid.UUID, platforms: Sequence[str], first_day: date, last_day: date
+) -> tuple[int, int]:
     """(rows, sum of versions) of event_day_count for the UTC days [first_day, last_day)."""
-    rows, total = session.execute(_fingerprint_stmt(), {
-        "user_id": user_id, "platforms": list(platforms), "first_day": first_day, "last_day": last_day}).one()
+    rows, total = session.execute(
+        _fingerprint_stmt(),
+        {
+            "user_id": user_id,
+            "platforms": list(platforms),
+            "first_day": first_day,
+            "last_day": last_day,
+        },
+    ).one()
     return int(rows), int(total)
 
 
-def cached(session: Session, name: str, user_id: uuid.UUID, platforms: Sequence[str], days: tuple[date, date],
-           extra: Hashable, compute: Callable[[], T], weight: Callable[[T], int]) -> T:
+def cached(
+    session: Session,
+    name: str,
+    user_id: uuid.UUID,
+    platforms: Sequence[str],
+    days: tuple[date, date],
+    extra: Hashable,
+    compute: Callable[[], T],
+    weight: Callable[[T], int],
+) -> T:
     """compute() over the UTC days `days` of `platforms`, from the cache when those days are
     unchanged. `extra` holds every other input the result depends on; `weight` tells how
     many items (people, days) a result holds."""
     key = (str(session.get_bind().engine.url), name, user_id, tuple(platforms), days, extra)
-    return CACHE.get_or_compute(key, fingerprint(session, user_id, platforms, *days), compute, weight)
+    return CACHE.get_or_compute(
+        key, fingerprint(session, user_id, platforms, *days), compute, weight
+    )

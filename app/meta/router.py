@@ -32,25 +32,43 @@ class PlatformList(SQLModel):
     items: list[PlatformPresetPublic]
 
 
-@router.get("/healthz", response_model=Health, summary="Liveness: the process answers (no database)")
-async def healthz() -> Health:  # on the event loop: it answers even when every worker thread is busy
+@router.get(
+    "/healthz", response_model=Health, summary="Liveness: the process answers (no database)"
+)
+async def healthz() -> (
+    Health
+):  # on the event loop: it answers even when every worker thread is busy
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"description": "Database unreachable"}},
-            summary="Readiness: one database round-trip")
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses={503: {"description": "Database unreachable"}},
+    summary="Readiness: one database round-trip",
+)
 def readyz(request: Request):
     try:
         with request.app.state.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready
-        return problem_response(503, "database_unavailable", "Not ready",
-                                "The database is not reachable; retry in a few seconds.",
-                                headers={"Retry-After": "2"})
+        return problem_response(
+            503,
+            "database_unavailable",
+            "Not ready",
+            "The database is not reachable; retry in a few seconds.",
+            headers={"Retry-After": "2"},
+        )
     return Health(status="ready")
 
 
-@router.get("/v1/platforms", response_model=PlatformList, summary="Platform presets (§5) and their sources")
+@router.get(
+    "/v1/platforms", response_model=PlatformList, summary="Platform presets (§5) and their sources"
+)
 def platforms() -> PlatformList:
-    return PlatformList(items=[PlatformPresetPublic.model_validate(p, from_attributes=True)
-                               for p in PLATFORM_PRESETS.values()])
+    return PlatformList(
+        items=[
+            PlatformPresetPublic.model_validate(p, from_attributes=True)
+            for p in PLATFORM_PRESETS.values()
+        ]
+    )

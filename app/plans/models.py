@@ -33,8 +33,12 @@ class FollowPlan(SQLModel, table=True):
 
 class FollowPlanIn(InputModel):
     weekly_target: int = Field(ge=1, le=10_000)
-    active_weekdays: list[Weekday] | None = Field(default=None, min_length=1, max_length=7,
-                                                   schema_extra={"json_schema_extra": {"uniqueItems": True}})
+    active_weekdays: list[Weekday] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=7,
+        schema_extra={"json_schema_extra": {"uniqueItems": True}},
+    )
     daily_cap: int | None = Field(default=None, ge=1, le=1000)
     burst_limit: int | None = Field(default=None, ge=1, le=1000)
     burst_window_minutes: int | None = Field(default=None, ge=1, le=1440)
@@ -66,7 +70,9 @@ class FollowPlanPublic(SQLModel):
 
 class PostingPlan(SQLModel, table=True):
     __tablename__ = "posting_plan"
-    __table_args__ = (UniqueConstraint("user_id", "platform", name="uq_posting_plan_user_platform"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "platform", name="uq_posting_plan_user_platform"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="app_user.id", ondelete="CASCADE")

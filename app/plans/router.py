@@ -8,8 +8,14 @@ from app.core.fields import Platform
 from app.deps import SessionDep, UserDep
 from app.plans import service
 from app.plans.models import (
-    FollowPlan, FollowPlanIn, FollowPlanList, FollowPlanPublic,
-    PostingPlan, PostingPlanIn, PostingPlanList, PostingPlanPublic,
+    FollowPlan,
+    FollowPlanIn,
+    FollowPlanList,
+    FollowPlanPublic,
+    PostingPlan,
+    PostingPlanIn,
+    PostingPlanList,
+    PostingPlanPublic,
 )
 from app.calc.vocabulary import PLATFORMS
 
@@ -20,11 +26,15 @@ def _order(plans):
     return sorted(plans, key=lambda p: PLATFORMS.index(p.platform))
 
 
-@router.put("/follow-plans/{platform}", response_model=FollowPlanPublic,
-            responses={201: {"model": FollowPlanPublic, "description": "Created"}},
-            summary="Create or replace the follow plan for a platform")
-def put_follow_plan(platform: Platform, body: FollowPlanIn, user: UserDep, session: SessionDep,
-                    response: Response) -> FollowPlanPublic:
+@router.put(
+    "/follow-plans/{platform}",
+    response_model=FollowPlanPublic,
+    responses={201: {"model": FollowPlanPublic, "description": "Created"}},
+    summary="Create or replace the follow plan for a platform",
+)
+def put_follow_plan(
+    platform: Platform, body: FollowPlanIn, user: UserDep, session: SessionDep, response: Response
+) -> FollowPlanPublic:
     plan, created = service.put_follow_plan(session, user, platform, body)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return FollowPlanPublic.model_validate(plan, from_attributes=True)
@@ -33,30 +43,49 @@ def put_follow_plan(platform: Platform, body: FollowPlanIn, user: UserDep, sessi
 @router.get("/follow-plans", response_model=FollowPlanList, summary="List follow plans")
 def list_follow_plans(user: UserDep, session: SessionDep) -> FollowPlanList:
     rows = session.execute(select(FollowPlan).where(FollowPlan.user_id == user.id)).scalars()  # type: ignore[arg-type]
-    return FollowPlanList(items=[FollowPlanPublic.model_validate(p, from_attributes=True) for p in _order(rows)])
+    return FollowPlanList(
+        items=[FollowPlanPublic.model_validate(p, from_attributes=True) for p in _order(rows)]
+    )
 
 
-@router.get("/follow-plans/{platform}", response_model=FollowPlanPublic, summary="Read a follow plan")
+@router.get(
+    "/follow-plans/{platform}", response_model=FollowPlanPublic, summary="Read a follow plan"
+)
 def get_follow_plan(platform: Platform, user: UserDep, session: SessionDep) -> FollowPlanPublic:
     plan = service.get_follow_plan(session, user.id, platform)
     if plan is None:
-        raise ProblemError(404, "no_follow_plan", f"This user has no follow plan for {platform}; "
-                           f"PUT /v1/users/{user.id}/follow-plans/{platform} to create one.", title="Not found")
+        raise ProblemError(
+            404,
+            "no_follow_plan",
+            f"This user has no follow plan for {platform}; "
+            f"PUT /v1/users/{user.id}/follow-plans/{platform} to create one.",
+            title="Not found",
+        )
     return FollowPlanPublic.model_validate(plan, from_attributes=True)
 
 
-@router.delete("/follow-plans/{platform}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a follow plan")
+@router.delete(
+    "/follow-plans/{platform}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a follow plan",
+)
 def delete_follow_plan(platform: Platform, user: UserDep, session: SessionDep) -> None:
-    result = session.execute(delete(FollowPlan).where(FollowPlan.user_id == user.id, FollowPlan.platform == platform))  # type: ignore[arg-type]
+    result = session.execute(
+        delete(FollowPlan).where(FollowPlan.user_id == user.id, FollowPlan.platform == platform)
+    )  # type: ignore[arg-type]
     if result.rowcount == 0:
         raise not_found("follow plan")
 
 
-@router.put("/posting-plans/{platform}", response_model=PostingPlanPublic,
-            responses={201: {"model": PostingPlanPublic, "description": "Created"}},
-            summary="Create or replace the posting plan for a platform")
-def put_posting_plan(platform: Platform, body: PostingPlanIn, user: UserDep, session: SessionDep,
-                     response: Response) -> PostingPlanPublic:
+@router.put(
+    "/posting-plans/{platform}",
+    response_model=PostingPlanPublic,
+    responses={201: {"model": PostingPlanPublic, "description": "Created"}},
+    summary="Create or replace the posting plan for a platform",
+)
+def put_posting_plan(
+    platform: Platform, body: PostingPlanIn, user: UserDep, session: SessionDep, response: Response
+) -> PostingPlanPublic:
     plan, created = service.put_posting_plan(session, user, platform, body)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return PostingPlanPublic.model_validate(plan, from_attributes=True)
@@ -65,10 +94,14 @@ def put_posting_plan(platform: Platform, body: PostingPlanIn, user: UserDep, ses
 @router.get("/posting-plans", response_model=PostingPlanList, summary="List posting plans")
 def list_posting_plans(user: UserDep, session: SessionDep) -> PostingPlanList:
     rows = session.execute(select(PostingPlan).where(PostingPlan.user_id == user.id)).scalars()  # type: ignore[arg-type]
-    return PostingPlanList(items=[PostingPlanPublic.model_validate(p, from_attributes=True) for p in _order(rows)])
+    return PostingPlanList(
+        items=[PostingPlanPublic.model_validate(p, from_attributes=True) for p in _order(rows)]
+    )
 
 
-@router.get("/posting-plans/{platform}", response_model=PostingPlanPublic, summary="Read a posting plan")
+@router.get(
+    "/posting-plans/{platform}", response_model=PostingPlanPublic, summary="Read a posting plan"
+)
 def get_posting_plan(platform: Platform, user: UserDep, session: SessionDep) -> PostingPlanPublic:
     plan = service.get_posting_plan(session, user.id, platform)
     if plan is None:
@@ -76,8 +109,14 @@ def get_posting_plan(platform: Platform, user: UserDep, session: SessionDep) -> 
     return PostingPlanPublic.model_validate(plan, from_attributes=True)
 
 
-@router.delete("/posting-plans/{platform}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a posting plan")
+@router.delete(
+    "/posting-plans/{platform}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a posting plan",
+)
 def delete_posting_plan(platform: Platform, user: UserDep, session: SessionDep) -> None:
-    result = session.execute(delete(PostingPlan).where(PostingPlan.user_id == user.id, PostingPlan.platform == platform))  # type: ignore[arg-type]
+    result = session.execute(
+        delete(PostingPlan).where(PostingPlan.user_id == user.id, PostingPlan.platform == platform)
+    )  # type: ignore[arg-type]
     if result.rowcount == 0:
         raise not_found("posting plan")

@@ -16,8 +16,13 @@ from app.users.models import User
 
 
 def _plan_problem(pointer: str, detail: str) -> ProblemError:
-    return ProblemError(422, "plan_exceeds_limit", detail, title="Plan not allowed",
-                        errors=[{"pointer": pointer, "detail": detail}])
+    return ProblemError(
+        422,
+        "plan_exceeds_limit",
+        detail,
+        title="Plan not allowed",
+        errors=[{"pointer": pointer, "detail": detail}],
+    )
 
 
 def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> dict:
@@ -34,12 +39,18 @@ def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> d
     }
     cap = values["daily_cap"]
     if preset.follow_daily_limit is not None and cap > preset.follow_daily_limit:
-        raise _plan_problem("#/daily_cap", f"daily_cap {cap} is over {platform}'s limit of "
-                            f"{preset.follow_daily_limit} follows a day; send at most {preset.follow_daily_limit}.")
+        raise _plan_problem(
+            "#/daily_cap",
+            f"daily_cap {cap} is over {platform}'s limit of "
+            f"{preset.follow_daily_limit} follows a day; send at most {preset.follow_daily_limit}.",
+        )
     weekly = values["weekly_target"]
     if preset.follow_weekly_limit is not None and weekly > preset.follow_weekly_limit:
-        raise _plan_problem("#/weekly_target", f"weekly_target {weekly} is over {platform}'s limit of "
-                            f"{preset.follow_weekly_limit} follows in 7 days; send at most {preset.follow_weekly_limit}.")
+        raise _plan_problem(
+            "#/weekly_target",
+            f"weekly_target {weekly} is over {platform}'s limit of "
+            f"{preset.follow_weekly_limit} follows in 7 days; send at most {preset.follow_weekly_limit}.",
+        )
     if weekly > cap * len(days):
         raise _plan_problem(
             "#/weekly_target",
@@ -52,18 +63,26 @@ def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> d
 @cache
 def _plan_lookup(model: type[FollowPlan] | type[PostingPlan]):
     """Built once per model: the insights read a plan on every request."""
-    return select(model).where(model.user_id == bindparam("user_id"), model.platform == bindparam("platform"))  # type: ignore[arg-type]
+    return select(model).where(
+        model.user_id == bindparam("user_id"), model.platform == bindparam("platform")
+    )  # type: ignore[arg-type]
 
 
 def get_follow_plan(session: Session, user_id: uuid.UUID, platform: str) -> FollowPlan | None:
-    return session.execute(_plan_lookup(FollowPlan), {"user_id": user_id, "platform": platform}).scalar_one_or_none()
+    return session.execute(
+        _plan_lookup(FollowPlan), {"user_id": user_id, "platform": platform}
+    ).scalar_one_or_none()
 
 
 def get_posting_plan(session: Session, user_id: uuid.UUID, platform: str) -> PostingPlan | None:
-    return session.execute(_plan_lookup(PostingPlan), {"user_id": user_id, "platform": platform}).scalar_one_or_none()
+    return session.execute(
+        _plan_lookup(PostingPlan), {"user_id": user_id, "platform": platform}
+    ).scalar_one_or_none()
 
 
-def put_follow_plan(session: Session, user: User, platform: str, data: FollowPlanIn) -> tuple[FollowPlan, bool]:
+def put_follow_plan(
+    session: Session, user: User, platform: str, data: FollowPlanIn
+) -> tuple[FollowPlan, bool]:
     """Create or replace; a replacement without starts_on keeps the old one (and its warm-up)."""
     existing = get_follow_plan(session, user.id, platform)
     default_start = existing.starts_on if existing else local_date(utc_now(), user.zone)
@@ -80,22 +99,31 @@ def put_follow_plan(session: Session, user: User, platform: str, data: FollowPla
 def resolve_posting_plan(platform: str, data: PostingPlanIn) -> dict:
     preset = PLATFORM_PRESETS[platform]
     values = {
-        "min_posts_per_day": preset.min_posts_per_day if data.min_posts_per_day is None else data.min_posts_per_day,
+        "min_posts_per_day": preset.min_posts_per_day
+        if data.min_posts_per_day is None
+        else data.min_posts_per_day,
         "max_posts_per_day": data.max_posts_per_day or preset.max_posts_per_day,
-        "min_gap_minutes": preset.min_gap_minutes if data.min_gap_minutes is None else data.min_gap_minutes,
+        "min_gap_minutes": preset.min_gap_minutes
+        if data.min_gap_minutes is None
+        else data.min_gap_minutes,
     }
     if values["min_posts_per_day"] > values["max_posts_per_day"]:
         raise ProblemError(
-            422, "validation_error",
+            422,
+            "validation_error",
             f"min_posts_per_day {values['min_posts_per_day']} is above max_posts_per_day "
             f"{values['max_posts_per_day']}; the minimum must not exceed the maximum.",
             title="Invalid request",
-            errors=[{"pointer": "#/min_posts_per_day", "detail": "must not exceed max_posts_per_day"}],
+            errors=[
+                {"pointer": "#/min_posts_per_day", "detail": "must not exceed max_posts_per_day"}
+            ],
         )
     return values
 
 
-def put_posting_plan(session: Session, user: User, platform: str, data: PostingPlanIn) -> tuple[PostingPlan, bool]:
+def put_posting_plan(
+    session: Session, user: User, platform: str, data: PostingPlanIn
+) -> tuple[PostingPlan, bool]:
     existing = get_posting_plan(session, user.id, platform)
     values = resolve_posting_plan(platform, data)
     plan = existing or PostingPlan(user_id=user.id, platform=platform, **values)

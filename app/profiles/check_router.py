@@ -8,8 +8,11 @@ from app.profiles.check import ProfileCheckOut, profile_check
 router = APIRouter(prefix="/users/{user_id}", tags=["profiles"])
 
 
-@router.get("/profile-check", response_model=ProfileCheckOut,
-            responses={404: {"description": "User not found"}},
-            summary="Profile findings per platform (§6.6)")
+@router.get(
+    "/profile-check",
+    response_model=ProfileCheckOut,
+    responses={404: {"description": "User not found"}},
+    summary="Profile findings per platform (§6.6)",
+)
 def get_profile_check(user: UserDep, session: SessionDep) -> ProfileCheckOut:
     return profile_check(session, user.id)

@@ -12,11 +12,15 @@ from app.profiles.models import Profile, ProfileIn, ProfileList, ProfilePublic
 router = APIRouter(prefix="/users/{user_id}/profiles", tags=["profiles"])
 
 
-@router.put("/{platform}", response_model=ProfilePublic,
-            responses={201: {"model": ProfilePublic, "description": "Created"}},
-            summary="Create or replace the user's profile on a platform")
-def put_profile(platform: Platform, body: ProfileIn, user: UserDep, session: SessionDep,
-                response: Response) -> ProfilePublic:
+@router.put(
+    "/{platform}",
+    response_model=ProfilePublic,
+    responses={201: {"model": ProfilePublic, "description": "Created"}},
+    summary="Create or replace the user's profile on a platform",
+)
+def put_profile(
+    platform: Platform, body: ProfileIn, user: UserDep, session: SessionDep, response: Response
+) -> ProfilePublic:
     profile = session.execute(
         select(Profile).where(Profile.user_id == user.id, Profile.platform == platform)  # type: ignore[arg-type]
     ).scalar_one_or_none()
@@ -35,4 +39,6 @@ def put_profile(platform: Platform, body: ProfileIn, user: UserDep, session: Ses
 def list_profiles(user: UserDep, session: SessionDep) -> ProfileList:
     rows = session.execute(select(Profile).where(Profile.user_id == user.id)).scalars()  # type: ignore[arg-type]
     ordered = sorted(rows, key=lambda p: PLATFORMS.index(p.platform))
-    return ProfileList(items=[ProfilePublic.model_validate(p, from_attributes=True) for p in ordered])
+    return ProfileList(
+        items=[ProfilePublic.model_validate(p, from_attributes=True) for p in ordered]
+    )

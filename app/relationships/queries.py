@@ -46,8 +46,9 @@ def _not_indexed(column) -> ColumnElement:
     return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
-def grouped(user_id: uuid.UUID, as_of: datetime, dialect: str,
-            counterparts: list[str] | None = None) -> Subquery:
+def grouped(
+    user_id: uuid.UUID, as_of: datetime, dialect: str, counterparts: list[str] | None = None
+) -> Subquery:
     occurred = E.occurred_at if dialect == "postgresql" else _not_indexed(E.occurred_at)
     inbound = E.direction == "inbound"
     outbound = E.direction == "outbound"
@@ -64,15 +65,25 @@ def grouped(user_id: uuid.UUID, as_of: datetime, dialect: str,
             func.min(case((inbound, E.occurred_at))).label("first_inbound"),
             func.max(case((inbound, E.occurred_at))).label("last_inbound"),
         )
-        .where(E.user_id == user_id, E.counterpart.is_not(None), occurred <= as_of,
-               *([E.counterpart.in_(counterparts)] if counterparts is not None else []))
+        .where(
+            E.user_id == user_id,
+            E.counterpart.is_not(None),
+            occurred <= as_of,
+            *([E.counterpart.in_(counterparts)] if counterparts is not None else []),
+        )
         .group_by(E.counterpart)
         .subquery("g")
     )
 
 
-def staged(user_id: uuid.UUID, as_of: datetime, tz: str, sales_ratio: float, dialect: str,
-           counterparts: list[str] | None = None) -> Subquery:
+def staged(
+    user_id: uuid.UUID,
+    as_of: datetime,
+    tz: str,
+    sales_ratio: float,
+    dialect: str,
+    counterparts: list[str] | None = None,
+) -> Subquery:
     """The grouped figures plus a ``stage`` column (know / like / trust)."""
     g = grouped(user_id, as_of, dialect, counterparts)
     trust = and_(
@@ -101,21 +112,37 @@ def _stale(at_col, stale_cutoff: datetime, stale: bool | None) -> list:
     return [at_col < stale_cutoff if stale else at_col >= stale_cutoff]
 
 
-def latest_contacts(user_id: uuid.UUID, as_of: datetime, dialect: str, stale_cutoff: datetime,
-                    stale: bool | None, after: tuple[datetime, str] | None, limit: int):
+def latest_contacts(
+    user_id: uuid.UUID,
+    as_of: datetime,
+    dialect: str,
+    stale_cutoff: datetime,
+    stale: bool | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+):
     """SELECT the counterparts of the next page (limit + 1), newest last contact first."""
     e, later = Event.__table__.alias("e"), Event.__table__.alias("later")  # type: ignore[attr-defined]
     newer = select(later.c.id).where(
-        later.c.user_id == e.c.user_id, later.c.counterpart == e.c.counterpart,
+        later.c.user_id == e.c.user_id,
+        later.c.counterpart == e.c.counterpart,
         later.c.occurred_at <= as_of,
-        or_(later.c.occurred_at > e.c.occurred_at,
-            and_(later.c.occurred_at == e.c.occurred_at, later.c.id > e.c.id)))
+        or_(
+            later.c.occurred_at > e.c.occurred_at,
+            and_(later.c.occurred_at == e.c.occurred_at, later.c.id > e.c.id),
+        ),
+    )
     name = _order(e.c.counterpart, dialect)
     return (
         select(e.c.counterpart)
-        .where(e.c.user_id == user_id, e.c.counterpart.is_not(None), e.c.occurred_at <= as_of,
-               ~exists(newer), *_stale(e.c.occurred_at, stale_cutoff, stale),
-               *_keyset(e.c.occurred_at, name, after))
+        .where(
+            e.c.user_id == user_id,
+            e.c.counterpart.is_not(None),
+            e.c.occurred_at <= as_of,
+            ~exists(newer),
+            *_stale(e.c.occurred_at, stale_cutoff, stale),
+            *_keyset(e.c.occurred_at, name, after),
+        )
         .order_by(e.c.occurred_at.desc(), name.asc())
         .limit(limit + 1)
     )
@@ -126,21 +153,31 @@ def ordered(r: Subquery, dialect: str):
     return select(r).order_by(r.c.last_contact_at.desc(), _order(r.c.counterpart, dialect).asc())
 
 
-def page(r: Subquery, dialect: str, stage: str, stale_cutoff: datetime,
-         stale: bool | None, after: tuple[datetime, str] | None, limit: int):
+def page(
+    r: Subquery,
+    dialect: str,
+    stage: str,
+    stale_cutoff: datetime,
+    stale: bool | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+):
     """SELECT one page of ``r`` in one stage (limit + 1 rows, to know whether there is a
     next page)."""
     name = _order(r.c.counterpart, dialect)
     return (
         ordered(r, dialect)
-        .where(r.c.stage == stage, *_stale(r.c.last_contact_at, stale_cutoff, stale),
-               *_keyset(r.c.last_contact_at, name, after))
+        .where(
+            r.c.stage == stage,
+            *_stale(r.c.last_contact_at, stale_cutoff, stale),
+            *_keyset(r.c.last_contact_at, name, after),
+        )
         .limit(limit + 1)
     )
 
 
 def stage_counts(r: Subquery, stale_cutoff: datetime):
     """SELECT stage, count, stale count GROUP BY stage."""
-    return select(r.c.stage, func.count(),
-                  func.sum(case((r.c.last_contact_at < stale_cutoff, 1), else_=0))
-                  ).group_by(r.c.stage)
+    return select(
+        r.c.stage, func.count(), func.sum(case((r.c.last_contact_at < stale_cutoff, 1), else_=0))
+    ).group_by(r.c.stage)

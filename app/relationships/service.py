@@ -14,8 +14,11 @@ from app.users.models import User
 
 
 def encode_cursor(last_contact_at: datetime, counterpart: str) -> str:
-    raw = json.dumps({"t": last_contact_at.isoformat(), "c": counterpart},
-                     separators=(",", ":"), ensure_ascii=False)
+    raw = json.dumps(
+        {"t": last_contact_at.isoformat(), "c": counterpart},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -29,7 +32,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
             raise ValueError("bad cursor")
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
         raise ProblemError(
-            400, "invalid_cursor",
+            400,
+            "invalid_cursor",
             "cursor is not one this API issued; pass next_cursor from the previous page "
             "unchanged, or leave it out to start from the first page.",
         ) from None
@@ -47,32 +51,54 @@ def _staged(session: Session, user: User, as_of: datetime, counterparts: list[st
     return r, dialect
 
 
-def _page_rows(session: Session, user: User, as_of: datetime, stage: str | None,
-               stale: bool | None, after: tuple[datetime, str] | None, limit: int) -> list:
+def _page_rows(
+    session: Session,
+    user: User,
+    as_of: datetime,
+    stage: str | None,
+    stale: bool | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list:
     cutoff = stale_cutoff(user, as_of)
     dialect = session.get_bind().dialect.name
     if stage is not None:
         r, _ = _staged(session, user, as_of)
         return session.execute(queries.page(r, dialect, stage, cutoff, stale, after, limit)).all()
-    names = list(session.execute(
-        queries.latest_contacts(user.id, as_of, dialect, cutoff, stale, after, limit)).scalars())
+    names = list(
+        session.execute(
+            queries.latest_contacts(user.id, as_of, dialect, cutoff, stale, after, limit)
+        ).scalars()
+    )
     if not names:
         return []
     r, _ = _staged(session, user, as_of, names)
     return session.execute(queries.ordered(r, dialect)).all()
 
 
-def list_relationships(session: Session, user: User, as_of: datetime, stage: str | None,
-                       stale: bool | None, limit: int, cursor: str | None) -> RelationshipList:
+def list_relationships(
+    session: Session,
+    user: User,
+    as_of: datetime,
+    stage: str | None,
+    stale: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> RelationshipList:
     after = decode_cursor(cursor) if cursor else None
     cutoff = stale_cutoff(user, as_of)
     rows = _page_rows(session, user, as_of, stage, stale, after, limit)
     items = [
         RelationshipOut(
-            counterpart=row.counterpart, first_contact_at=row.first_contact_at,
-            last_contact_at=row.last_contact_at, outbound=int(row.outbound),
-            inbound=int(row.inbound), non_sales=int(row.non_sales), sales=int(row.sales),
-            stage=row.stage, stale=row.last_contact_at < cutoff,
+            counterpart=row.counterpart,
+            first_contact_at=row.first_contact_at,
+            last_contact_at=row.last_contact_at,
+            outbound=int(row.outbound),
+            inbound=int(row.inbound),
+            non_sales=int(row.non_sales),
+            sales=int(row.sales),
+            stage=row.stage,
+            stale=row.last_contact_at < cutoff,
         )
         for row in rows[:limit]
     ]
@@ -80,8 +106,12 @@ def list_relationships(session: Session, user: User, as_of: datetime, stage: str
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = encode_cursor(last.last_contact_at, last.counterpart)
-    return RelationshipList(as_of=as_of, keep_in_touch_days=user.keep_in_touch_days,
-                            items=items, next_cursor=next_cursor)
+    return RelationshipList(
+        as_of=as_of,
+        keep_in_touch_days=user.keep_in_touch_days,
+        items=items,
+        next_cursor=next_cursor,
+    )
 
 
 def count_stages(session: Session, user: User, as_of: datetime) -> StageCounts:

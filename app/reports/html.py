@@ -35,33 +35,53 @@ def bar_chart(title: str, values: list[int], marks: list[int], mark_label: str) 
     """Seven bars (Mon–Sun) with a dashed mark per day (quota or maximum)."""
     slot, top, plot, width = 48, 16, 100, 48 * 7 + 20
     scale = max([1, *values, *marks])
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + plot + 34}" '
-              f'role="img" aria-label="{e(title)}"><title>{e(title)}</title>')]
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + plot + 34}" '
+            f'role="img" aria-label="{e(title)}"><title>{e(title)}</title>'
+        )
+    ]
     for i, (value, mark) in enumerate(zip(values, marks, strict=True)):
         x = 10 + i * slot
         h = round(plot * value / scale)
         y = top + plot - h
-        parts.append(f'<rect x="{x + 8}" y="{y}" width="{slot - 16}" height="{h}" fill="#4a7fb5">'
-                     f"<title>{e(_DAYS[i])}: {e(value)}</title></rect>")
-        parts.append(f'<text x="{x + slot / 2}" y="{y - 3}" font-size="11" '
-                     f'text-anchor="middle">{e(value)}</text>')
+        parts.append(
+            f'<rect x="{x + 8}" y="{y}" width="{slot - 16}" height="{h}" fill="#4a7fb5">'
+            f"<title>{e(_DAYS[i])}: {e(value)}</title></rect>"
+        )
+        parts.append(
+            f'<text x="{x + slot / 2}" y="{y - 3}" font-size="11" '
+            f'text-anchor="middle">{e(value)}</text>'
+        )
         my = top + plot - round(plot * mark / scale)
-        parts.append(f'<line x1="{x + 2}" x2="{x + slot - 2}" y1="{my}" y2="{my}" stroke="#d08000" '
-                     f'stroke-width="2" stroke-dasharray="4 2"><title>{e(mark_label)} '
-                     f"{e(mark)}</title></line>")
-        parts.append(f'<text x="{x + slot / 2}" y="{top + plot + 14}" font-size="11" '
-                     f'text-anchor="middle">{e(_DAYS[i])}</text>')
-    parts.append(f'<text x="10" y="{top + plot + 30}" font-size="11" fill="#666">bars: '
-                 f"{e(title)}; dashed: {e(mark_label)}</text></svg>")
+        parts.append(
+            f'<line x1="{x + 2}" x2="{x + slot - 2}" y1="{my}" y2="{my}" stroke="#d08000" '
+            f'stroke-width="2" stroke-dasharray="4 2"><title>{e(mark_label)} '
+            f"{e(mark)}</title></line>"
+        )
+        parts.append(
+            f'<text x="{x + slot / 2}" y="{top + plot + 14}" font-size="11" '
+            f'text-anchor="middle">{e(_DAYS[i])}</text>'
+        )
+    parts.append(
+        f'<text x="10" y="{top + plot + 30}" font-size="11" fill="#666">bars: '
+        f"{e(title)}; dashed: {e(mark_label)}</text></svg>"
+    )
     return "".join(parts)
 
 
 def _profile(r: ReportOut) -> str:
     if not r.profile.platforms:
         return "<p>No profiles stored and none needed yet.</p>"
-    rows = [[p.platform, p.handle or "(no profile)", p.bio_length,
-             "; ".join(f"{f.code}: {f.detail}" for f in p.findings) or "fine"]
-            for p in r.profile.platforms]
+    rows = [
+        [
+            p.platform,
+            p.handle or "(no profile)",
+            p.bio_length,
+            "; ".join(f"{f.code}: {f.detail}" for f in p.findings) or "fine",
+        ]
+        for p in r.profile.platforms
+    ]
     return _table(["Platform", "Handle", "Bio length", "Findings"], rows)
 
 
@@ -70,15 +90,42 @@ def _follows(r: ReportOut) -> str:
         return "<p>No follow plans.</p>"
     out = []
     for f in r.follows:
-        out.append(f"<h3>{e(f.platform)}</h3>" + _pairs([
-            ("Follows this week", f"{f.follows} of {f.weekly_target}"),
-            ("Still to go", f.remaining_to_target), ("Over-limit days", f.over_limit_days),
-            ("Status", f.status), ("Remaining today", f.remaining_today)]))
-        out.append(bar_chart(f"follows per day on {f.platform}", [d.follows for d in f.days],
-                             [d.quota for d in f.days], "quota"))
-        out.append(_table(["Date", "Quota", "Follows", "Cap", "Peak burst", "Over limit"],
-                          [[d.date, d.quota, d.follows, d.effective_cap, d.peak_burst,
-                            "yes" if d.over_limit else "no"] for d in f.days]))
+        out.append(
+            f"<h3>{e(f.platform)}</h3>"
+            + _pairs(
+                [
+                    ("Follows this week", f"{f.follows} of {f.weekly_target}"),
+                    ("Still to go", f.remaining_to_target),
+                    ("Over-limit days", f.over_limit_days),
+                    ("Status", f.status),
+                    ("Remaining today", f.remaining_today),
+                ]
+            )
+        )
+        out.append(
+            bar_chart(
+                f"follows per day on {f.platform}",
+                [d.follows for d in f.days],
+                [d.quota for d in f.days],
+                "quota",
+            )
+        )
+        out.append(
+            _table(
+                ["Date", "Quota", "Follows", "Cap", "Peak burst", "Over limit"],
+                [
+                    [
+                        d.date,
+                        d.quota,
+                        d.follows,
+                        d.effective_cap,
+                        d.peak_burst,
+                        "yes" if d.over_limit else "no",
+                    ]
+                    for d in f.days
+                ],
+            )
+        )
     return "".join(out)
 
 
@@ -87,12 +134,26 @@ def _posting(r: ReportOut) -> str:
         return "<p>No posting plans and no posts this week.</p>"
     out = []
     for p in r.posting:
-        out.append(f"<h3>{e(p.platform)}</h3>" + _pairs([
-            ("Posts", p.posts), ("Days posted", p.days_posted), ("Missed days", p.missed_days),
-            ("Over-posting days", p.over_posting_days),
-            ("Posts a day", f"{p.min_posts_per_day} to {p.max_posts_per_day}")]))
-        out.append(bar_chart(f"posts per day on {p.platform}", [d.posts for d in p.days],
-                             [p.max_posts_per_day] * len(p.days), "maximum a day"))
+        out.append(
+            f"<h3>{e(p.platform)}</h3>"
+            + _pairs(
+                [
+                    ("Posts", p.posts),
+                    ("Days posted", p.days_posted),
+                    ("Missed days", p.missed_days),
+                    ("Over-posting days", p.over_posting_days),
+                    ("Posts a day", f"{p.min_posts_per_day} to {p.max_posts_per_day}"),
+                ]
+            )
+        )
+        out.append(
+            bar_chart(
+                f"posts per day on {p.platform}",
+                [d.posts for d in p.days],
+                [p.max_posts_per_day] * len(p.days),
+                "maximum a day",
+            )
+        )
     return "".join(out)
 
 
@@ -107,41 +168,69 @@ def _share(value: float | None) -> str:
 def _sales(r: ReportOut) -> str:
     s = r.sales_ratio
     ratio = "n/a" if s.ratio is None else f"{s.ratio:g}:1"
-    out = _pairs([("Non-sales contacts", s.non_sales), ("Sales contacts", s.sales),
-                  ("Ratio", ratio), ("Required", f"{s.required_ratio:g}:1"),
-                  ("Compliant", "yes" if s.compliant else "no"),
-                  ("Sales contacts allowed now", s.sales_allowed_now),
-                  ("Non-sales contacts needed before the next sale", s.non_sales_needed)])
+    out = _pairs(
+        [
+            ("Non-sales contacts", s.non_sales),
+            ("Sales contacts", s.sales),
+            ("Ratio", ratio),
+            ("Required", f"{s.required_ratio:g}:1"),
+            ("Compliant", "yes" if s.compliant else "no"),
+            ("Sales contacts allowed now", s.sales_allowed_now),
+            ("Non-sales contacts needed before the next sale", s.non_sales_needed),
+        ]
+    )
     if s.by_counterpart:
         out += "<p>People pitched too often:</p>" + _table(
             ["Counterpart", "Non-sales", "Sales", "Needed"],
-            [[c.counterpart, c.non_sales, c.sales, c.non_sales_needed] for c in s.by_counterpart])
+            [[c.counterpart, c.non_sales, c.sales, c.non_sales_needed] for c in s.by_counterpart],
+        )
     return out
 
 
 def render(r: ReportOut, user_name: str) -> str:
     g = r.engagement
     stages = r.relationships
-    actions = "".join(f"<li>{e(a.text)}</li>" for a in r.next_actions) or "<li>Nothing: keep going.</li>"
-    return "".join([
-        (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Rapport weekly '
-         f"report {e(r.week)} for {e(user_name)}</title><style>{_CSS}</style></head><body>"),
-        (f"<h1>Weekly report {e(r.week)}</h1><p class=\"muted\">{e(user_name)} · {e(r.first_day)} "
-         f"to {e(r.last_day)} ({e(r.timezone)}) · as of {e(_utc(r.as_of))}"
-         f"{'' if r.complete else ' (week in progress)'}</p>"),
-        f"<h2>Next actions</h2><ol>{actions}</ol>",
-        f"<h2>1. Put yourself out there: profiles</h2>{_profile(r)}",
-        f"<h2>2. Reach out: follows</h2>{_follows(r)}",
-        f"<h2>3. Share daily: posting</h2>{_posting(r)}",
-        "<h2>4. Interact: engagement</h2>" + _pairs([
-            ("Broadcasts", g.broadcasts), ("Interactions", g.interactions),
-            ("Inbound", g.inbound), ("People engaged", g.people_engaged),
-            ("Interaction share", _share(g.interaction_share)),
-            ("Target", _share(g.interaction_share_target)),
-            ("Flags", ", ".join(g.flags) or "none")]),
-        f"<h2>5. Help, don't spam: sales ratio</h2>{_sales(r)}",
-        "<h2>Know, like, trust</h2>" + _pairs([
-            ("Know", stages.know), ("Like", stages.like), ("Trust", stages.trust),
-            ("Stale", stages.stale), ("Total", stages.total)]),
-        "</body></html>",
-    ])
+    actions = (
+        "".join(f"<li>{e(a.text)}</li>" for a in r.next_actions) or "<li>Nothing: keep going.</li>"
+    )
+    return "".join(
+        [
+            (
+                f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Rapport weekly '
+                f"report {e(r.week)} for {e(user_name)}</title><style>{_CSS}</style></head><body>"
+            ),
+            (
+                f'<h1>Weekly report {e(r.week)}</h1><p class="muted">{e(user_name)} · {e(r.first_day)} '
+                f"to {e(r.last_day)} ({e(r.timezone)}) · as of {e(_utc(r.as_of))}"
+                f"{'' if r.complete else ' (week in progress)'}</p>"
+            ),
+            f"<h2>Next actions</h2><ol>{actions}</ol>",
+            f"<h2>1. Put yourself out there: profiles</h2>{_profile(r)}",
+            f"<h2>2. Reach out: follows</h2>{_follows(r)}",
+            f"<h2>3. Share daily: posting</h2>{_posting(r)}",
+            "<h2>4. Interact: engagement</h2>"
+            + _pairs(
+                [
+                    ("Broadcasts", g.broadcasts),
+                    ("Interactions", g.interactions),
+                    ("Inbound", g.inbound),
+                    ("People engaged", g.people_engaged),
+                    ("Interaction share", _share(g.interaction_share)),
+                    ("Target", _share(g.interaction_share_target)),
+                    ("Flags", ", ".join(g.flags) or "none"),
+                ]
+            ),
+            f"<h2>5. Help, don't spam: sales ratio</h2>{_sales(r)}",
+            "<h2>Know, like, trust</h2>"
+            + _pairs(
+                [
+                    ("Know", stages.know),
+                    ("Like", stages.like),
+                    ("Trust", stages.trust),
+                    ("Stale", stages.stale),
+                    ("Total", stages.total),
+                ]
+            ),
+            "</body></html>",
+        ]
+    )

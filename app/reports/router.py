@@ -18,10 +18,13 @@ HTML = "text/html"
 
 
 @router.get(
-    "/report", response_model=ReportOut,
+    "/report",
+    response_model=ReportOut,
     responses={
-        200: {"description": "The report as JSON, or as an HTML page with `Accept: text/html`",
-              "content": {HTML: {"schema": {"type": "string"}}}},
+        200: {
+            "description": "The report as JSON, or as an HTML page with `Accept: text/html`",
+            "content": {HTML: {"schema": {"type": "string"}}},
+        },
         404: {"description": "User not found"},
         422: {"description": "week is not YYYY-Www, does not exist, or has not started"},
     },
@@ -32,17 +35,28 @@ HTML = "text/html"
         "against the target and the over-limit days; posting days, misses and over-posting "
         "days; engagement and the sales ratio over the week's days up to as_of; counts per "
         "relationship stage at as_of; and concrete next actions. Send `Accept: text/html` "
-        "for a readable page with bar charts."),
+        "for a readable page with bar charts."
+    ),
 )
 def report(
     request: Request,
     user: UserDep,
     session: SessionDep,
-    week: Annotated[str | None, Query(max_length=32, description="ISO week, e.g. 2026-W48; "
-                                      "default the week of as_of in the user's time zone.")] = None,
-    as_of: Annotated[Instant | None, Query(
-        description="Report as if it were this instant (RFC 3339 with offset; default now): "
-                    "the week's as_of is the end of the week or this, whichever is earlier.")] = None,
+    week: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="ISO week, e.g. 2026-W48; "
+            "default the week of as_of in the user's time zone.",
+        ),
+    ] = None,
+    as_of: Annotated[
+        Instant | None,
+        Query(
+            description="Report as if it were this instant (RFC 3339 with offset; default now): "
+            "the week's as_of is the end of the week or this, whichever is earlier."
+        ),
+    ] = None,
 ) -> ReportOut:
     out = service.weekly_report(session, user, week, as_of or utc_now())
     if preferred(request.headers.get("accept"), [JSON, HTML]) == HTML:

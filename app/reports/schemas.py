@@ -31,7 +31,8 @@ class FollowWeekOut(BaseModel):
     burst_limit: int
     burst_window_minutes: int
     status: Literal["over_limit", "ahead", "behind", "on_track"] = Field(
-        description="§6.1 status at as_of (for a past week: on its last day).")
+        description="§6.1 status at as_of (for a past week: on its last day)."
+    )
     remaining_today: int = Field(description="§6.1 remaining_today at as_of.")
     days: list[FollowDayOut]
 
@@ -48,10 +49,23 @@ class PostingWeekOut(BaseModel):
 
 
 class NextActionOut(BaseModel):
-    code: Literal["follow_slower", "post_less", "helpful_contacts", "missing_profile",
-                  "missing_photo", "photo_not_smiling", "missing_bio", "bio_too_short",
-                  "bio_too_long", "follow_more", "follow_shortfall", "post_today",
-                  "post_missed", "interact_more", "reconnect"]
+    code: Literal[
+        "follow_slower",
+        "post_less",
+        "helpful_contacts",
+        "missing_profile",
+        "missing_photo",
+        "photo_not_smiling",
+        "missing_bio",
+        "bio_too_short",
+        "bio_too_long",
+        "follow_more",
+        "follow_shortfall",
+        "post_today",
+        "post_missed",
+        "interact_more",
+        "reconnect",
+    ]
     platform: Platform | None
     count: int | None = Field(description="The number the action asks for.")
     text: str
@@ -65,12 +79,15 @@ class ReportOut(BaseModel):
     last_day: date = Field(description="Sunday of the week (local).")
     as_of: UtcOut = Field(description="The end of the week, or now when the week is not over.")
     complete: bool = Field(description="True when the week is over.")
-    days_covered: int = Field(description="Local days of the week up to as_of (1–7); the "
-                                          "engagement and sales-ratio window.")
+    days_covered: int = Field(
+        description="Local days of the week up to as_of (1–7); the "
+        "engagement and sales-ratio window."
+    )
     profile: ProfileCheckOut
     follows: list[FollowWeekOut] = Field(description="One per platform with a follow plan.")
     posting: list[PostingWeekOut] = Field(
-        description="One per platform with a posting plan or posts this week.")
+        description="One per platform with a posting plan or posts this week."
+    )
     engagement: EngagementOut
     sales_ratio: SalesRatioOut
     relationships: StageCounts

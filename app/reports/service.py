@@ -34,8 +34,13 @@ _TICK = timedelta(microseconds=1)
 
 
 def _week_problem(code: str, detail: str) -> ProblemError:
-    return ProblemError(422, code, detail, title="Invalid week",
-                        errors=[{"parameter": "week", "in": "query", "detail": detail}])
+    return ProblemError(
+        422,
+        code,
+        detail,
+        title="Invalid week",
+        errors=[{"parameter": "week", "in": "query", "detail": detail}],
+    )
 
 
 def resolve_week(user: User, week: str | None, now: datetime) -> tuple[date, datetime, bool]:
@@ -53,9 +58,11 @@ def resolve_week(user: User, week: str | None, now: datetime) -> tuple[date, dat
     start, end = day_start(monday, tz), day_start(monday + timedelta(days=7), tz)
     if start > now:
         iso = monday.isocalendar()
-        raise _week_problem("week_not_started",
-                            f"week {iso.year}-W{iso.week:02d} starts on {monday} ({user.timezone}) "
-                            "and has not begun yet; ask for the current or a past week")
+        raise _week_problem(
+            "week_not_started",
+            f"week {iso.year}-W{iso.week:02d} starts on {monday} ({user.timezone}) "
+            "and has not begun yet; ask for the current or a past week",
+        )
     return monday, min(end - _TICK, now), now >= end
 
 
@@ -65,17 +72,26 @@ def _follow_week(session: Session, user: User, platform: str, monday: date, as_o
         return None
     pacing = insights.pacing(session, user, platform, as_of, 7)
     rules = insights.follow_rules(plan)
-    follows = [t for _, t in insight_queries.instants(
-        session, user.id, [platform], ["follow"], day_start(monday, user.zone), as_of)]
+    follows = [
+        t
+        for _, t in insight_queries.instants(
+            session, user.id, [platform], ["follow"], day_start(monday, user.zone), as_of
+        )
+    ]
     days = follow_days(rules, user.zone, [(d.date, d.quota) for d in pacing.days], follows, as_of)
     return FollowWeekOut(
-        platform=platform, weekly_target=plan.weekly_target,  # type: ignore[arg-type]
+        platform=platform,
+        weekly_target=plan.weekly_target,  # type: ignore[arg-type]
         follows=sum(d.follows for d in days),
         remaining_to_target=max(0, plan.weekly_target - sum(d.follows for d in days)),
-        over_limit_days=sum(d.over_limit for d in days), daily_cap=plan.daily_cap,
-        burst_limit=plan.burst_limit, burst_window_minutes=plan.burst_window_minutes,
-        status=pacing.status, remaining_today=pacing.remaining_today,
-        days=[FollowDayOut(**vars(d)) for d in days])
+        over_limit_days=sum(d.over_limit for d in days),
+        daily_cap=plan.daily_cap,
+        burst_limit=plan.burst_limit,
+        burst_window_minutes=plan.burst_window_minutes,
+        status=pacing.status,
+        remaining_today=pacing.remaining_today,
+        days=[FollowDayOut(**vars(d)) for d in days],
+    )
 
 
 def weekly_report(session: Session, user: User, week: str | None, now: datetime) -> ReportOut:
@@ -87,35 +103,72 @@ def weekly_report(session: Session, user: User, week: str | None, now: datetime)
     posting_as_of = as_of + _TICK if complete else as_of
     posting = [
         PostingWeekOut(
-            platform=s.platform, min_posts_per_day=s.min_posts_per_day,
-            max_posts_per_day=s.max_posts_per_day, posts=sum(d.posts for d in s.days),
-            days_posted=sum(1 for d in s.days if d.posts), missed_days=s.missed_days,
-            over_posting_days=s.over_posting_days, days=s.days)
-        for s in insights.posting(session, user, None, posting_as_of, monday,
-                                  monday + timedelta(days=6)).platforms
+            platform=s.platform,
+            min_posts_per_day=s.min_posts_per_day,
+            max_posts_per_day=s.max_posts_per_day,
+            posts=sum(d.posts for d in s.days),
+            days_posted=sum(1 for d in s.days if d.posts),
+            missed_days=s.missed_days,
+            over_posting_days=s.over_posting_days,
+            days=s.days,
+        )
+        for s in insights.posting(
+            session, user, None, posting_as_of, monday, monday + timedelta(days=6)
+        ).platforms
     ]
     engagement = insights.engagement(session, user, as_of, days_covered)
     ratio = insights.sales_ratio(session, user, as_of, days_covered, None)
     stages = count_stages(session, user, as_of)
     figures = WeekFigures(
         profile=[(p, f) for p, _, findings in found for f in findings],
-        follows=[FollowWeek(f.platform, f.weekly_target, f.follows, f.over_limit_days,
-                            f.daily_cap, f.burst_limit, f.burst_window_minutes,
-                            None if complete else f.remaining_today) for f in follows],
-        posting=[PostingWeek(s.platform, s.min_posts_per_day, s.max_posts_per_day,
-                             s.missed_days, s.over_posting_days,
-                             None if complete else s.days[days_covered - 1].posts)
-                 for s in posting],
-        broadcasts=engagement.broadcasts, interactions=engagement.interactions,
+        follows=[
+            FollowWeek(
+                f.platform,
+                f.weekly_target,
+                f.follows,
+                f.over_limit_days,
+                f.daily_cap,
+                f.burst_limit,
+                f.burst_window_minutes,
+                None if complete else f.remaining_today,
+            )
+            for f in follows
+        ],
+        posting=[
+            PostingWeek(
+                s.platform,
+                s.min_posts_per_day,
+                s.max_posts_per_day,
+                s.missed_days,
+                s.over_posting_days,
+                None if complete else s.days[days_covered - 1].posts,
+            )
+            for s in posting
+        ],
+        broadcasts=engagement.broadcasts,
+        interactions=engagement.interactions,
         interaction_share_target=user.interaction_share_target,
-        non_sales=ratio.non_sales, sales=ratio.sales, non_sales_needed=ratio.non_sales_needed,
-        stale=stages.stale, keep_in_touch_days=user.keep_in_touch_days,
+        non_sales=ratio.non_sales,
+        sales=ratio.sales,
+        non_sales_needed=ratio.non_sales_needed,
+        stale=stages.stale,
+        keep_in_touch_days=user.keep_in_touch_days,
     )
     iso = monday.isocalendar()
     return ReportOut(
-        user_id=user.id, timezone=user.timezone, week=f"{iso.year}-W{iso.week:02d}",
-        first_day=monday, last_day=monday + timedelta(days=6), as_of=as_of, complete=complete,
-        days_covered=days_covered, profile=check_out(found), follows=follows, posting=posting,
-        engagement=engagement, sales_ratio=ratio, relationships=stages,
+        user_id=user.id,
+        timezone=user.timezone,
+        week=f"{iso.year}-W{iso.week:02d}",
+        first_day=monday,
+        last_day=monday + timedelta(days=6),
+        as_of=as_of,
+        complete=complete,
+        days_covered=days_covered,
+        profile=check_out(found),
+        follows=follows,
+        posting=posting,
+        engagement=engagement,
+        sales_ratio=ratio,
+        relationships=stages,
         next_actions=[NextActionOut(**vars(a)) for a in next_actions(figures)],
     )

@@ -44,7 +44,9 @@ class UserSettingsPatch(InputModel):
 
 class User(SQLModel, table=True):
     __tablename__ = "app_user"
-    __table_args__ = (UniqueConstraint("workspace_id", "external_id", name="uq_user_workspace_external"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "external_id", name="uq_user_workspace_external"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     workspace_id: uuid.UUID = Field(foreign_key="workspace.id", ondelete="CASCADE")

@@ -17,8 +17,12 @@ def public(user) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
 
-@router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED, summary="Create a user")
-def create_user(body: UserCreate, session: SessionDep, workspace: WorkspaceDep, response: Response) -> UserPublic:
+@router.post(
+    "", response_model=UserPublic, status_code=status.HTTP_201_CREATED, summary="Create a user"
+)
+def create_user(
+    body: UserCreate, session: SessionDep, workspace: WorkspaceDep, response: Response
+) -> UserPublic:
     user = service.create_user(session, workspace.id, body)
     response.headers["Location"] = f"/v1/users/{user.id}"
     return public(user)
@@ -41,14 +45,20 @@ def get_user(user: UserDep) -> UserPublic:
     return public(user)
 
 
-@router.patch("/{user_id}", response_model=UserPublic,
-              summary="Update a user; settings merge the keys they name")
+@router.patch(
+    "/{user_id}",
+    response_model=UserPublic,
+    summary="Update a user; settings merge the keys they name",
+)
 def update_user(body: UserUpdate, user: UserDep, session: SessionDep) -> UserPublic:
     return public(service.update_user(session, user, body))
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Delete a user and everything the user owns")
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a user and everything the user owns",
+)
 def delete_user(user: UserDep, session: SessionDep) -> None:
     if not service.delete_user(session, user):
         raise not_found("user")

@@ -12,17 +12,21 @@ from app.core.types import utc_now
 from app.users.models import User, UserCreate, UserUpdate
 
 
-def _external_id_taken(session: Session, workspace_id: uuid.UUID, external_id: str) -> ProblemError | None:
+def _external_id_taken(
+    session: Session, workspace_id: uuid.UUID, external_id: str
+) -> ProblemError | None:
     existing = session.execute(
         select(User.id).where(User.workspace_id == workspace_id, User.external_id == external_id)  # type: ignore[arg-type]
     ).scalar_one_or_none()
     if existing is None:
         return None
     return ProblemError(
-        409, "external_id_conflict",
+        409,
+        "external_id_conflict",
         f"A user with external_id '{external_id}' already exists in this workspace; "
         "use existing_id, or choose another external_id.",
-        title="Conflict", existing_id=str(existing),
+        title="Conflict",
+        existing_id=str(existing),
     )
 
 
@@ -32,18 +36,27 @@ def _save(session: Session, user: User) -> None:
         with session.begin_nested():
             session.add(user)
     except IntegrityError:
-        conflict = user.external_id and _external_id_taken(session, user.workspace_id, user.external_id)
+        conflict = user.external_id and _external_id_taken(
+            session, user.workspace_id, user.external_id
+        )
         if conflict:
             raise conflict from None
         raise
 
 
 def create_user(session: Session, workspace_id: uuid.UUID, data: UserCreate) -> User:
-    if data.external_id and (conflict := _external_id_taken(session, workspace_id, data.external_id)):
+    if data.external_id and (
+        conflict := _external_id_taken(session, workspace_id, data.external_id)
+    ):
         raise conflict
     settings = data.settings.model_dump() if data.settings else {}
-    user = User(workspace_id=workspace_id, name=data.name, timezone=data.timezone,
-                external_id=data.external_id, **settings)
+    user = User(
+        workspace_id=workspace_id,
+        name=data.name,
+        timezone=data.timezone,
+        external_id=data.external_id,
+        **settings,
+    )
     _save(session, user)
     return user
 
@@ -67,23 +80,37 @@ def update_user(session: Session, user: User, data: UserUpdate) -> User:
     return user
 
 
-def list_users(session: Session, workspace_id: uuid.UUID, limit: int, cursor: str | None,
-               external_id: str | None) -> tuple[list[User], str | None]:
+def list_users(
+    session: Session,
+    workspace_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+    external_id: str | None,
+) -> tuple[list[User], str | None]:
     query = select(User).where(User.workspace_id == workspace_id)  # type: ignore[arg-type]
     if external_id is not None:
         query = query.where(User.external_id == external_id)  # type: ignore[arg-type]
     if cursor:
         at, last_id = decode_cursor(cursor)
-        query = query.where(or_(User.created_at > at, and_(User.created_at == at, User.id > last_id)))  # type: ignore[arg-type,operator]
-    rows = list(session.execute(query.order_by(User.created_at, User.id).limit(limit + 1)).scalars())  # type: ignore[arg-type]
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+        query = query.where(
+            or_(User.created_at > at, and_(User.created_at == at, User.id > last_id))
+        )  # type: ignore[arg-type,operator]
+    rows = list(
+        session.execute(query.order_by(User.created_at, User.id).limit(limit + 1)).scalars()
+    )  # type: ignore[arg-type]
+    next_cursor = (
+        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    )
     return rows[:limit], next_cursor
 
 
 def delete_user(session: Session, user: User) -> bool:
     """Delete the user and, by the foreign keys' cascades, everything the user owns; False
     when another request deleted it first (the DELETE itself decides, so one request wins)."""
-    removed = session.execute(delete(User).where(User.id == user.id, User.workspace_id == user.workspace_id)  # type: ignore[arg-type]
-                              .execution_options(synchronize_session=False)).rowcount
+    removed = session.execute(
+        delete(User)
+        .where(User.id == user.id, User.workspace_id == user.workspace_id)  # type: ignore[arg-type]
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.expunge(user)
     return removed == 1

@@ -22,7 +22,7 @@ _COUNTERS = {
     "unfollows_out": "direction = 'outbound' AND kind = 'unfollow'",
     "broadcasts_out": "direction = 'outbound' AND kind IN ('post', 'share')",
     "interactions_out": "direction = 'outbound' AND kind IN "
-                        "('comment', 'direct_message', 'like', 'mention', 'reply', 'wall_post')",
+    "('comment', 'direct_message', 'like', 'mention', 'reply', 'wall_post')",
     "contacts_non_sales_out": f"direction = 'outbound' AND kind IN {_CONTACTS} AND NOT is_sales",
     "contacts_sales_out": f"direction = 'outbound' AND kind IN {_CONTACTS} AND is_sales",
     "inbound_non_follow": "direction = 'inbound' AND kind <> 'follow'",

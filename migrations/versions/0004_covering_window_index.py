@@ -20,8 +20,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.drop_index("ix_event_window", table_name="event")
-    op.create_index("ix_event_window", "event",
-                    ["user_id", "platform", "kind", "occurred_at", "direction", "is_sales", "counterpart"])
+    op.create_index(
+        "ix_event_window",
+        "event",
+        ["user_id", "platform", "kind", "occurred_at", "direction", "is_sales", "counterpart"],
+    )
 
 
 def downgrade() -> None:

@@ -8,7 +8,9 @@ PROBLEM_FIELDS = ("type", "title", "status", "detail", "code")
 
 def assert_problem(response, status: int, code: str | None = None) -> dict[str, Any]:
     """The response is an RFC 9457 problem with this status (and code); returns its body."""
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
+    assert response.status_code == status, (
+        f"expected {status}, got {response.status_code}: {response.text}"
+    )
     assert response.headers["content-type"].split(";")[0].strip() == PROBLEM, response.headers
     body = response.json()
     missing = [f for f in PROBLEM_FIELDS if f not in body]

@@ -31,22 +31,28 @@ def test_every_kind_of_bad_key_gets_the_same_401(app, client, user):
     assert client.delete(f"/v1/api-keys/{revoked['id']}").status_code == 204
 
     headers_list = [
-        {},                                                   # missing
-        {"Authorization": "Basic x"},                         # other scheme
-        {"Authorization": "Bearer notrpk"},                   # malformed secret
-        {"Authorization": "Bearer"},                          # scheme only
-        {"Authorization": "Bearer "},                         # empty secret
-        {"Authorization": "rpk_" + "B" * 43},                 # no scheme
-        {"Authorization": f"Bearer {WELL_FORMED_UNKNOWN}"},   # unknown
-        {"Authorization": f"Bearer {revoked['key']}"},        # revoked
+        {},  # missing
+        {"Authorization": "Basic x"},  # other scheme
+        {"Authorization": "Bearer notrpk"},  # malformed secret
+        {"Authorization": "Bearer"},  # scheme only
+        {"Authorization": "Bearer "},  # empty secret
+        {"Authorization": "rpk_" + "B" * 43},  # no scheme
+        {"Authorization": f"Bearer {WELL_FORMED_UNKNOWN}"},  # unknown
+        {"Authorization": f"Bearer {revoked['key']}"},  # revoked
     ]
-    requests = [("GET", "/v1/me", None), ("GET", "/v1/users", None), ("GET", "/v1/api-keys", None),
-                ("GET", f"/v1/users/{user['id']}/events", None), ("DELETE", f"/v1/users/{user['id']}", None),
-                ("POST", "/v1/users", {"name": "Intruder"}),
-                ("PUT", f"/v1/users/{user['id']}/follow-plans/x", {"weekly_target": 5}),
-                # Authentication comes before validation: no hint about what exists or parses.
-                ("GET", "/v1/users/not-a-uuid", None), ("POST", "/v1/users", {"name": ""}),
-                ("GET", "/v1/users?limit=0&cursor=garbage", None)]
+    requests = [
+        ("GET", "/v1/me", None),
+        ("GET", "/v1/users", None),
+        ("GET", "/v1/api-keys", None),
+        ("GET", f"/v1/users/{user['id']}/events", None),
+        ("DELETE", f"/v1/users/{user['id']}", None),
+        ("POST", "/v1/users", {"name": "Intruder"}),
+        ("PUT", f"/v1/users/{user['id']}/follow-plans/x", {"weekly_target": 5}),
+        # Authentication comes before validation: no hint about what exists or parses.
+        ("GET", "/v1/users/not-a-uuid", None),
+        ("POST", "/v1/users", {"name": ""}),
+        ("GET", "/v1/users?limit=0&cursor=garbage", None),
+    ]
     bodies, challenges = [], []
     with http(app, None) as anon:
         for method, path, body in requests:
@@ -98,7 +104,15 @@ def test_create_key_shows_the_secret_once_and_it_works(app, client, session):
     r = client.post("/v1/api-keys", json={"name": "ci"})
     assert r.status_code == 201, r.text
     created = r.json()
-    assert set(created) >= {"id", "name", "prefix", "created_at", "last_used_at", "revoked_at", "key"}
+    assert set(created) >= {
+        "id",
+        "name",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+        "key",
+    }
     secret = created["key"]
     assert created["name"] == "ci"
     assert secret.startswith("rpk_")

@@ -38,8 +38,12 @@ def busy_app(database):
 
 
 def _client(app, key) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rapport.test",
-                             headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://rapport.test",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
 
 
 def _assert_busy(r: httpx.Response) -> None:
@@ -49,7 +53,9 @@ def _assert_busy(r: httpx.Response) -> None:
     assert r.headers["retry-after"] == "1"
 
 
-def test_sqlite_writers_waiting_for_another_process_get_503_then_go_through(busy_app, backend, database):
+def test_sqlite_writers_waiting_for_another_process_get_503_then_go_through(
+    busy_app, backend, database
+):
     if backend != "sqlite":
         pytest.skip("the SQLite write lock")
     app, key = busy_app
@@ -68,12 +74,15 @@ def test_sqlite_writers_waiting_for_another_process_get_503_then_go_through(busy
     async def storm():
         async with _client(app, key) as c:
             began = time.monotonic()
-            answers = await asyncio.gather(*(c.post("/v1/users", json={"name": f"w{i}"}) for i in range(20)),
-                                           c.get("/v1/me"))
+            answers = await asyncio.gather(
+                *(c.post("/v1/users", json={"name": f"w{i}"}) for i in range(20)), c.get("/v1/me")
+            )
             took = time.monotonic() - began
             release.set()
             await asyncio.to_thread(holder.join, 10)
-            after = await asyncio.gather(*(c.post("/v1/users", json={"name": f"a{i}"}) for i in range(5)))
+            after = await asyncio.gather(
+                *(c.post("/v1/users", json={"name": f"a{i}"}) for i in range(5))
+            )
             return answers, took, after
 
     try:
@@ -110,7 +119,10 @@ def test_cancelled_waiters_leave_nothing_held(busy_app, backend, database):
 
     async def run():
         async with _client(app, key) as c:
-            waiting = [asyncio.create_task(c.post("/v1/users", json={"name": f"gone{i}"})) for i in range(3)]
+            waiting = [
+                asyncio.create_task(c.post("/v1/users", json={"name": f"gone{i}"}))
+                for i in range(3)
+            ]
             waiting += [asyncio.create_task(c.get("/v1/users")) for _ in range(3)]
             await asyncio.sleep(0.1)
             for t in waiting:
@@ -120,9 +132,13 @@ def test_cancelled_waiters_leave_nothing_held(busy_app, backend, database):
             holding = asyncio.create_task(c.post("/v1/users", json={"name": "held"}))
             await asyncio.sleep(0.005)
             holding.cancel()
-            return await asyncio.wait_for(asyncio.gather(
-                *(c.post("/v1/users", json={"name": f"after{i}"}) for i in range(4)),
-                c.get("/v1/users")), timeout=10)
+            return await asyncio.wait_for(
+                asyncio.gather(
+                    *(c.post("/v1/users", json={"name": f"after{i}"}) for i in range(4)),
+                    c.get("/v1/users"),
+                ),
+                timeout=10,
+            )
 
     try:
         after = asyncio.run(run())
@@ -147,8 +163,12 @@ def test_full_pool_is_a_quick_503(busy_app, backend, database):
             outside = Database(database.url, Settings(database_url=database.url))
             conn = outside.engine.connect()
             try:
-                conn.execute(text("SELECT id FROM app_user WHERE id = :id FOR UPDATE"), {"id": user_id})
-                waiting = asyncio.create_task(c.patch(f"/v1/users/{user_id}", json={"name": "renamed"}))
+                conn.execute(
+                    text("SELECT id FROM app_user WHERE id = :id FOR UPDATE"), {"id": user_id}
+                )
+                waiting = asyncio.create_task(
+                    c.patch(f"/v1/users/{user_id}", json={"name": "renamed"})
+                )
                 await asyncio.sleep(0.2)
                 began = time.monotonic()
                 busy = await c.get("/v1/users")

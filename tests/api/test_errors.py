@@ -15,8 +15,14 @@ MIB = 1024 * 1024
 
 
 def test_malformed_json_is_400(client, user):
-    for raw in (b'{"name": "Ada"', b"{name: 'Ada'}", b'{"name": "Ada",}', b"\xff\xfe{}", b'{"name": "Ada"} x',
-                b"[" * 100_000 + b"]" * 100_000):
+    for raw in (
+        b'{"name": "Ada"',
+        b"{name: 'Ada'}",
+        b'{"name": "Ada",}',
+        b"\xff\xfe{}",
+        b'{"name": "Ada"} x',
+        b"[" * 100_000 + b"]" * 100_000,
+    ):
         r = client.post("/v1/users", content=raw, headers={"Content-Type": "application/json"})
         body = assert_problem(r, 400, "malformed_json")
         assert body["detail"], raw[:20]
@@ -25,11 +31,18 @@ def test_malformed_json_is_400(client, user):
 
 def test_duplicate_keys_are_400(client, user):
     raw = b'{"name": "Ada", "name": "Eve"}'
-    body = assert_problem(client.post("/v1/users", content=raw, headers={"Content-Type": "application/json"}),
-                          400, "malformed_json")
+    body = assert_problem(
+        client.post("/v1/users", content=raw, headers={"Content-Type": "application/json"}),
+        400,
+        "malformed_json",
+    )
     assert "name" in body["detail"] and "twice" in body["detail"]
     nested = b'{"events": [{"platform": "x", "kind": "post", "kind": "like", "occurred_at": "2026-11-01T00:00:00Z"}]}'
-    r = client.post(users_path(user, "/events:batch"), content=nested, headers={"Content-Type": "application/json"})
+    r = client.post(
+        users_path(user, "/events:batch"),
+        content=nested,
+        headers={"Content-Type": "application/json"},
+    )
     assert_problem(r, 400, "malformed_json")
     assert client.get(users_path(user, "/events")).json()["items"] == []
 
@@ -37,7 +50,9 @@ def test_duplicate_keys_are_400(client, user):
 def test_non_finite_numbers_are_400(client, user):
     for constant in ("NaN", "Infinity", "-Infinity"):
         raw = f'{{"settings": {{"sales_ratio": {constant}}}}}'.encode()
-        r = client.patch(users_path(user), content=raw, headers={"Content-Type": "application/json"})
+        r = client.patch(
+            users_path(user), content=raw, headers={"Content-Type": "application/json"}
+        )
         body = assert_problem(r, 400, "malformed_json")
         assert constant.lstrip("-") in body["detail"]
     assert client.get(users_path(user)).json()["settings"]["sales_ratio"] == 10
@@ -46,18 +61,28 @@ def test_non_finite_numbers_are_400(client, user):
 def test_wrong_content_type_is_415(client, user):
     payload = json.dumps({"name": "Ada"}).encode()
     for media in ("text/plain", "application/x-www-form-urlencoded", "text/csv", "application/xml"):
-        body = assert_problem(client.post("/v1/users", content=payload, headers={"Content-Type": media}),
-                              415, "unsupported_media_type")
+        body = assert_problem(
+            client.post("/v1/users", content=payload, headers={"Content-Type": media}),
+            415,
+            "unsupported_media_type",
+        )
         assert "application/json" in body["detail"]
-    r = client.put(users_path(user, "/follow-plans/x"), content=b'{"weekly_target": 5}',
-                   headers={"Content-Type": "text/plain"})
+    r = client.put(
+        users_path(user, "/follow-plans/x"),
+        content=b'{"weekly_target": 5}',
+        headers={"Content-Type": "text/plain"},
+    )
     assert_problem(r, 415, "unsupported_media_type")
     assert client.get("/v1/users").json()["items"] == [user]
 
 
 def test_json_media_types_with_parameters_are_accepted(client):
     payload = json.dumps({"name": "Ada"}).encode()
-    for media in ("application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"):
+    for media in (
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/merge-patch+json",
+    ):
         r = client.post("/v1/users", content=payload, headers={"Content-Type": media})
         assert r.status_code == 201, (media, r.text)
 
@@ -73,7 +98,9 @@ def test_missing_content_type_with_a_body_is_415(client, user):
 def test_body_over_1_mib_is_413_with_content_length(client, user, session):
     big = json.dumps({"events": [event(text="t" * 4000) for _ in range(300)]}).encode()
     assert len(big) > MIB
-    r = client.post(users_path(user, "/events:batch"), content=big, headers={"Content-Type": "application/json"})
+    r = client.post(
+        users_path(user, "/events:batch"), content=big, headers={"Content-Type": "application/json"}
+    )
     assert r.request.headers["content-length"] == str(len(big))
     body = assert_problem(r, 413, "payload_too_large")
     assert str(MIB) in body["detail"]
@@ -105,9 +132,14 @@ def test_streamed_body_is_cut_off_once_over_the_limit(app, api_key):
 
     async def go():
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://rapport.test",
-                                     headers={"Authorization": f"Bearer {api_key}"}) as c:
-            return await c.post("/v1/users", content=chunks(), headers={"Content-Type": "application/json"})
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://rapport.test",
+            headers={"Authorization": f"Bearer {api_key}"},
+        ) as c:
+            return await c.post(
+                "/v1/users", content=chunks(), headers={"Content-Type": "application/json"}
+            )
 
     r = asyncio.run(go())
     assert_problem(r, 413, "payload_too_large")
@@ -147,7 +179,9 @@ def test_validation_problem_shape(client):
     for item in body["errors"]:
         assert item["pointer"].startswith("#/") and item["detail"]
     q = assert_problem(client.get("/v1/users", params={"limit": "lots"}), 422, "validation_error")
-    assert q["errors"] == [{"parameter": "limit", "in": "query", "detail": q["errors"][0]["detail"]}]
+    assert q["errors"] == [
+        {"parameter": "limit", "in": "query", "detail": q["errors"][0]["detail"]}
+    ]
 
 
 def test_internal_errors_hide_the_details(app, api_key, database):
@@ -168,7 +202,11 @@ def test_internal_errors_hide_the_details(app, api_key, database):
             body = assert_problem(r, 500, "internal_error")
             assert set(body) == {"type", "title", "status", "detail", "code"}
             assert "secret-stack-detail" not in r.text
-            assert "Traceback" not in r.text and "RuntimeError" not in r.text and "KeyError" not in r.text
+            assert (
+                "Traceback" not in r.text
+                and "RuntimeError" not in r.text
+                and "KeyError" not in r.text
+            )
             assert ".py" not in r.text
         # The app keeps answering afterwards.
         assert c.get("/v1/me").status_code == 200
@@ -198,12 +236,24 @@ def test_platforms_lists_the_presets_in_order_with_sources(client):
     by = {p["platform"]: p for p in items}
     assert (by["x"]["follow_daily_limit"], by["x"]["follow_weekly_limit"]) == (400, None)
     assert by["linkedin"]["follow_weekly_limit"] == 100
-    assert by["instagram"]["follow_daily_limit"] is None and by["facebook"]["follow_daily_limit"] is None
-    expected = {"x": (100, 25, 5), "facebook": (30, 10, 2), "linkedin": (20, 10, 2), "instagram": (50, 15, 2)}
+    assert (
+        by["instagram"]["follow_daily_limit"] is None
+        and by["facebook"]["follow_daily_limit"] is None
+    )
+    expected = {
+        "x": (100, 25, 5),
+        "facebook": (30, 10, 2),
+        "linkedin": (20, 10, 2),
+        "instagram": (50, 15, 2),
+    }
     for platform, (cap, burst, max_posts) in expected.items():
         p = by[platform]
         assert (p["daily_cap"], p["burst_limit"], p["max_posts_per_day"]) == (cap, burst, max_posts)
-        assert (p["min_posts_per_day"], p["min_gap_minutes"], p["burst_window_minutes"]) == (1, 60, 60)
+        assert (p["min_posts_per_day"], p["min_gap_minutes"], p["burst_window_minutes"]) == (
+            1,
+            60,
+            60,
+        )
         assert p["follow_limit_source"].strip() and p["max_posts_source"].strip()
     assert "X Help Center" in by["x"]["follow_limit_source"]
     assert "Mosseri" in by["instagram"]["max_posts_source"]

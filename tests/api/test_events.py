@@ -8,7 +8,18 @@ from sqlalchemy import select
 from app.events.models import Event
 from tests.api.helpers import assert_problem, assert_validation, event, users_path
 
-KINDS = ["follow", "unfollow", "post", "share", "reply", "mention", "direct_message", "comment", "wall_post", "like"]
+KINDS = [
+    "follow",
+    "unfollow",
+    "post",
+    "share",
+    "reply",
+    "mention",
+    "direct_message",
+    "comment",
+    "wall_post",
+    "like",
+]
 CONTACTS = ["post", "share", "reply", "mention", "direct_message", "comment", "wall_post"]
 
 
@@ -20,8 +31,19 @@ def test_create_event_201_with_location_and_defaults(client, user):
     r = client.post(users_path(user, "/events"), json=event())
     assert r.status_code == 201, r.text
     body = r.json()
-    assert set(body) == {"id", "platform", "kind", "direction", "occurred_at", "counterpart", "is_sales",
-                         "url", "text", "external_id", "created_at"}
+    assert set(body) == {
+        "id",
+        "platform",
+        "kind",
+        "direction",
+        "occurred_at",
+        "counterpart",
+        "is_sales",
+        "url",
+        "text",
+        "external_id",
+        "created_at",
+    }
     uuid.UUID(body["id"])
     assert r.headers["location"] == users_path(user, f"/events/{body['id']}")
     assert body["platform"] == "x" and body["kind"] == "post"
@@ -35,12 +57,26 @@ def test_create_event_201_with_location_and_defaults(client, user):
 
 
 def test_create_event_with_every_field(client, user):
-    r = client.post(users_path(user, "/events"), json=event(
-        platform="linkedin", kind="direct_message", direction="inbound", counterpart="Bob",
-        is_sales=True, url="https://www.linkedin.com/x", text="Hi ✨ there", external_id="li-1"))
+    r = client.post(
+        users_path(user, "/events"),
+        json=event(
+            platform="linkedin",
+            kind="direct_message",
+            direction="inbound",
+            counterpart="Bob",
+            is_sales=True,
+            url="https://www.linkedin.com/x",
+            text="Hi ✨ there",
+            external_id="li-1",
+        ),
+    )
     assert r.status_code == 201, r.text
     body = r.json()
-    assert (body["platform"], body["kind"], body["direction"]) == ("linkedin", "direct_message", "inbound")
+    assert (body["platform"], body["kind"], body["direction"]) == (
+        "linkedin",
+        "direct_message",
+        "inbound",
+    )
     assert body["counterpart"] == "bob" and body["is_sales"] is True
     assert body["url"] == "https://www.linkedin.com/x" and body["text"] == "Hi ✨ there"
     assert body["external_id"] == "li-1"
@@ -90,14 +126,22 @@ def test_timestamps_come_back_in_utc_exactly(client, user, session):
         assert r.status_code == 201, r.text
         assert r.json()["occurred_at"] == answered, sent
         event_id = r.json()["id"]
-        assert client.get(users_path(user, f"/events/{event_id}")).json()["occurred_at"] == answered, sent
+        assert (
+            client.get(users_path(user, f"/events/{event_id}")).json()["occurred_at"] == answered
+        ), sent
         # What the database holds is the same instant, in UTC, with nothing lost.
-        stored = session.execute(select(Event.occurred_at).where(Event.id == uuid.UUID(event_id))).scalar_one()
+        stored = session.execute(
+            select(Event.occurred_at).where(Event.id == uuid.UUID(event_id))
+        ).scalar_one()
         assert stored.utcoffset() == timedelta(0), sent
         assert stored == datetime.fromisoformat(answered), sent
         assert stored == datetime.fromisoformat(sent.replace("z", "Z")), sent
     listed = client.get(users_path(user, "/events"), params={"limit": 500}).json()["items"]
-    expected = sorted((answered for _, answered in TIMESTAMPS), key=lambda t: datetime.fromisoformat(t), reverse=True)
+    expected = sorted(
+        (answered for _, answered in TIMESTAMPS),
+        key=lambda t: datetime.fromisoformat(t),
+        reverse=True,
+    )
     assert [e["occurred_at"] for e in listed] == expected
 
 
@@ -110,9 +154,23 @@ def test_naive_timestamp_is_422_saying_it_needs_an_offset(client, user):
     assert client.get(users_path(user, "/events")).json()["items"] == []
 
 
-UNUSABLE_TIMESTAMPS = ["2026-11-02", "yesterday", "2026-11-02 10:00", 1764230400, "1764230400", 1764230400000,
-                       "1764230400.5", True, "2026-02-30T10:00:00Z", "2026-11-02T25:00:00Z",
-                       "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", None, "", {"at": "now"}]
+UNUSABLE_TIMESTAMPS = [
+    "2026-11-02",
+    "yesterday",
+    "2026-11-02 10:00",
+    1764230400,
+    "1764230400",
+    1764230400000,
+    "1764230400.5",
+    True,
+    "2026-02-30T10:00:00Z",
+    "2026-11-02T25:00:00Z",
+    "0001-01-01T00:00:00+05:00",
+    "9999-12-31T23:59:59-05:00",
+    None,
+    "",
+    {"at": "now"},
+]
 
 
 def test_unusable_timestamps_are_422(client, user):
@@ -125,16 +183,22 @@ def test_unusable_timestamps_are_422(client, user):
 
 def test_more_than_24_hours_ahead_is_422(client, user):
     now = datetime.now(UTC)
-    far = client.post(users_path(user, "/events"), json=event(occurred_at=_iso(now + timedelta(hours=25))))
+    far = client.post(
+        users_path(user, "/events"), json=event(occurred_at=_iso(now + timedelta(hours=25)))
+    )
     body = assert_validation(far, "#/occurred_at")
     assert "24 hours" in body["detail"]
-    near = client.post(users_path(user, "/events"), json=event(occurred_at=_iso(now + timedelta(hours=23))))
+    near = client.post(
+        users_path(user, "/events"), json=event(occurred_at=_iso(now + timedelta(hours=23)))
+    )
     assert near.status_code == 201, near.text
 
 
 def test_is_sales_on_a_non_contact_kind_is_422(client, user):
     for kind in ("follow", "unfollow", "like"):
-        body = assert_validation(client.post(users_path(user, "/events"), json=event(kind=kind, is_sales=True)))
+        body = assert_validation(
+            client.post(users_path(user, "/events"), json=event(kind=kind, is_sales=True))
+        )
         assert "is_sales" in body["detail"] and kind in body["detail"]
         ok = client.post(users_path(user, "/events"), json=event(kind=kind, is_sales=False))
         assert ok.status_code == 201
@@ -166,7 +230,9 @@ INVALID_FIELDS = [
 
 def test_invalid_event_fields_are_422(client, user):
     for overrides, pointer in INVALID_FIELDS:
-        assert_validation(client.post(users_path(user, "/events"), json=event(**overrides)), pointer)
+        assert_validation(
+            client.post(users_path(user, "/events"), json=event(**overrides)), pointer
+        )
     assert client.get(users_path(user, "/events")).json()["items"] == []
 
 
@@ -179,15 +245,23 @@ def test_required_event_fields(client, user):
 
 
 def test_lengths_at_the_limits_are_accepted(client, user):
-    r = client.post(users_path(user, "/events"), json=event(
-        kind="reply", text="t" * 5000, counterpart="c" * 200, external_id="e" * 200))
+    r = client.post(
+        users_path(user, "/events"),
+        json=event(kind="reply", text="t" * 5000, counterpart="c" * 200, external_id="e" * 200),
+    )
     assert r.status_code == 201, r.text
     body = r.json()
-    assert len(body["text"]) == 5000 and len(body["counterpart"]) == 200 and len(body["external_id"]) == 200
+    assert (
+        len(body["text"]) == 5000
+        and len(body["counterpart"]) == 200
+        and len(body["external_id"]) == 200
+    )
 
 
 def test_body_must_be_an_object(client, user):
-    assert_problem(client.post(users_path(user, "/events"), json=[event()]), 422, "validation_error")
+    assert_problem(
+        client.post(users_path(user, "/events"), json=[event()]), 422, "validation_error"
+    )
     assert_problem(client.post(users_path(user, "/events"), json="post"), 422, "validation_error")
 
 
@@ -211,9 +285,16 @@ def test_same_external_id_and_content_answers_200_with_the_stored_event(client, 
 
 
 CHANGES = [
-    {"text": "something else"}, {"occurred_at": "2026-11-02T10:00:01Z"}, {"kind": "mention"},
-    {"direction": "inbound"}, {"is_sales": True}, {"counterpart": "carol"}, {"platform": "facebook"},
-    {"url": "https://x.example/1"}, {"occurred_at": "2026-11-02T10:00:00.000001Z"}, {"text": None},
+    {"text": "something else"},
+    {"occurred_at": "2026-11-02T10:00:01Z"},
+    {"kind": "mention"},
+    {"direction": "inbound"},
+    {"is_sales": True},
+    {"counterpart": "carol"},
+    {"platform": "facebook"},
+    {"url": "https://x.example/1"},
+    {"occurred_at": "2026-11-02T10:00:00.000001Z"},
+    {"text": None},
 ]
 
 
@@ -231,7 +312,9 @@ def test_same_external_id_with_other_content_is_409_with_existing_id(client, use
 def test_external_id_is_unique_per_user_not_per_workspace(client, user):
     other = client.post("/v1/users", json={"name": "Other"}).json()
     a = client.post(users_path(user, "/events"), json=event(external_id="shared"))
-    b = client.post(users_path(other, "/events"), json=event(external_id="shared", text="different"))
+    b = client.post(
+        users_path(other, "/events"), json=event(external_id="shared", text="different")
+    )
     assert a.status_code == 201 and b.status_code == 201
     assert a.json()["id"] != b.json()["id"]
 
@@ -241,7 +324,9 @@ def test_external_id_is_unique_per_user_not_per_workspace(client, user):
 
 def test_get_and_delete_one_event(client, user):
     keep = client.post(users_path(user, "/events"), json=event(text="keep")).json()
-    gone = client.post(users_path(user, "/events"), json=event(text="gone", external_id="g-1")).json()
+    gone = client.post(
+        users_path(user, "/events"), json=event(text="gone", external_id="g-1")
+    ).json()
     r = client.get(users_path(user, f"/events/{gone['id']}"))
     assert r.status_code == 200 and r.json() == gone
 

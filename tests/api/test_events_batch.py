@@ -34,20 +34,26 @@ def test_batch_answers_ids_in_input_order(client, user):
 
 
 def test_batch_normalises_like_single_events(client, user):
-    r = _batch(client, user, [event(kind="mention", counterpart="  @SomeOne ", occurred_at="2026-03-08T01:30:00-05:00")])
+    r = _batch(
+        client,
+        user,
+        [event(kind="mention", counterpart="  @SomeOne ", occurred_at="2026-03-08T01:30:00-05:00")],
+    )
     stored = client.get(users_path(user, f"/events/{r.json()['ids'][0]}")).json()
     assert stored["counterpart"] == "someone"
     assert stored["occurred_at"] == "2026-03-08T06:30:00Z"
 
 
 def test_duplicates_within_one_batch_and_against_stored_events(client, user, session):
-    stored = client.post(users_path(user, "/events"), json=event(external_id="old", text="old")).json()
+    stored = client.post(
+        users_path(user, "/events"), json=event(external_id="old", text="old")
+    ).json()
     events = [
         event(external_id="a", text="A"),
-        event(external_id="old", text="old"),          # repeats a stored event
-        event(external_id="a", text="A"),              # repeats item 0 of this batch
+        event(external_id="old", text="old"),  # repeats a stored event
+        event(external_id="a", text="A"),  # repeats item 0 of this batch
         event(text="no external id"),
-        event(text="no external id"),                  # no external_id: two separate events
+        event(text="no external id"),  # no external_id: two separate events
         event(external_id="a", occurred_at="2026-11-02T11:00:00+01:00", text="A"),  # same instant
     ]
     r = _batch(client, user, events)
@@ -59,7 +65,7 @@ def test_duplicates_within_one_batch_and_against_stored_events(client, user, ses
     assert ids[0] == ids[2] == ids[5]
     assert ids[3] != ids[4]
     assert len({ids[0], ids[1], ids[3], ids[4]}) == 4
-    assert body["created"] == 3          # a, and the two without external_id
+    assert body["created"] == 3  # a, and the two without external_id
     assert body["duplicates"] == 3
     assert _stored_count(session, user) == 4
 
@@ -73,7 +79,7 @@ def test_duplicates_within_one_batch_and_against_stored_events(client, user, ses
 
 def test_one_invalid_item_rejects_the_whole_batch(client, user, session):
     events = [event(text=f"item {i}") for i in range(5)]
-    events[3] = event(occurred_at="2026-11-02T10:00:00")   # naive
+    events[3] = event(occurred_at="2026-11-02T10:00:00")  # naive
     r = _batch(client, user, events)
     body = assert_validation(r, "#/events/3/occurred_at")
     assert {e["pointer"] for e in body["errors"]} == {"#/events/3/occurred_at"}
@@ -90,21 +96,38 @@ def test_every_bad_item_is_listed_by_index(client, user, session):
     body = assert_validation(_batch(client, user, events), "#/events/1/platform", "#/events/5/text")
     pointers = [e["pointer"] for e in body["errors"]]
     assert any(p.startswith("#/events/4") for p in pointers), pointers
-    assert not any(p.startswith(("#/events/0", "#/events/2", "#/events/3")) for p in pointers), pointers
+    assert not any(p.startswith(("#/events/0", "#/events/2", "#/events/3")) for p in pointers), (
+        pointers
+    )
     assert _stored_count(session, user) == 0
 
 
 def test_same_external_id_with_different_content_inside_one_batch_is_422(client, user, session):
-    r = _batch(client, user, [event(external_id="dup", text="one"), event(), event(external_id="dup", text="two")])
+    r = _batch(
+        client,
+        user,
+        [event(external_id="dup", text="one"), event(), event(external_id="dup", text="two")],
+    )
     body = assert_validation(r, "#/events/2/external_id")
     assert "item 0" in body["detail"]
     assert _stored_count(session, user) == 0
 
 
-def test_batch_conflicting_with_a_stored_external_id_is_409_and_writes_nothing(client, user, session):
-    stored = client.post(users_path(user, "/events"), json=event(external_id="tw-9", text="original")).json()
-    r = _batch(client, user, [event(text="new one"), event(external_id="fresh"),
-                              event(external_id="tw-9", text="changed")])
+def test_batch_conflicting_with_a_stored_external_id_is_409_and_writes_nothing(
+    client, user, session
+):
+    stored = client.post(
+        users_path(user, "/events"), json=event(external_id="tw-9", text="original")
+    ).json()
+    r = _batch(
+        client,
+        user,
+        [
+            event(text="new one"),
+            event(external_id="fresh"),
+            event(external_id="tw-9", text="changed"),
+        ],
+    )
     body = assert_problem(r, 409, "external_id_conflict")
     assert body["existing_id"] == stored["id"]
     assert any(e["pointer"] == "#/events/2/external_id" for e in body["errors"])
@@ -127,6 +150,10 @@ def test_batch_size_limits(client, user, session):
 def test_batch_body_shape(client, user):
     assert_validation(client.post(users_path(user, "/events:batch"), json={}), "#/events")
     assert_validation(client.post(users_path(user, "/events:batch"), json=[event()]))
-    assert_validation(client.post(users_path(user, "/events:batch"), json={"events": [event()], "atomic": False}),
-                      "#/atomic")
-    assert_validation(client.post(users_path(user, "/events:batch"), json={"events": event()}), "#/events")
+    assert_validation(
+        client.post(users_path(user, "/events:batch"), json={"events": [event()], "atomic": False}),
+        "#/atomic",
+    )
+    assert_validation(
+        client.post(users_path(user, "/events:batch"), json={"events": event()}), "#/events"
+    )

@@ -26,21 +26,47 @@ def _all(client, user, **params) -> list[dict]:
 def history(client, user) -> dict[str, str]:
     """Nine events with distinct values per filter; returns label -> id."""
     rows = {
-        "x_post":      event(occurred_at="2026-11-01T09:00:00Z"),
-        "x_reply":     event(kind="reply", counterpart="@Bob", occurred_at="2026-11-02T09:00:00Z"),
-        "x_sales":     event(kind="direct_message", counterpart="bob", is_sales=True,
-                             occurred_at="2026-11-03T09:00:00+02:00"),
-        "x_in_follow": event(kind="follow", direction="inbound", counterpart="carol",
-                             occurred_at="2026-11-04T09:00:00Z"),
-        "li_post":     event(platform="linkedin", occurred_at="2026-11-05T09:00:00Z"),
-        "li_comment":  event(platform="linkedin", kind="comment", counterpart="carol",
-                             occurred_at="2026-11-06T09:00:00Z"),
-        "fb_wall":     event(platform="facebook", kind="wall_post", counterpart="dave", is_sales=True,
-                             occurred_at="2026-11-07T09:00:00Z"),
-        "ig_like":     event(platform="instagram", kind="like", counterpart="erin",
-                             occurred_at="2026-11-08T09:00:00Z"),
-        "ig_in_reply": event(platform="instagram", kind="reply", direction="inbound", counterpart="bob",
-                             occurred_at="2026-11-09T09:00:00.000001Z"),
+        "x_post": event(occurred_at="2026-11-01T09:00:00Z"),
+        "x_reply": event(kind="reply", counterpart="@Bob", occurred_at="2026-11-02T09:00:00Z"),
+        "x_sales": event(
+            kind="direct_message",
+            counterpart="bob",
+            is_sales=True,
+            occurred_at="2026-11-03T09:00:00+02:00",
+        ),
+        "x_in_follow": event(
+            kind="follow",
+            direction="inbound",
+            counterpart="carol",
+            occurred_at="2026-11-04T09:00:00Z",
+        ),
+        "li_post": event(platform="linkedin", occurred_at="2026-11-05T09:00:00Z"),
+        "li_comment": event(
+            platform="linkedin",
+            kind="comment",
+            counterpart="carol",
+            occurred_at="2026-11-06T09:00:00Z",
+        ),
+        "fb_wall": event(
+            platform="facebook",
+            kind="wall_post",
+            counterpart="dave",
+            is_sales=True,
+            occurred_at="2026-11-07T09:00:00Z",
+        ),
+        "ig_like": event(
+            platform="instagram",
+            kind="like",
+            counterpart="erin",
+            occurred_at="2026-11-08T09:00:00Z",
+        ),
+        "ig_in_reply": event(
+            platform="instagram",
+            kind="reply",
+            direction="inbound",
+            counterpart="bob",
+            occurred_at="2026-11-09T09:00:00.000001Z",
+        ),
     }
     r = client.post(users_path(user, "/events:batch"), json={"events": list(rows.values())})
     assert r.status_code == 200, r.text
@@ -54,8 +80,17 @@ def _labels(items, history) -> list[str]:
 
 def test_list_is_newest_first(client, user, history):
     items = _all(client, user)
-    assert _labels(items, history) == ["ig_in_reply", "ig_like", "fb_wall", "li_comment", "li_post",
-                                       "x_in_follow", "x_sales", "x_reply", "x_post"]
+    assert _labels(items, history) == [
+        "ig_in_reply",
+        "ig_like",
+        "fb_wall",
+        "li_comment",
+        "li_post",
+        "x_in_follow",
+        "x_sales",
+        "x_reply",
+        "x_post",
+    ]
     times = [datetime.fromisoformat(e["occurred_at"]) for e in items]
     assert times == sorted(times, reverse=True)
     assert items[0]["occurred_at"] == "2026-11-09T09:00:00.000001Z"
@@ -68,20 +103,46 @@ FILTERS = [
     ({"kind": "reply"}, ["ig_in_reply", "x_reply"]),
     ({"kind": "unfollow"}, []),
     ({"direction": "inbound"}, ["ig_in_reply", "x_in_follow"]),
-    ({"direction": "outbound"}, ["ig_like", "fb_wall", "li_comment", "li_post", "x_sales", "x_reply", "x_post"]),
+    (
+        {"direction": "outbound"},
+        ["ig_like", "fb_wall", "li_comment", "li_post", "x_sales", "x_reply", "x_post"],
+    ),
     ({"counterpart": "bob"}, ["ig_in_reply", "x_sales", "x_reply"]),
-    ({"counterpart": " @BOB "}, ["ig_in_reply", "x_sales", "x_reply"]),  # normalised like stored values
+    (
+        {"counterpart": " @BOB "},
+        ["ig_in_reply", "x_sales", "x_reply"],
+    ),  # normalised like stored values
     ({"is_sales": "true"}, ["fb_wall", "x_sales"]),
-    ({"is_sales": "false"}, ["ig_in_reply", "ig_like", "li_comment", "li_post", "x_in_follow", "x_reply", "x_post"]),
-    ({"from": "2026-11-07T09:00:00Z"}, ["ig_in_reply", "ig_like", "fb_wall"]),           # from is inclusive
-    ({"to": "2026-11-03T07:00:00Z"}, ["x_reply", "x_post"]),                             # to is exclusive
-    ({"from": "2026-11-03T09:00:00+02:00", "to": "2026-11-05T10:00:00+01:00"}, ["x_in_follow", "x_sales"]),
-    ({"from": "2026-11-03T09:00:00+02:00", "to": "2026-11-05T10:00:01+01:00"}, ["li_post", "x_in_follow", "x_sales"]),
+    (
+        {"is_sales": "false"},
+        ["ig_in_reply", "ig_like", "li_comment", "li_post", "x_in_follow", "x_reply", "x_post"],
+    ),
+    ({"from": "2026-11-07T09:00:00Z"}, ["ig_in_reply", "ig_like", "fb_wall"]),  # from is inclusive
+    ({"to": "2026-11-03T07:00:00Z"}, ["x_reply", "x_post"]),  # to is exclusive
+    (
+        {"from": "2026-11-03T09:00:00+02:00", "to": "2026-11-05T10:00:00+01:00"},
+        ["x_in_follow", "x_sales"],
+    ),
+    (
+        {"from": "2026-11-03T09:00:00+02:00", "to": "2026-11-05T10:00:01+01:00"},
+        ["li_post", "x_in_follow", "x_sales"],
+    ),
     ({"from": "2026-11-09T09:00:00.000001Z"}, ["ig_in_reply"]),
     ({"from": "2026-11-09T09:00:00.000002Z"}, []),
-    ({"platform": "x", "direction": "outbound", "counterpart": "bob", "is_sales": "false"}, ["x_reply"]),
-    ({"kind": "reply", "direction": "inbound", "platform": "instagram", "from": "2026-11-01T00:00:00Z",
-      "to": "2026-12-01T00:00:00Z"}, ["ig_in_reply"]),
+    (
+        {"platform": "x", "direction": "outbound", "counterpart": "bob", "is_sales": "false"},
+        ["x_reply"],
+    ),
+    (
+        {
+            "kind": "reply",
+            "direction": "inbound",
+            "platform": "instagram",
+            "from": "2026-11-01T00:00:00Z",
+            "to": "2026-12-01T00:00:00Z",
+        },
+        ["ig_in_reply"],
+    ),
 ]
 
 
@@ -115,7 +176,9 @@ def test_bad_list_parameters_are_422(client, user):
 
 
 def test_naive_from_says_it_needs_an_offset(client, user):
-    body = assert_validation(client.get(users_path(user, "/events"), params={"from": "2026-11-01T00:00:00"}), "from")
+    body = assert_validation(
+        client.get(users_path(user, "/events"), params={"from": "2026-11-01T00:00:00"}), "from"
+    )
     assert "must include a UTC offset" in body["detail"]
 
 
@@ -148,12 +211,22 @@ def test_pagination_sees_every_event_once_in_a_stable_order(client, user):
 
 
 def test_pagination_keeps_the_filters(client, user, history):
-    first = client.get(users_path(user, "/events"), params={"limit": 1, "counterpart": "bob"}).json()
-    second = client.get(users_path(user, "/events"),
-                        params={"limit": 1, "counterpart": "bob", "cursor": first["next_cursor"]}).json()
-    third = client.get(users_path(user, "/events"),
-                       params={"limit": 1, "counterpart": "bob", "cursor": second["next_cursor"]}).json()
-    assert _labels(first["items"] + second["items"] + third["items"], history) == ["ig_in_reply", "x_sales", "x_reply"]
+    first = client.get(
+        users_path(user, "/events"), params={"limit": 1, "counterpart": "bob"}
+    ).json()
+    second = client.get(
+        users_path(user, "/events"),
+        params={"limit": 1, "counterpart": "bob", "cursor": first["next_cursor"]},
+    ).json()
+    third = client.get(
+        users_path(user, "/events"),
+        params={"limit": 1, "counterpart": "bob", "cursor": second["next_cursor"]},
+    ).json()
+    assert _labels(first["items"] + second["items"] + third["items"], history) == [
+        "ig_in_reply",
+        "x_sales",
+        "x_reply",
+    ]
     assert third["next_cursor"] is None
 
 
@@ -201,7 +274,9 @@ def test_a_cursor_is_opaque_but_stable(client, user, history):
 
 
 def test_overlong_cursor_is_rejected(client, user):
-    assert_validation(client.get(users_path(user, "/events"), params={"cursor": "A" * 513}), "cursor")
+    assert_validation(
+        client.get(users_path(user, "/events"), params={"cursor": "A" * 513}), "cursor"
+    )
 
 
 def test_empty_list(client, user):

@@ -7,7 +7,10 @@ from tests.api.helpers import assert_problem, assert_validation, users_path
 
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 FOLLOW_DEFAULTS = {  # §5: daily_cap, burst_limit
-    "x": (100, 25), "linkedin": (20, 10), "instagram": (50, 15), "facebook": (30, 10),
+    "x": (100, 25),
+    "linkedin": (20, 10),
+    "instagram": (50, 15),
+    "facebook": (30, 10),
 }
 MAX_POSTS = {"x": 5, "linkedin": 2, "instagram": 2, "facebook": 2}
 
@@ -46,9 +49,18 @@ def test_follow_plan_defaults_per_platform(client, user):
 
 def test_put_follow_plan_201_then_200_on_replace(client, user):
     path = users_path(user, "/follow-plans/x")
-    first = client.put(path, json={"weekly_target": 30, "daily_cap": 10, "active_weekdays": ["fri", "mon", "wed"],
-                                   "warmup_days": 14, "starts_on": "2026-11-02", "burst_limit": 5,
-                                   "burst_window_minutes": 30})
+    first = client.put(
+        path,
+        json={
+            "weekly_target": 30,
+            "daily_cap": 10,
+            "active_weekdays": ["fri", "mon", "wed"],
+            "warmup_days": 14,
+            "starts_on": "2026-11-02",
+            "burst_limit": 5,
+            "burst_window_minutes": 30,
+        },
+    )
     assert first.status_code == 201, first.text
     body = first.json()
     assert body["active_weekdays"] == ["mon", "wed", "fri"]  # stored in week order
@@ -71,7 +83,12 @@ def test_put_follow_plan_201_then_200_on_replace(client, user):
 
 def test_get_list_and_delete_follow_plans(client, user):
     for platform in ("instagram", "x", "linkedin"):
-        assert client.put(users_path(user, f"/follow-plans/{platform}"), json={"weekly_target": 5}).status_code == 201
+        assert (
+            client.put(
+                users_path(user, f"/follow-plans/{platform}"), json={"weekly_target": 5}
+            ).status_code
+            == 201
+        )
     listed = client.get(users_path(user, "/follow-plans"))
     assert listed.status_code == 200
     assert [p["platform"] for p in listed.json()["items"]] == ["x", "linkedin", "instagram"]
@@ -84,21 +101,32 @@ def test_get_list_and_delete_follow_plans(client, user):
     assert r.status_code == 204 and r.content == b""
     assert_problem(client.get(users_path(user, "/follow-plans/linkedin")), 404, "no_follow_plan")
     assert_problem(client.delete(users_path(user, "/follow-plans/linkedin")), 404, "not_found")
-    assert [p["platform"] for p in client.get(users_path(user, "/follow-plans")).json()["items"]] == ["x", "instagram"]
+    assert [
+        p["platform"] for p in client.get(users_path(user, "/follow-plans")).json()["items"]
+    ] == ["x", "instagram"]
 
 
 def test_missing_follow_plan_is_404_no_follow_plan(client, user):
-    body = assert_problem(client.get(users_path(user, "/follow-plans/facebook")), 404, "no_follow_plan")
+    body = assert_problem(
+        client.get(users_path(user, "/follow-plans/facebook")), 404, "no_follow_plan"
+    )
     assert "facebook" in body["detail"]
-    assert client.get(users_path(user, "/follow-plans")).json() == {"items": [], "next_cursor": None}
+    assert client.get(users_path(user, "/follow-plans")).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
 
 
 def test_daily_cap_over_the_platform_limit_is_422_with_numbers(client, user):
-    r = client.put(users_path(user, "/follow-plans/x"), json={"weekly_target": 10, "daily_cap": 401})
+    r = client.put(
+        users_path(user, "/follow-plans/x"), json={"weekly_target": 10, "daily_cap": 401}
+    )
     body = assert_validation(r, "#/daily_cap")
     assert "401" in body["detail"] and "400" in body["detail"]
     assert_problem(client.get(users_path(user, "/follow-plans/x")), 404, "no_follow_plan")
-    ok = client.put(users_path(user, "/follow-plans/x"), json={"weekly_target": 10, "daily_cap": 400})
+    ok = client.put(
+        users_path(user, "/follow-plans/x"), json={"weekly_target": 10, "daily_cap": 400}
+    )
     assert ok.status_code == 201, ok.text
 
 
@@ -111,17 +139,23 @@ def test_weekly_target_over_the_platform_limit_is_422_with_numbers(client, user)
 
 
 def test_weekly_target_over_cap_times_active_days_is_422_with_numbers(client, user):
-    r = client.put(users_path(user, "/follow-plans/x"),
-                   json={"weekly_target": 21, "daily_cap": 10, "active_weekdays": ["mon", "tue"]})
+    r = client.put(
+        users_path(user, "/follow-plans/x"),
+        json={"weekly_target": 21, "daily_cap": 10, "active_weekdays": ["mon", "tue"]},
+    )
     body = assert_validation(r, "#/weekly_target")
     for number in ("21", "10", "2", "20"):
         assert number in body["detail"], body["detail"]
-    ok = client.put(users_path(user, "/follow-plans/x"),
-                    json={"weekly_target": 20, "daily_cap": 10, "active_weekdays": ["mon", "tue"]})
+    ok = client.put(
+        users_path(user, "/follow-plans/x"),
+        json={"weekly_target": 20, "daily_cap": 10, "active_weekdays": ["mon", "tue"]},
+    )
     assert ok.status_code == 201, ok.text
     # The default cap counts too: instagram 50 × 7 = 350.
-    assert_validation(client.put(users_path(user, "/follow-plans/instagram"), json={"weekly_target": 351}),
-                      "#/weekly_target")
+    assert_validation(
+        client.put(users_path(user, "/follow-plans/instagram"), json={"weekly_target": 351}),
+        "#/weekly_target",
+    )
 
 
 FOLLOW_PLAN_ERRORS = [
@@ -148,8 +182,12 @@ def test_follow_plan_field_validation(client, user):
 
 def test_unknown_platform_in_the_path_is_422(client, user):
     for path in ("/follow-plans/myspace", "/posting-plans/myspace", "/profiles/myspace"):
-        r = client.put(users_path(user, path), json={"weekly_target": 5, "handle": "h"} if "follow" in path
-                       else ({"handle": "h"} if "profiles" in path else {}))
+        r = client.put(
+            users_path(user, path),
+            json={"weekly_target": 5, "handle": "h"}
+            if "follow" in path
+            else ({"handle": "h"} if "profiles" in path else {}),
+        )
         body = assert_validation(r, "platform")
         assert body["code"] == "validation_error"
     assert_validation(client.get(users_path(user, "/follow-plans/X")), "platform")
@@ -159,7 +197,9 @@ def test_unknown_platform_in_the_path_is_422(client, user):
 
 def test_plans_of_an_unknown_user_are_404(client):
     missing = "/v1/users/00000000-0000-4000-8000-000000000000"
-    assert_problem(client.put(missing + "/follow-plans/x", json={"weekly_target": 5}), 404, "not_found")
+    assert_problem(
+        client.put(missing + "/follow-plans/x", json={"weekly_target": 5}), 404, "not_found"
+    )
     assert_problem(client.get(missing + "/posting-plans"), 404, "not_found")
 
 
@@ -172,17 +212,31 @@ def test_posting_plan_defaults(client, user):
         assert r.status_code == 201, r.text
         plan = r.json()
         assert plan["platform"] == platform
-        assert (plan["min_posts_per_day"], plan["max_posts_per_day"], plan["min_gap_minutes"]) == (1, max_posts, 60)
+        assert (plan["min_posts_per_day"], plan["max_posts_per_day"], plan["min_gap_minutes"]) == (
+            1,
+            max_posts,
+            60,
+        )
 
 
 def test_posting_plan_replace_get_list_delete(client, user):
     path = users_path(user, "/posting-plans/x")
-    first = client.put(path, json={"min_posts_per_day": 2, "max_posts_per_day": 3, "min_gap_minutes": 90})
+    first = client.put(
+        path, json={"min_posts_per_day": 2, "max_posts_per_day": 3, "min_gap_minutes": 90}
+    )
     assert first.status_code == 201
-    assert (first.json()["min_posts_per_day"], first.json()["max_posts_per_day"], first.json()["min_gap_minutes"]) == (2, 3, 90)
+    assert (
+        first.json()["min_posts_per_day"],
+        first.json()["max_posts_per_day"],
+        first.json()["min_gap_minutes"],
+    ) == (2, 3, 90)
     second = client.put(path, json={"min_posts_per_day": 0})
     assert second.status_code == 200
-    assert (second.json()["min_posts_per_day"], second.json()["max_posts_per_day"], second.json()["min_gap_minutes"]) == (0, 5, 60)
+    assert (
+        second.json()["min_posts_per_day"],
+        second.json()["max_posts_per_day"],
+        second.json()["min_gap_minutes"],
+    ) == (0, 5, 60)
     assert client.get(path).json() == second.json()
 
     assert client.put(users_path(user, "/posting-plans/instagram"), json={}).status_code == 201
@@ -193,16 +247,22 @@ def test_posting_plan_replace_get_list_delete(client, user):
     assert client.delete(path).status_code == 204
     assert_problem(client.get(path), 404, "not_found")
     assert_problem(client.delete(path), 404, "not_found")
-    assert [p["platform"] for p in client.get(users_path(user, "/posting-plans")).json()["items"]] == ["facebook", "instagram"]
+    assert [
+        p["platform"] for p in client.get(users_path(user, "/posting-plans")).json()["items"]
+    ] == ["facebook", "instagram"]
 
 
 def test_posting_plan_min_above_max_is_422(client, user):
-    r = client.put(users_path(user, "/posting-plans/x"), json={"min_posts_per_day": 3, "max_posts_per_day": 2})
+    r = client.put(
+        users_path(user, "/posting-plans/x"), json={"min_posts_per_day": 3, "max_posts_per_day": 2}
+    )
     body = assert_validation(r, "#/min_posts_per_day")
     assert "3" in body["detail"] and "2" in body["detail"]
     # Against the default maximum too: linkedin allows 2.
-    assert_validation(client.put(users_path(user, "/posting-plans/linkedin"), json={"min_posts_per_day": 3}),
-                      "#/min_posts_per_day")
+    assert_validation(
+        client.put(users_path(user, "/posting-plans/linkedin"), json={"min_posts_per_day": 3}),
+        "#/min_posts_per_day",
+    )
     assert client.get(users_path(user, "/posting-plans")).json()["items"] == []
 
 
@@ -225,9 +285,15 @@ def test_posting_plan_field_validation(client, user):
 
 
 def test_put_profile_201_then_200_and_list_in_platform_order(client, user):
-    r = client.put(users_path(user, "/profiles/linkedin"),
-                   json={"handle": "ada-l", "bio": "I help founders.", "photo_url": "https://e.example/a.jpg",
-                         "photo_smiling": True})
+    r = client.put(
+        users_path(user, "/profiles/linkedin"),
+        json={
+            "handle": "ada-l",
+            "bio": "I help founders.",
+            "photo_url": "https://e.example/a.jpg",
+            "photo_smiling": True,
+        },
+    )
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["platform"] == "linkedin" and created["handle"] == "ada-l"
@@ -238,11 +304,20 @@ def test_put_profile_201_then_200_and_list_in_platform_order(client, user):
     assert r.status_code == 200, r.text
     replaced = r.json()
     assert replaced["handle"] == "ada-lovelace"
-    assert replaced["bio"] is None and replaced["photo_url"] is None and replaced["photo_smiling"] is None
+    assert (
+        replaced["bio"] is None
+        and replaced["photo_url"] is None
+        and replaced["photo_smiling"] is None
+    )
     assert replaced["created_at"] == created["created_at"]
 
     for platform in ("instagram", "x", "facebook"):
-        assert client.put(users_path(user, f"/profiles/{platform}"), json={"handle": platform}).status_code == 201
+        assert (
+            client.put(
+                users_path(user, f"/profiles/{platform}"), json={"handle": platform}
+            ).status_code
+            == 201
+        )
     listed = client.get(users_path(user, "/profiles"))
     assert listed.status_code == 200
     items = listed.json()["items"]

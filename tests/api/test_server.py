@@ -42,7 +42,9 @@ def _env(db_file: Path, bootstrap_key: str | None = None) -> dict[str, str]:
 
 
 @contextmanager
-def serve(tmp_path: Path, db_file: Path, bootstrap_key: str | None = None, run: int = 0) -> Iterator[tuple[str, Path]]:
+def serve(
+    tmp_path: Path, db_file: Path, bootstrap_key: str | None = None, run: int = 0
+) -> Iterator[tuple[str, Path]]:
     """Run `rapport serve` until /healthz answers; yields (base_url, stdout file)."""
     port = _free_port()
     out = tmp_path / f"serve-{run}.out"
@@ -50,15 +52,20 @@ def serve(tmp_path: Path, db_file: Path, bootstrap_key: str | None = None, run: 
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         proc = subprocess.Popen(
             [str(RAPPORT), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=_env(db_file, bootstrap_key), cwd=tmp_path, stdout=stdout, stderr=stderr,
+            env=_env(db_file, bootstrap_key),
+            cwd=tmp_path,
+            stdout=stdout,
+            stderr=stderr,
         )
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
             while True:
                 if proc.poll() is not None:
-                    raise AssertionError(f"rapport serve exited with {proc.returncode}:\n"
-                                         f"{out.read_text()}\n{err.read_text()}")
+                    raise AssertionError(
+                        f"rapport serve exited with {proc.returncode}:\n"
+                        f"{out.read_text()}\n{err.read_text()}"
+                    )
                 try:
                     if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                         break
@@ -78,8 +85,15 @@ def serve(tmp_path: Path, db_file: Path, bootstrap_key: str | None = None, run: 
 
 
 def rapport(db_file: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(RAPPORT), *args], env=_env(db_file), cwd=db_file.parent,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [str(RAPPORT), *args],
+        env=_env(db_file),
+        cwd=db_file.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if check:
         assert result.returncode == 0, f"rapport {' '.join(args)}: {result.stdout}\n{result.stderr}"
     return result
@@ -110,9 +124,16 @@ def test_served_process_with_a_bootstrap_key(tmp_path):
             user = r.json()
             assert r.headers["location"] == f"/v1/users/{user['id']}"
 
-            r = c.post(f"/v1/users/{user['id']}/events",
-                       json={"platform": "x", "kind": "reply", "counterpart": "  @SomeOne ",
-                             "occurred_at": "2026-03-08T01:30:00.123456-05:00", "external_id": "ev-1"})
+            r = c.post(
+                f"/v1/users/{user['id']}/events",
+                json={
+                    "platform": "x",
+                    "kind": "reply",
+                    "counterpart": "  @SomeOne ",
+                    "occurred_at": "2026-03-08T01:30:00.123456-05:00",
+                    "external_id": "ev-1",
+                },
+            )
             assert r.status_code == 201, r.text
             created = r.json()
             assert created["counterpart"] == "someone"
@@ -123,16 +144,33 @@ def test_served_process_with_a_bootstrap_key(tmp_path):
             assert listed.json() == {"items": [created], "next_cursor": None}
 
             # Committed for real: a retry is recognised as the same event.
-            again = c.post(f"/v1/users/{user['id']}/events",
-                           json={"platform": "x", "kind": "reply", "counterpart": "someone",
-                                 "occurred_at": "2026-03-08T06:30:00.123456Z", "external_id": "ev-1"})
+            again = c.post(
+                f"/v1/users/{user['id']}/events",
+                json={
+                    "platform": "x",
+                    "kind": "reply",
+                    "counterpart": "someone",
+                    "occurred_at": "2026-03-08T06:30:00.123456Z",
+                    "external_id": "ev-1",
+                },
+            )
             assert again.status_code == 200 and again.json()["id"] == created["id"]
 
             # The gate works in front of the real server too.
-            assert_problem(c.post("/v1/users", content=b"{", headers={"Content-Type": "application/json"}),
-                           400, "malformed_json")
-            assert_problem(c.post("/v1/users", content=b"x" * (1024 * 1024 + 1),
-                                  headers={"Content-Type": "application/json"}), 413, "payload_too_large")
+            assert_problem(
+                c.post("/v1/users", content=b"{", headers={"Content-Type": "application/json"}),
+                400,
+                "malformed_json",
+            )
+            assert_problem(
+                c.post(
+                    "/v1/users",
+                    content=b"x" * (1024 * 1024 + 1),
+                    headers={"Content-Type": "application/json"},
+                ),
+                413,
+                "payload_too_large",
+            )
 
             keys = c.get("/v1/api-keys").json()["items"]
             assert len(keys) == 1 and keys[0]["prefix"] == BOOTSTRAP_KEY[:12]
@@ -154,7 +192,10 @@ def test_first_start_prints_a_key_once_and_the_cli_manages_keys(tmp_path):
     assert len(printed) == 1, first_out
     key = printed[0]
 
-    with serve(tmp_path, db_file, run=2) as (base, out2), httpx.Client(base_url=base, timeout=10) as c:
+    with (
+        serve(tmp_path, db_file, run=2) as (base, out2),
+        httpx.Client(base_url=base, timeout=10) as c,
+    ):
         me = c.get("/v1/me", headers={"Authorization": f"Bearer {key}"})
         assert me.status_code == 200, me.text
         assert me.json()["name"] == "default"

@@ -37,7 +37,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", USER_PREFIX + "/events:batch"): {"events": [EVENT]},
     ("POST", USER_PREFIX + "/checks"): {"action": "follow", "platform": "x"},
     ("POST", USER_PREFIX + "/events:import"): Raw(
-        "platform,kind,occurred_at,counterpart\r\nx,reply,2026-11-20T10:00:00Z,bob\r\n", "text/csv"),
+        "platform,kind,occurred_at,counterpart\r\nx,reply,2026-11-20T10:00:00Z,bob\r\n", "text/csv"
+    ),
 }
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -88,8 +89,10 @@ def build_request(method: str, route: APIRoute, path_values: dict[str, str]) -> 
     params = re.findall(r"{(\w+)(?::\w+)?}", route.path)
     unknown = [p for p in params if p not in path_values]
     if unknown:
-        pytest.fail(f"{method} {route.path}: no value for path parameter(s) {unknown}; "
-                    f"add it to what the victim fixture in tests/api/test_tenancy.py returns")
+        pytest.fail(
+            f"{method} {route.path}: no value for path parameter(s) {unknown}; "
+            f"add it to what the victim fixture in tests/api/test_tenancy.py returns"
+        )
     url = route.path
     for name in params:
         url = re.sub(r"\{" + name + r"(?::\w+)?\}", path_values[name], url)
@@ -98,16 +101,20 @@ def build_request(method: str, route: APIRoute, path_values: dict[str, str]) -> 
     for field in _query_fields(route.dependant):
         if field.field_info.is_required():
             if field.alias not in QUERY_VALUES:
-                pytest.fail(f"{method} {route.path}: required query parameter {field.alias!r} has no "
-                            f"value; add one to QUERY_VALUES in tests/api/test_tenancy.py")
+                pytest.fail(
+                    f"{method} {route.path}: required query parameter {field.alias!r} has no "
+                    f"value; add one to QUERY_VALUES in tests/api/test_tenancy.py"
+                )
             query[field.alias] = QUERY_VALUES[field.alias]
 
     kwargs: dict[str, Any] = {"method": method, "url": url, "params": query}
     if method in BODY_METHODS:
         key = (method, route.path)
         if key not in BODIES:
-            pytest.fail(f"{method} {route.path} is not in BODIES of tests/api/test_tenancy.py; add a "
-                        f"minimal valid JSON body for it so the tenant-isolation walk covers it")
+            pytest.fail(
+                f"{method} {route.path} is not in BODIES of tests/api/test_tenancy.py; add a "
+                f"minimal valid JSON body for it so the tenant-isolation walk covers it"
+            )
         body = BODIES[key]
         if isinstance(body, Raw):
             kwargs["content"] = body.content
@@ -130,17 +137,28 @@ def _snapshot(client, uid: str) -> dict[str, Any]:
 @pytest.fixture
 def victim(client) -> dict[str, str]:
     """A user of workspace acme with a little of everything."""
-    r = client.post("/v1/users", json={"name": "Victim", "external_id": "crm-victim", "timezone": "Europe/Berlin"})
+    r = client.post(
+        "/v1/users",
+        json={"name": "Victim", "external_id": "crm-victim", "timezone": "Europe/Berlin"},
+    )
     assert r.status_code == 201, r.text
     uid = r.json()["id"]
-    for path, body in (("/follow-plans/x", {"weekly_target": 50}),
-                       ("/posting-plans/x", {}),
-                       ("/profiles/x", {"handle": "victim", "bio": "Helping people grow."})):
+    for path, body in (
+        ("/follow-plans/x", {"weekly_target": 50}),
+        ("/posting-plans/x", {}),
+        ("/profiles/x", {"handle": "victim", "bio": "Helping people grow."}),
+    ):
         r = client.put(users_path(uid, path), json=body)
         assert r.status_code == 201, r.text
-    r = client.post(users_path(uid, "/events"),
-                    json=event(kind="follow", counterpart="carol", external_id="ev-1",
-                               occurred_at="2026-11-19T08:00:00Z"))
+    r = client.post(
+        users_path(uid, "/events"),
+        json=event(
+            kind="follow",
+            counterpart="carol",
+            external_id="ev-1",
+            occurred_at="2026-11-19T08:00:00Z",
+        ),
+    )
     assert r.status_code == 201, r.text
     return {"user_id": uid, "event_id": r.json()["id"], "platform": "x"}
 
@@ -148,14 +166,23 @@ def victim(client) -> dict[str, str]:
 def test_the_walk_finds_the_foundation_routes(app):
     walked = {(m, r.path) for m, r in user_routes(app)}
     expected = {
-        ("GET", USER_PREFIX), ("PATCH", USER_PREFIX), ("DELETE", USER_PREFIX),
-        ("PUT", USER_PREFIX + "/follow-plans/{platform}"), ("GET", USER_PREFIX + "/follow-plans"),
-        ("GET", USER_PREFIX + "/follow-plans/{platform}"), ("DELETE", USER_PREFIX + "/follow-plans/{platform}"),
-        ("PUT", USER_PREFIX + "/posting-plans/{platform}"), ("GET", USER_PREFIX + "/posting-plans"),
-        ("GET", USER_PREFIX + "/posting-plans/{platform}"), ("DELETE", USER_PREFIX + "/posting-plans/{platform}"),
-        ("PUT", USER_PREFIX + "/profiles/{platform}"), ("GET", USER_PREFIX + "/profiles"),
-        ("POST", USER_PREFIX + "/events"), ("POST", USER_PREFIX + "/events:batch"),
-        ("GET", USER_PREFIX + "/events"), ("GET", USER_PREFIX + "/events/{event_id}"),
+        ("GET", USER_PREFIX),
+        ("PATCH", USER_PREFIX),
+        ("DELETE", USER_PREFIX),
+        ("PUT", USER_PREFIX + "/follow-plans/{platform}"),
+        ("GET", USER_PREFIX + "/follow-plans"),
+        ("GET", USER_PREFIX + "/follow-plans/{platform}"),
+        ("DELETE", USER_PREFIX + "/follow-plans/{platform}"),
+        ("PUT", USER_PREFIX + "/posting-plans/{platform}"),
+        ("GET", USER_PREFIX + "/posting-plans"),
+        ("GET", USER_PREFIX + "/posting-plans/{platform}"),
+        ("DELETE", USER_PREFIX + "/posting-plans/{platform}"),
+        ("PUT", USER_PREFIX + "/profiles/{platform}"),
+        ("GET", USER_PREFIX + "/profiles"),
+        ("POST", USER_PREFIX + "/events"),
+        ("POST", USER_PREFIX + "/events:batch"),
+        ("GET", USER_PREFIX + "/events"),
+        ("GET", USER_PREFIX + "/events/{event_id}"),
         ("DELETE", USER_PREFIX + "/events/{event_id}"),
     }
     assert expected <= walked, expected - walked
@@ -185,7 +212,9 @@ def test_every_user_route_is_404_for_another_workspace(app, client, other_client
 
     for method, route in sorted(routes, key=order):
         r = client.request(**build_request(method, route, victim))
-        assert r.status_code < 400, f"owner's {method} {route.path} failed: {r.status_code} {r.text}"
+        assert r.status_code < 400, (
+            f"owner's {method} {route.path} failed: {r.status_code} {r.text}"
+        )
     assert_problem(client.get(users_path(victim["user_id"])), 404, "not_found")
 
 
@@ -208,5 +237,10 @@ def test_an_event_id_of_another_user_is_404_even_in_the_same_workspace(client, v
     body = assert_problem(got, 404, "not_found")
     missing = client.get(users_path(neighbour, f"/events/{uuid.uuid4()}"))
     assert body == assert_problem(missing, 404, "not_found")
-    assert_problem(client.delete(users_path(neighbour, f"/events/{victim['event_id']}")), 404, "not_found")
-    assert client.get(users_path(victim["user_id"], f"/events/{victim['event_id']}")).status_code == 200
+    assert_problem(
+        client.delete(users_path(neighbour, f"/events/{victim['event_id']}")), 404, "not_found"
+    )
+    assert (
+        client.get(users_path(victim["user_id"], f"/events/{victim['event_id']}")).status_code
+        == 200
+    )

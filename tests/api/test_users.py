@@ -19,7 +19,15 @@ def test_create_user_answers_201_with_location_and_defaults(client):
     assert r.status_code == 201, r.text
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
-    assert set(body) == {"id", "name", "timezone", "external_id", "settings", "created_at", "updated_at"}
+    assert set(body) == {
+        "id",
+        "name",
+        "timezone",
+        "external_id",
+        "settings",
+        "created_at",
+        "updated_at",
+    }
     uuid.UUID(body["id"])
     assert r.headers["location"] == f"/v1/users/{body['id']}"
     assert body["name"] == "Ada"
@@ -32,15 +40,24 @@ def test_create_user_answers_201_with_location_and_defaults(client):
 
 
 def test_create_user_with_everything(client):
-    r = client.post("/v1/users", json={
-        "name": "Grace", "timezone": "America/New_York", "external_id": "crm-42",
-        "settings": {"sales_ratio": 5, "keep_in_touch_days": 14},
-    })
+    r = client.post(
+        "/v1/users",
+        json={
+            "name": "Grace",
+            "timezone": "America/New_York",
+            "external_id": "crm-42",
+            "settings": {"sales_ratio": 5, "keep_in_touch_days": 14},
+        },
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["timezone"] == "America/New_York"
     assert body["external_id"] == "crm-42"
-    assert body["settings"] == {"sales_ratio": 5, "interaction_share_target": 0.5, "keep_in_touch_days": 14}
+    assert body["settings"] == {
+        "sales_ratio": 5,
+        "interaction_share_target": 0.5,
+        "keep_in_touch_days": 14,
+    }
 
 
 def test_duplicate_external_id_is_409_with_existing_id(client):
@@ -57,21 +74,33 @@ def test_create_user_validation(client):
     assert_validation(client.post("/v1/users", json={"name": ""}), "#/name")
     assert_validation(client.post("/v1/users", json={"name": "x" * 201}), "#/name")
     assert_validation(client.post("/v1/users", json={"name": "A", "extra": 1}), "#/extra")
-    assert_validation(client.post("/v1/users", json={"name": "A", "external_id": "e" * 201}), "#/external_id")
-    assert_validation(client.post("/v1/users", json={"name": "A", "settings": {"sales_ratio": 0.5}}),
-                      "#/settings/sales_ratio")
-    assert_validation(client.post("/v1/users", json={"name": "A", "settings": {"interaction_share_target": 1.5}}),
-                      "#/settings/interaction_share_target")
-    assert_validation(client.post("/v1/users", json={"name": "A", "settings": {"colour": "red"}}),
-                      "#/settings/colour")
+    assert_validation(
+        client.post("/v1/users", json={"name": "A", "external_id": "e" * 201}), "#/external_id"
+    )
+    assert_validation(
+        client.post("/v1/users", json={"name": "A", "settings": {"sales_ratio": 0.5}}),
+        "#/settings/sales_ratio",
+    )
+    assert_validation(
+        client.post("/v1/users", json={"name": "A", "settings": {"interaction_share_target": 1.5}}),
+        "#/settings/interaction_share_target",
+    )
+    assert_validation(
+        client.post("/v1/users", json={"name": "A", "settings": {"colour": "red"}}),
+        "#/settings/colour",
+    )
     assert_validation(client.post("/v1/users", json={"name": "A\u0000B"}), "#/name")
     assert client.get("/v1/users").json()["items"] == []
 
 
 def test_invalid_timezone_is_422_with_a_pointer(client, user):
-    body = assert_validation(client.post("/v1/users", json={"name": "A", "timezone": "Mars/Olympus"}), "#/timezone")
+    body = assert_validation(
+        client.post("/v1/users", json={"name": "A", "timezone": "Mars/Olympus"}), "#/timezone"
+    )
     assert "Mars/Olympus" in body["detail"]
-    assert_validation(client.post("/v1/users", json={"name": "A", "timezone": "EST5EDT "}), "#/timezone")
+    assert_validation(
+        client.post("/v1/users", json={"name": "A", "timezone": "EST5EDT "}), "#/timezone"
+    )
     r = client.patch(users_path(user), json={"timezone": "Not/AZone"})
     assert_validation(r, "#/timezone")
     assert client.get(users_path(user)).json()["timezone"] == "UTC"
@@ -84,7 +113,10 @@ def test_list_filters_by_external_id(client):
     r = client.get("/v1/users", params={"external_id": "crm-a"})
     assert r.status_code == 200
     assert r.json() == {"items": [a], "next_cursor": None}
-    assert client.get("/v1/users", params={"external_id": "nobody"}).json() == {"items": [], "next_cursor": None}
+    assert client.get("/v1/users", params={"external_id": "nobody"}).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     assert len(client.get("/v1/users").json()["items"]) == 3
 
 
@@ -132,11 +164,17 @@ def test_get_unknown_or_non_uuid_user(client):
 
 
 def test_patch_merges_only_the_settings_it_names(client):
-    u = client.post("/v1/users", json={"name": "Ada", "settings": {"sales_ratio": 7, "keep_in_touch_days": 10}}).json()
+    u = client.post(
+        "/v1/users", json={"name": "Ada", "settings": {"sales_ratio": 7, "keep_in_touch_days": 10}}
+    ).json()
     r = client.patch(users_path(u), json={"settings": {"interaction_share_target": 0.8}})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["settings"] == {"sales_ratio": 7, "interaction_share_target": 0.8, "keep_in_touch_days": 10}
+    assert body["settings"] == {
+        "sales_ratio": 7,
+        "interaction_share_target": 0.8,
+        "keep_in_touch_days": 10,
+    }
     assert body["name"] == "Ada" and body["timezone"] == "UTC"
     assert body["created_at"] == u["created_at"]
     assert datetime.fromisoformat(body["updated_at"]) >= datetime.fromisoformat(u["updated_at"])
@@ -144,7 +182,11 @@ def test_patch_merges_only_the_settings_it_names(client):
     r = client.patch(users_path(u), json={"name": "Ada L.", "timezone": "Asia/Kolkata"})
     body = r.json()
     assert body["name"] == "Ada L." and body["timezone"] == "Asia/Kolkata"
-    assert body["settings"] == {"sales_ratio": 7, "interaction_share_target": 0.8, "keep_in_touch_days": 10}
+    assert body["settings"] == {
+        "sales_ratio": 7,
+        "interaction_share_target": 0.8,
+        "keep_in_touch_days": 10,
+    }
     assert client.get(users_path(u)).json() == body
 
 
@@ -157,9 +199,14 @@ def test_patch_with_an_empty_body_changes_nothing_visible(client, user):
 
 
 def test_patch_validation(client, user):
-    assert_validation(client.patch(users_path(user), json={"settings": {"sales_ratio": 0}}), "#/settings/sales_ratio")
-    assert_validation(client.patch(users_path(user), json={"settings": {"keep_in_touch_days": 0}}),
-                      "#/settings/keep_in_touch_days")
+    assert_validation(
+        client.patch(users_path(user), json={"settings": {"sales_ratio": 0}}),
+        "#/settings/sales_ratio",
+    )
+    assert_validation(
+        client.patch(users_path(user), json={"settings": {"keep_in_touch_days": 0}}),
+        "#/settings/keep_in_touch_days",
+    )
     assert_validation(client.patch(users_path(user), json={"nickname": "x"}), "#/nickname")
     assert_validation(client.patch(users_path(user), json={"name": ""}), "#/name")
     assert client.get(users_path(user)).json()["settings"] == DEFAULT_SETTINGS
@@ -179,12 +226,21 @@ def test_delete_user_cascades_to_everything_it_owns(client, session):
     keep = client.post("/v1/users", json={"name": "Keep"}).json()
     gone = client.post("/v1/users", json={"name": "Gone", "external_id": "crm-gone"}).json()
     for u in (keep, gone):
-        assert client.put(users_path(u, "/follow-plans/x"), json={"weekly_target": 20}).status_code == 201
+        assert (
+            client.put(users_path(u, "/follow-plans/x"), json={"weekly_target": 20}).status_code
+            == 201
+        )
         assert client.put(users_path(u, "/posting-plans/linkedin"), json={}).status_code == 201
         assert client.put(users_path(u, "/profiles/x"), json={"handle": "h"}).status_code == 201
-        r = client.post(users_path(u, "/events:batch"), json={"events": [
-            event(external_id="e1"), event(kind="reply", counterpart="bob"),
-        ]})
+        r = client.post(
+            users_path(u, "/events:batch"),
+            json={
+                "events": [
+                    event(external_id="e1"),
+                    event(kind="reply", counterpart="bob"),
+                ]
+            },
+        )
         assert r.status_code == 200, r.text
 
     r = client.delete(users_path(gone))
@@ -196,7 +252,9 @@ def test_delete_user_cascades_to_everything_it_owns(client, session):
 
     def count(model, uid):
         column = model.id if model is User else model.user_id
-        return session.execute(select(func.count()).select_from(model).where(column == uuid.UUID(uid))).scalar_one()
+        return session.execute(
+            select(func.count()).select_from(model).where(column == uuid.UUID(uid))
+        ).scalar_one()
 
     for model in (User, Event, FollowPlan, PostingPlan, Profile):
         assert count(model, gone["id"]) == 0, model.__name__

@@ -16,23 +16,50 @@ import pytest
 from tests.databases import BACKENDS, POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-INSIGHTS = {"pacing", "posting_7d", "posting_90d", "sales_ratio_30d", "sales_ratio_365d",
-            "engagement_7d", "checks_follow"}
+INSIGHTS = {
+    "pacing",
+    "posting_7d",
+    "posting_90d",
+    "sales_ratio_30d",
+    "sales_ratio_365d",
+    "engagement_7d",
+    "checks_follow",
+}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def smoke(request, tmp_path_factory) -> dict:
     backend = request.param
     out = tmp_path_factory.mktemp(f"bench-{backend}") / "results.json"
-    cmd = [sys.executable, "-m", "bench", "run", "--scale", "smoke", "--database", backend,
-           "--output", str(out), "--no-profile"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench",
+        "run",
+        "--scale",
+        "smoke",
+        "--database",
+        backend,
+        "--output",
+        str(out),
+        "--no-profile",
+    ]
     if backend == "postgres":
         cmd += ["--postgres-url", POSTGRES_URL]
     if shutil.which("wrk") is None:  # the full run insists on wrk; the smoke test need not
         cmd += ["--load-client", "python"]
-    proc = subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert proc.returncode == 0, f"bench smoke failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    proc = subprocess.run(
+        cmd,
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 0, (
+        f"bench smoke failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    )
     results = json.loads(out.read_text())
     results["_stdout"] = proc.stdout
     return results
@@ -100,6 +127,8 @@ def test_memory_of_each_worker(smoke):
 
 def test_targets_are_reported_not_enforced(smoke):
     targets = smoke["targets"]
-    assert targets and all({"target", "figure", "baseline", "ratio", "limit", "met"} <= set(t) for t in targets)
+    assert targets and all(
+        {"target", "figure", "baseline", "ratio", "limit", "met"} <= set(t) for t in targets
+    )
     assert isinstance(smoke["targets_met"], bool)
     assert "Targets:" in smoke["_stdout"]

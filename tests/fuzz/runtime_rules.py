@@ -75,7 +75,11 @@ def _follow_plan(body: dict, platform: str) -> None:
 def _posting_plan(body: dict, platform: str) -> None:
     """§6.2: min_posts_per_day ≤ max_posts_per_day (either may come from the preset)."""
     preset = PLATFORM_PRESETS[platform]
-    low = preset.min_posts_per_day if body.get("min_posts_per_day") is None else body["min_posts_per_day"]
+    low = (
+        preset.min_posts_per_day
+        if body.get("min_posts_per_day") is None
+        else body["min_posts_per_day"]
+    )
     high = body.get("max_posts_per_day") or preset.max_posts_per_day
     if low > high:
         body["min_posts_per_day"] = high

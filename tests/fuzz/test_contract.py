@@ -43,20 +43,34 @@ SECRET = "rpk_fuzzContractKey0123456789abcdefABCDEF"
 USER_ID = uuid.UUID("7f0c1d2e-3a4b-4c5d-8e6f-0a1b2c3d4e5f")
 EVENT_ID = uuid.UUID("0e1d2c3b-4a59-4687-9a6b-5c4d3e2f1a0b")
 
-CONFIG = schemathesis.Config.from_dict({
-    "seed": 20261127,
-    "generation": {"mode": "all", "max-examples": 25, "deterministic": True, "database": "none"},
-    # The coverage phase alone generates ~1650 cases for this API (minutes per backend);
-    # positive and negative fuzzing of every operation fits the CI budget.
-    "phases": {"coverage": {"enabled": False}},
-    "parameters": {"path.user_id": str(USER_ID), "path.event_id": str(EVENT_ID)},
-    "auth": {"openapi": {"HTTPBearer": {"bearer": SECRET}}},
-})
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": 20261127,
+        "generation": {
+            "mode": "all",
+            "max-examples": 25,
+            "deterministic": True,
+            "database": "none",
+        },
+        # The coverage phase alone generates ~1650 cases for this API (minutes per backend);
+        # positive and negative fuzzing of every operation fits the CI budget.
+        "phases": {"coverage": {"enabled": False}},
+        "parameters": {"path.user_id": str(USER_ID), "path.event_id": str(EVENT_ID)},
+        "auth": {"openapi": {"HTTPBearer": {"bearer": SECRET}}},
+    }
+)
 schema = schemathesis.openapi.from_path(OPENAPI, config=CONFIG)
 schema.hook(runtime_rules.map_case)
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, negative_data_rejection, positive_data_acceptance, ignored_auth]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    ignored_auth,
+]
 
 
 @pytest.fixture
@@ -70,29 +84,69 @@ def seeded(session):
     for platform in PLATFORMS:
         plans_service.put_follow_plan(session, user, platform, FollowPlanIn(weekly_target=20))
         plans_service.put_posting_plan(session, user, platform, PostingPlanIn())
-    session.add(Profile(user_id=USER_ID, platform="x", handle="fuzz", bio="Helps people build relationships."))
+    session.add(
+        Profile(
+            user_id=USER_ID, platform="x", handle="fuzz", bio="Helps people build relationships."
+        )
+    )
     now = datetime.now(UTC)
     events = [
-        EventIn(platform="x", kind=kind, direction=direction, counterpart=who, is_sales=sales,
-                occurred_at=now - timedelta(hours=hours), external_id=f"seed-{i}")
-        for i, (kind, direction, who, sales, hours) in enumerate([
-            ("follow", "outbound", "ada", False, 30), ("follow", "inbound", "ada", False, 29),
-            ("post", "outbound", None, False, 28), ("reply", "outbound", "ada", False, 5),
-            ("mention", "inbound", "ada", False, 4), ("direct_message", "outbound", "bob", True, 3),
-            ("comment", "outbound", "bob", False, 2), ("like", "outbound", "cy", False, 1),
-        ])
+        EventIn(
+            platform="x",
+            kind=kind,
+            direction=direction,
+            counterpart=who,
+            is_sales=sales,
+            occurred_at=now - timedelta(hours=hours),
+            external_id=f"seed-{i}",
+        )
+        for i, (kind, direction, who, sales, hours) in enumerate(
+            [
+                ("follow", "outbound", "ada", False, 30),
+                ("follow", "inbound", "ada", False, 29),
+                ("post", "outbound", None, False, 28),
+                ("reply", "outbound", "ada", False, 5),
+                ("mention", "inbound", "ada", False, 4),
+                ("direct_message", "outbound", "bob", True, 3),
+                ("comment", "outbound", "bob", False, 2),
+                ("like", "outbound", "cy", False, 1),
+            ]
+        )
     ]
     store_events(session, USER_ID, events)
-    session.add(Event(id=EVENT_ID, user_id=USER_ID, platform="linkedin", kind="share",
-                      direction="outbound", occurred_at=now - timedelta(days=2), text="seeded"))
-    daily_counts.apply(session, daily_counts.deltas([{
-        "user_id": USER_ID, "occurred_at": now - timedelta(days=2), "platform": "linkedin",
-        "kind": "share", "direction": "outbound", "is_sales": False}]))
+    session.add(
+        Event(
+            id=EVENT_ID,
+            user_id=USER_ID,
+            platform="linkedin",
+            kind="share",
+            direction="outbound",
+            occurred_at=now - timedelta(days=2),
+            text="seeded",
+        )
+    )
+    daily_counts.apply(
+        session,
+        daily_counts.deltas(
+            [
+                {
+                    "user_id": USER_ID,
+                    "occurred_at": now - timedelta(days=2),
+                    "platform": "linkedin",
+                    "kind": "share",
+                    "direction": "outbound",
+                    "is_sales": False,
+                }
+            ]
+        ),
+    )
     session.commit()
 
 
 @schema.parametrize()
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # one transaction per operation, on purpose
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # one transaction per operation, on purpose
 def test_contract(case, app, seeded):
     # Bind this test's app (and its transaction) to the schema, so the requests checks send
     # on their own (ignored_auth's probes) reach the same app.
@@ -103,8 +157,12 @@ def test_contract(case, app, seeded):
 def test_fuzzing_leaves_nothing_behind(database):
     """Runs after the operations above (per backend): their writes were rolled back."""
     with database.engine.connect() as conn:
-        for table, where in ((User.__table__, User.__table__.c.id == USER_ID),
-                             (Event.__table__, Event.__table__.c.user_id == USER_ID),
-                             (Workspace.__table__, Workspace.__table__.c.name == "fuzz"),
-                             (ApiKey.__table__, ApiKey.__table__.c.prefix == SECRET[:12])):
-            assert conn.execute(select(func.count()).select_from(table).where(where)).scalar_one() == 0
+        for table, where in (
+            (User.__table__, User.__table__.c.id == USER_ID),
+            (Event.__table__, Event.__table__.c.user_id == USER_ID),
+            (Workspace.__table__, Workspace.__table__.c.name == "fuzz"),
+            (ApiKey.__table__, ApiKey.__table__.c.prefix == SECRET[:12]),
+        ):
+            assert (
+                conn.execute(select(func.count()).select_from(table).where(where)).scalar_one() == 0
+            )

@@ -9,7 +9,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 
-def make_user(client: TestClient, timezone: str = "UTC", name: str = "Tester", **settings: Any) -> str:
+def make_user(
+    client: TestClient, timezone: str = "UTC", name: str = "Tester", **settings: Any
+) -> str:
     body: dict[str, Any] = {"name": name, "timezone": timezone}
     if settings:
         body["settings"] = settings

@@ -20,9 +20,20 @@ def follow(client, uid, platform, at, count=1):
 
 def test_daily_cap(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=21, daily_cap=5, burst_limit=10, starts_on="2026-01-01")
-    record(client, uid, follows("x", "2026-11-02T08:00:00Z", "2026-11-02T09:00:00Z",
-                                "2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z"))
+    follow_plan(
+        client, uid, "x", weekly_target=21, daily_cap=5, burst_limit=10, starts_on="2026-01-01"
+    )
+    record(
+        client,
+        uid,
+        follows(
+            "x",
+            "2026-11-02T08:00:00Z",
+            "2026-11-02T09:00:00Z",
+            "2026-11-02T10:00:00Z",
+            "2026-11-02T11:00:00Z",
+        ),
+    )
     at = "2026-11-02T12:00:00Z"
 
     ok = follow(client, uid, "x", at)  # cap 5 - 4 = 1 >= 1; burst 10 - 0
@@ -46,10 +57,21 @@ def test_daily_cap(client):
 
 def test_burst_limit(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=21, daily_cap=10, burst_limit=3,
-                burst_window_minutes=60, starts_on="2026-01-01")
-    record(client, uid, follows("x", "2026-11-02T10:00:00Z", "2026-11-02T10:20:00Z",
-                                "2026-11-02T10:40:00Z"))
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=21,
+        daily_cap=10,
+        burst_limit=3,
+        burst_window_minutes=60,
+        starts_on="2026-01-01",
+    )
+    record(
+        client,
+        uid,
+        follows("x", "2026-11-02T10:00:00Z", "2026-11-02T10:20:00Z", "2026-11-02T10:40:00Z"),
+    )
     at = "2026-11-02T10:50:00Z"  # 3 follows in (09:50, 10:50]
 
     r = follow(client, uid, "x", at)
@@ -73,12 +95,19 @@ def test_weekly_limit_with_linkedin_presets_and_no_plan(client):
     at = "2026-11-04T12:00:00Z"
     # no follow plan: linkedin presets daily_cap 20, burst 10 / 60 min, 100 per rolling 7 days;
     # 99 follows in (10-28T12:00Z, 11-04T12:00Z]
-    assert client.get(f"/v1/users/{uid}/pacing", params={"platform": "linkedin", "as_of": at}).status_code == 404
+    assert (
+        client.get(
+            f"/v1/users/{uid}/pacing", params={"platform": "linkedin", "as_of": at}
+        ).status_code
+        == 404
+    )
 
     assert follow(client, uid, "linkedin", at)["allowed"] is True  # 100 - 99 = 1
     r = follow(client, uid, "linkedin", at, count=2)
     assert codes(r) == ["weekly_limit"]
-    assert {99, 100, 1, 2} <= set(numbers_in(r["reasons"][0]["detail"]))  # 99 of 100: 1 more, asked 2
+    assert {99, 100, 1, 2} <= set(
+        numbers_in(r["reasons"][0]["detail"])
+    )  # 99 of 100: 1 more, asked 2
     # one follow must leave: 10-29T09:00Z + 7 days
     assert r["next_allowed_at"] == "2026-11-05T09:00:00Z"
     r = follow(client, uid, "linkedin", at, count=5)
@@ -103,8 +132,11 @@ def test_preset_caps_without_a_plan(client):
     assert codes(r) == ["burst_limit", "exceeds_limit"]
 
     # facebook presets: daily_cap 30, burst 10; 30 follows 10 minutes apart from 00:00
-    record(client, uid, follows("facebook", *[f"2026-11-02T0{i // 6}:{10 * (i % 6):02d}:00Z"
-                                              for i in range(30)]))
+    record(
+        client,
+        uid,
+        follows("facebook", *[f"2026-11-02T0{i // 6}:{10 * (i % 6):02d}:00Z" for i in range(30)]),
+    )
     r = follow(client, uid, "facebook", "2026-11-02T12:00:00Z")
     assert codes(r) == ["daily_cap"]  # 30 - 30 = 0 left today
     assert r["next_allowed_at"] == "2026-11-03T00:00:00Z"
@@ -112,8 +144,16 @@ def test_preset_caps_without_a_plan(client):
 
 def test_warm_up_next_allowed_at(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=21, daily_cap=7, burst_limit=10,
-                warmup_days=3, starts_on="2026-11-03")
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=21,
+        daily_cap=7,
+        burst_limit=10,
+        warmup_days=3,
+        starts_on="2026-11-03",
+    )
     at = "2026-11-03T12:00:00Z"  # Tuesday, d = 0: cap floor(7 × 0.2) = 1
     assert follow(client, uid, "x", at)["allowed"] is True
     # first days with room: Wed cap 3 (d=1), Thu cap 5 (d=2), Fri cap 7 (d=3)
@@ -129,17 +169,43 @@ def test_warm_up_next_allowed_at(client):
 
 def build_agreement_user(client) -> str:
     uid = make_user(client, "Asia/Tokyo")
-    follow_plan(client, uid, "x", weekly_target=21, daily_cap=4, burst_limit=3,
-                burst_window_minutes=60, starts_on="2026-01-01")
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=21,
+        daily_cap=4,
+        burst_limit=3,
+        burst_window_minutes=60,
+        starts_on="2026-01-01",
+    )
     follow_plan(client, uid, "linkedin", weekly_target=70, starts_on="2026-01-01")
-    follow_plan(client, uid, "facebook", weekly_target=7, daily_cap=7, burst_limit=10,
-                warmup_days=3, starts_on="2026-11-03")
-    record(client, uid, [
-        *follows("x", "2026-11-02T01:00:00Z", "2026-11-02T01:20:00Z", "2026-11-02T01:40:00Z",
-                 "2026-11-02T14:59:00Z", "2026-11-02T15:00:00Z"),  # 23:59 and 00:00 JST
-        *follows("linkedin", *linkedin_follows_99_in_7_days(), "2026-11-04T02:00:00Z"),
-        *follows("facebook", "2026-11-03T01:00:00Z"),
-    ])
+    follow_plan(
+        client,
+        uid,
+        "facebook",
+        weekly_target=7,
+        daily_cap=7,
+        burst_limit=10,
+        warmup_days=3,
+        starts_on="2026-11-03",
+    )
+    record(
+        client,
+        uid,
+        [
+            *follows(
+                "x",
+                "2026-11-02T01:00:00Z",
+                "2026-11-02T01:20:00Z",
+                "2026-11-02T01:40:00Z",
+                "2026-11-02T14:59:00Z",
+                "2026-11-02T15:00:00Z",
+            ),  # 23:59 and 00:00 JST
+            *follows("linkedin", *linkedin_follows_99_in_7_days(), "2026-11-04T02:00:00Z"),
+            *follows("facebook", "2026-11-03T01:00:00Z"),
+        ],
+    )
     return uid
 
 

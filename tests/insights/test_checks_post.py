@@ -19,15 +19,19 @@ def post(client, uid, platform, at, count=1):
 def build_poster(client) -> str:
     uid = make_user(client)  # UTC
     posting_plan(client, uid, "x", max_posts_per_day=3, min_gap_minutes=60)
-    record(client, uid, [
-        ev("x", "post", "2026-11-02T23:30:00Z"),  # yesterday
-        ev("x", "post", "2026-11-03T09:00:00Z"),
-        ev("x", "share", "2026-11-03T11:00:00Z"),  # shares are posts too
-        ev("x", "post", "2026-11-03T13:00:00Z"),
-        ev("x", "reply", "2026-11-03T13:30:00Z"),  # not a post
-        ev("x", "post", "2026-11-03T13:40:00Z", direction="inbound"),  # not the user's
-        ev("linkedin", "post", "2026-11-03T13:50:00Z"),  # other platform
-    ])
+    record(
+        client,
+        uid,
+        [
+            ev("x", "post", "2026-11-02T23:30:00Z"),  # yesterday
+            ev("x", "post", "2026-11-03T09:00:00Z"),
+            ev("x", "share", "2026-11-03T11:00:00Z"),  # shares are posts too
+            ev("x", "post", "2026-11-03T13:00:00Z"),
+            ev("x", "reply", "2026-11-03T13:30:00Z"),  # not a post
+            ev("x", "post", "2026-11-03T13:40:00Z", direction="inbound"),  # not the user's
+            ev("linkedin", "post", "2026-11-03T13:50:00Z"),  # other platform
+        ],
+    )
     return uid
 
 
@@ -67,8 +71,14 @@ def test_too_soon_and_over_posting(client):
 def test_presets_and_local_midnight(client):
     uid = make_user(client, "Asia/Tokyo")
     # facebook without a plan: max 2 a day, min gap 60
-    record(client, uid, [ev("facebook", "share", "2026-11-03T01:00:00Z"),  # 10:00 JST
-                         ev("facebook", "post", "2026-11-03T03:00:00Z")])  # 12:00 JST
+    record(
+        client,
+        uid,
+        [
+            ev("facebook", "share", "2026-11-03T01:00:00Z"),  # 10:00 JST
+            ev("facebook", "post", "2026-11-03T03:00:00Z"),
+        ],
+    )  # 12:00 JST
     r = post(client, uid, "facebook", "2026-11-03T05:00:00Z")  # 14:00 JST
     assert codes(r) == ["over_posting"]  # 2 + 1 > 2
     assert r["next_allowed_at"] == "2026-11-03T15:00:00Z"  # 11-04 00:00 JST

@@ -6,7 +6,9 @@ from tests.insights.test_sales_ratio import AS_OF, contacts_fixture
 
 
 def sale(client, uid, at=AS_OF, count=1, platform="x", **extra):
-    return check(client, uid, action="sales_contact", platform=platform, at=at, count=count, **extra)
+    return check(
+        client, uid, action="sales_contact", platform=platform, at=at, count=count, **extra
+    )
 
 
 def test_sales_ratio_and_counterpart_ratio(client, user):
@@ -27,7 +29,9 @@ def test_sales_ratio_and_counterpart_ratio(client, user):
     detail = next(x["detail"] for x in r["reasons"] if x["code"] == "counterpart_ratio")
     assert "bob" in detail and 27 in numbers_in(detail)
 
-    assert client.patch(f"/v1/users/{uid}", json={"settings": {"sales_ratio": 2.5}}).status_code == 200
+    assert (
+        client.patch(f"/v1/users/{uid}", json={"settings": {"sales_ratio": 2.5}}).status_code == 200
+    )
     # floor(24 / 2.5) - 4 = 5 allowed now
     assert sale(client, uid, count=5)["allowed"] is True
     r = sale(client, uid, count=6)
@@ -49,11 +53,20 @@ def test_sales_ratio_and_counterpart_ratio(client, user):
 
 def test_window_is_30_local_days(client):
     uid = make_user(client, "Europe/Berlin")  # UTC+2 until 2026-10-25, then UTC+1
-    record(client, uid, [
-        ev("x", "direct_message", "2026-10-21T21:59:59Z", counterpart="max", is_sales=True),  # 10-21 23:59:59 local
-        ev("x", "reply", "2026-10-21T22:00:00Z", counterpart="max"),  # 10-22 00:00 local
-        *[ev("facebook", "comment", f"2026-11-01T1{i}:00:00Z", counterpart="ann") for i in range(9)],
-    ])
+    record(
+        client,
+        uid,
+        [
+            ev(
+                "x", "direct_message", "2026-10-21T21:59:59Z", counterpart="max", is_sales=True
+            ),  # 10-21 23:59:59 local
+            ev("x", "reply", "2026-10-21T22:00:00Z", counterpart="max"),  # 10-22 00:00 local
+            *[
+                ev("facebook", "comment", f"2026-11-01T1{i}:00:00Z", counterpart="ann")
+                for i in range(9)
+            ],
+        ],
+    )
     at = "2026-11-20T12:00:00+01:00"  # 30 days: 10-22 .. 11-20 local
     # in the window: 10 non-sales, 0 sales -> floor(10 / 10) - 0 = 1 allowed
     assert get(client, uid, "sales-ratio", as_of=at)["sales_allowed_now"] == 1
@@ -67,7 +80,9 @@ def test_sales_check_agrees_with_sales_ratio(client):
         uid = make_user(client, sales_ratio=ratio)
         record(client, uid, contacts_fixture())
         for at in (AS_OF, "2026-11-10T00:00:00Z", "2026-11-20T13:00:01+01:00"):
-            allowed_now = get(client, uid, "sales-ratio", as_of=at, window_days=30)["sales_allowed_now"]
+            allowed_now = get(client, uid, "sales-ratio", as_of=at, window_days=30)[
+                "sales_allowed_now"
+            ]
             seen.add(allowed_now)
             for count in sorted({1, max(1, allowed_now), allowed_now + 1}):
                 answer = sale(client, uid, at=at, count=count)

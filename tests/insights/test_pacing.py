@@ -9,28 +9,55 @@ from tests.insights.helpers import ev, follow_plan, follows, get, make_user, rec
 
 def test_known_week_every_field(client, user):
     uid = user["id"]  # timezone UTC
-    follow_plan(client, uid, "x", weekly_target=30, daily_cap=10, burst_limit=3,
-                burst_window_minutes=60, starts_on="2026-01-01")
-    record(client, uid, [
-        *follows("x",
-                 "2026-10-05T23:59:59Z",  # before the 30-day window
-                 "2026-10-06T00:00:00Z",  # first instant of the 30-day window
-                 "2026-11-01T23:59:59Z",  # Sunday: previous ISO week
-                 "2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z",  # Mon
-                 "2026-11-03T09:00:00Z", "2026-11-03T09:10:00Z", "2026-11-03T15:00:00Z",  # Tue
-                 "2026-11-04T08:00:00Z", "2026-11-04T08:30:00Z", "2026-11-04T09:00:00Z",  # Wed
-                 "2026-11-04T11:30:00Z",
-                 "2026-11-04T13:00:00Z"),  # after as_of: ignored
-        ev("linkedin", "follow", "2026-11-04T11:45:00Z"),  # other platform
-        *follows("x", "2026-10-05T23:00:00Z", "2026-11-02T12:00:00Z", "2026-11-03T12:00:00Z",
-                 "2026-11-04T09:30:00Z", "2026-11-04T12:30:00Z", direction="inbound"),
-        ev("x", "unfollow", "2026-11-03T10:00:00Z"),  # yesterday
-        ev("x", "unfollow", "2026-11-04T10:00:00Z"),
-        ev("x", "unfollow", "2026-11-04T10:05:00Z"),
-        ev("x", "unfollow", "2026-11-04T12:00:00Z"),  # exactly as_of: counts
-        ev("x", "unfollow", "2026-11-04T10:10:00Z", direction="inbound"),  # not the user's
-        ev("linkedin", "unfollow", "2026-11-04T10:15:00Z"),  # other platform
-    ])
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=30,
+        daily_cap=10,
+        burst_limit=3,
+        burst_window_minutes=60,
+        starts_on="2026-01-01",
+    )
+    record(
+        client,
+        uid,
+        [
+            *follows(
+                "x",
+                "2026-10-05T23:59:59Z",  # before the 30-day window
+                "2026-10-06T00:00:00Z",  # first instant of the 30-day window
+                "2026-11-01T23:59:59Z",  # Sunday: previous ISO week
+                "2026-11-02T09:00:00Z",
+                "2026-11-02T10:00:00Z",
+                "2026-11-02T11:00:00Z",  # Mon
+                "2026-11-03T09:00:00Z",
+                "2026-11-03T09:10:00Z",
+                "2026-11-03T15:00:00Z",  # Tue
+                "2026-11-04T08:00:00Z",
+                "2026-11-04T08:30:00Z",
+                "2026-11-04T09:00:00Z",  # Wed
+                "2026-11-04T11:30:00Z",
+                "2026-11-04T13:00:00Z",
+            ),  # after as_of: ignored
+            ev("linkedin", "follow", "2026-11-04T11:45:00Z"),  # other platform
+            *follows(
+                "x",
+                "2026-10-05T23:00:00Z",
+                "2026-11-02T12:00:00Z",
+                "2026-11-03T12:00:00Z",
+                "2026-11-04T09:30:00Z",
+                "2026-11-04T12:30:00Z",
+                direction="inbound",
+            ),
+            ev("x", "unfollow", "2026-11-03T10:00:00Z"),  # yesterday
+            ev("x", "unfollow", "2026-11-04T10:00:00Z"),
+            ev("x", "unfollow", "2026-11-04T10:05:00Z"),
+            ev("x", "unfollow", "2026-11-04T12:00:00Z"),  # exactly as_of: counts
+            ev("x", "unfollow", "2026-11-04T10:10:00Z", direction="inbound"),  # not the user's
+            ev("linkedin", "unfollow", "2026-11-04T10:15:00Z"),  # other platform
+        ],
+    )
 
     p = get(client, uid, "pacing", platform="x", as_of="2026-11-04T13:00:00+01:00")
 
@@ -69,11 +96,26 @@ def test_known_week_every_field(client, user):
         {"date": "2026-11-08", "quota": 4, "follows": 0},
     ]
     plan = p["plan"]
-    assert {k: plan[k] for k in ("platform", "weekly_target", "active_weekdays", "daily_cap",
-                                 "burst_limit", "burst_window_minutes", "warmup_days", "starts_on")} == {
-        "platform": "x", "weekly_target": 30,
+    assert {
+        k: plan[k]
+        for k in (
+            "platform",
+            "weekly_target",
+            "active_weekdays",
+            "daily_cap",
+            "burst_limit",
+            "burst_window_minutes",
+            "warmup_days",
+            "starts_on",
+        )
+    } == {
+        "platform": "x",
+        "weekly_target": 30,
         "active_weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-        "daily_cap": 10, "burst_limit": 3, "burst_window_minutes": 60, "warmup_days": 0,
+        "daily_cap": 10,
+        "burst_limit": 3,
+        "burst_window_minutes": 60,
+        "warmup_days": 0,
         "starts_on": "2026-01-01",
     }
 
@@ -88,13 +130,31 @@ def test_known_week_every_field(client, user):
 
 def test_quotas_with_fewer_active_weekdays_and_remainders(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=12, active_weekdays=["fri", "mon", "wed"],
-                starts_on="2026-01-01")
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=12,
+        active_weekdays=["fri", "mon", "wed"],
+        starts_on="2026-01-01",
+    )
     follow_plan(client, uid, "facebook", weekly_target=50, starts_on="2026-01-01")
-    follow_plan(client, uid, "instagram", weekly_target=14, active_weekdays=["mon", "wed", "fri"],
-                starts_on="2026-01-01")
-    follow_plan(client, uid, "linkedin", weekly_target=5, active_weekdays=["sun", "sat"],
-                starts_on="2026-01-01")
+    follow_plan(
+        client,
+        uid,
+        "instagram",
+        weekly_target=14,
+        active_weekdays=["mon", "wed", "fri"],
+        starts_on="2026-01-01",
+    )
+    follow_plan(
+        client,
+        uid,
+        "linkedin",
+        weekly_target=5,
+        active_weekdays=["sun", "sat"],
+        starts_on="2026-01-01",
+    )
     as_of = "2026-11-04T12:00:00Z"  # Wednesday
 
     def quotas(platform):
@@ -117,8 +177,14 @@ def test_quotas_with_fewer_active_weekdays_and_remainders(client):
 
 def test_inactive_weekday_has_no_quota_and_no_recommendation(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=12, active_weekdays=["mon", "wed", "fri"],
-                starts_on="2026-01-01")
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=12,
+        active_weekdays=["mon", "wed", "fri"],
+        starts_on="2026-01-01",
+    )
     record(client, uid, follows("x", "2026-11-02T10:00:00Z", "2026-11-03T10:00:00Z"))
 
     p = get(client, uid, "pacing", platform="x", as_of="2026-11-03T12:00:00Z")  # Tuesday
@@ -136,29 +202,41 @@ def test_inactive_weekday_has_no_quota_and_no_recommendation(client):
 
 def test_local_midnight_in_a_non_utc_zone(client):
     uid = make_user(client, "Asia/Tokyo")  # UTC+9, no DST
-    follow_plan(client, uid, "x", weekly_target=14, daily_cap=2, burst_limit=10,
-                starts_on="2026-01-01")  # quotas 2 a day
-    record(client, uid, follows(
-        "x",
-        "2026-11-01T14:30:00Z",  # Sun 11-01 23:30 JST: previous week
-        "2026-11-01T15:30:00Z",  # Mon 11-02 00:30 JST (a Sunday in UTC)
-        "2026-11-02T14:50:00Z",  # Mon 11-02 23:50 JST
-        "2026-11-02T15:10:00Z",  # Tue 11-03 00:10 JST (a Monday in UTC)
-        "2026-11-03T00:00:00Z",  # Tue 11-03 09:00 JST
-    ))
-    record(client, uid, [
-        ev("x", "unfollow", "2026-11-02T14:55:00Z"),  # Mon 23:55 JST
-        ev("x", "unfollow", "2026-11-02T15:05:00Z"),  # Tue 00:05 JST
-        ev("x", "follow", "2026-11-02T14:59:00Z", direction="inbound"),  # Mon 23:59 JST
-        ev("x", "follow", "2026-11-02T15:01:00Z", direction="inbound"),  # Tue 00:01 JST
-    ])
+    follow_plan(
+        client, uid, "x", weekly_target=14, daily_cap=2, burst_limit=10, starts_on="2026-01-01"
+    )  # quotas 2 a day
+    record(
+        client,
+        uid,
+        follows(
+            "x",
+            "2026-11-01T14:30:00Z",  # Sun 11-01 23:30 JST: previous week
+            "2026-11-01T15:30:00Z",  # Mon 11-02 00:30 JST (a Sunday in UTC)
+            "2026-11-02T14:50:00Z",  # Mon 11-02 23:50 JST
+            "2026-11-02T15:10:00Z",  # Tue 11-03 00:10 JST (a Monday in UTC)
+            "2026-11-03T00:00:00Z",  # Tue 11-03 09:00 JST
+        ),
+    )
+    record(
+        client,
+        uid,
+        [
+            ev("x", "unfollow", "2026-11-02T14:55:00Z"),  # Mon 23:55 JST
+            ev("x", "unfollow", "2026-11-02T15:05:00Z"),  # Tue 00:05 JST
+            ev("x", "follow", "2026-11-02T14:59:00Z", direction="inbound"),  # Mon 23:59 JST
+            ev("x", "follow", "2026-11-02T15:01:00Z", direction="inbound"),  # Tue 00:01 JST
+        ],
+    )
 
     p = get(client, uid, "pacing", platform="x", as_of="2026-11-03T10:00:00+09:00")
     assert p["as_of"] == "2026-11-03T01:00:00Z"
     assert p["follows_today"] == 2  # 00:10 and 09:00 JST
     assert p["follows_this_week"] == 4  # Mon 00:30, Mon 23:50, Tue 00:10, Tue 09:00 JST
     assert [(d["date"], d["follows"]) for d in p["days"][:3]] == [
-        ("2026-11-02", 2), ("2026-11-03", 2), ("2026-11-04", 0)]
+        ("2026-11-02", 2),
+        ("2026-11-03", 2),
+        ("2026-11-04", 0),
+    ]
     assert p["expected_by_today"] == 4  # 2 + 2
     assert p["expected_before_today"] == 2
     assert p["recommended_today"] == 2  # min(2, ceil((14 - 2) / 6 days Tue..Sun)) = min(2, 2)
@@ -172,7 +250,9 @@ def test_local_midnight_in_a_non_utc_zone(client):
     assert p["unfollows_today"] == 1  # 00:05 JST
     # 30 local days from 10-05 00:00 JST: 5 outbound follows, 2 inbound -> 0.4
     assert p["follow_back_rate"] == 0.4
-    today_only = get(client, uid, "pacing", platform="x", as_of="2026-11-03T10:00:00+09:00", window_days=1)
+    today_only = get(
+        client, uid, "pacing", platform="x", as_of="2026-11-03T10:00:00+09:00", window_days=1
+    )
     assert today_only["follow_back_rate"] == 0.5  # Tue JST: outbound 00:10, 09:00; inbound 00:01
 
     at_midnight = get(client, uid, "pacing", platform="x", as_of="2026-11-03T15:00:00Z")
@@ -183,8 +263,16 @@ def test_local_midnight_in_a_non_utc_zone(client):
 
 def test_recommended_today_after_a_slow_monday(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=30, daily_cap=10, burst_limit=10,
-                active_weekdays=["mon", "tue", "wed", "thu", "fri"], starts_on="2026-01-01")
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=30,
+        daily_cap=10,
+        burst_limit=10,
+        active_weekdays=["mon", "tue", "wed", "thu", "fri"],
+        starts_on="2026-01-01",
+    )
     record(client, uid, follows("x", "2026-11-02T09:00:00Z"))  # one follow on Monday
 
     monday = get(client, uid, "pacing", platform="x", as_of="2026-11-02T08:00:00Z")
@@ -199,8 +287,15 @@ def test_recommended_today_after_a_slow_monday(client):
     assert p["status"] == "behind"  # 1 < 6
     assert p["days"][5]["quota"] == 0 and p["days"][6]["quota"] == 0  # Sat, Sun
 
-    follow_plan(client, uid, "x", weekly_target=30, daily_cap=7, burst_limit=10,
-                active_weekdays=["mon", "tue", "wed", "thu", "fri"])  # 30 <= 7 × 5
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=30,
+        daily_cap=7,
+        burst_limit=10,
+        active_weekdays=["mon", "tue", "wed", "thu", "fri"],
+    )  # 30 <= 7 × 5
     capped = get(client, uid, "pacing", platform="x", as_of="2026-11-03T09:00:00Z")
     assert capped["recommended_today"] == 7  # min(cap 7, 8)
     assert capped["plan"]["starts_on"] == "2026-01-01"  # a replacement keeps starts_on
@@ -208,10 +303,14 @@ def test_recommended_today_after_a_slow_monday(client):
 
 def test_status_ahead(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=7, daily_cap=5, burst_limit=5,
-                starts_on="2026-01-01")  # quota 1 a day
-    record(client, uid, follows("x", "2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z",
-                                "2026-11-02T11:00:00Z"))
+    follow_plan(
+        client, uid, "x", weekly_target=7, daily_cap=5, burst_limit=5, starts_on="2026-01-01"
+    )  # quota 1 a day
+    record(
+        client,
+        uid,
+        follows("x", "2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z"),
+    )
     p = get(client, uid, "pacing", platform="x", as_of="2026-11-02T12:00:00Z")
     assert p["status"] == "ahead"  # 3 this week > 1 expected by today
     assert p["recommended_today"] == 1  # min(5, ceil(7 / 7))
@@ -222,22 +321,33 @@ def test_status_ahead(client):
 
 def test_errors(client, user):
     uid = user["id"]
-    r = client.get(f"/v1/users/{uid}/pacing", params={"platform": "x", "as_of": "2026-11-04T12:00:00Z"})
+    r = client.get(
+        f"/v1/users/{uid}/pacing", params={"platform": "x", "as_of": "2026-11-04T12:00:00Z"}
+    )
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == "no_follow_plan"
 
     follow_plan(client, uid, "x", weekly_target=7)
     ok = {"platform": "x", "as_of": "2026-11-04T12:00:00Z"}
-    for params in ({**ok, "platform": "tiktok"}, {"as_of": ok["as_of"]},
-                   {**ok, "window_days": 0}, {**ok, "window_days": 3651}):
+    for params in (
+        {**ok, "platform": "tiktok"},
+        {"as_of": ok["as_of"]},
+        {**ok, "window_days": 0},
+        {**ok, "window_days": 3651},
+    ):
         r = client.get(f"/v1/users/{uid}/pacing", params=params)
         assert r.status_code == 422, (params, r.text)
         assert r.json()["code"] == "validation_error"
     for days in (1, 3650):
-        assert client.get(f"/v1/users/{uid}/pacing", params={**ok, "window_days": days}).status_code == 200
+        assert (
+            client.get(f"/v1/users/{uid}/pacing", params={**ok, "window_days": days}).status_code
+            == 200
+        )
 
-    r = client.get(f"/v1/users/{uid}/pacing", params={"platform": "x", "as_of": "2026-11-04T12:00:00"})
+    r = client.get(
+        f"/v1/users/{uid}/pacing", params={"platform": "x", "as_of": "2026-11-04T12:00:00"}
+    )
     assert r.status_code == 422
     assert "UTC offset" in r.json()["detail"]
     assert r.json()["errors"][0]["parameter"] == "as_of"
@@ -245,17 +355,22 @@ def test_errors(client, user):
 
 def test_week_and_burst_across_the_new_york_fall_back(client):
     uid = make_user(client, "America/New_York")  # EDT -4 until 2026-11-01 02:00, then EST -5
-    follow_plan(client, uid, "x", weekly_target=7, daily_cap=10, burst_limit=2,
-                starts_on="2026-01-01")
-    record(client, uid, follows(
-        "x",
-        "2026-11-01T03:59:59Z",  # Sat 10-31 23:59:59 EDT
-        "2026-11-01T04:00:00Z",  # Sun 11-01 00:00 EDT
-        "2026-11-01T05:30:00Z",  # Sun 01:30 EDT
-        "2026-11-01T06:30:00Z",  # Sun 01:30 EST: same wall clock, 60 real minutes later
-        "2026-11-02T04:30:00Z",  # Sun 11-01 23:30 EST (Monday in UTC)
-        "2026-11-02T05:00:00Z",  # Mon 11-02 00:00 EST
-    ))
+    follow_plan(
+        client, uid, "x", weekly_target=7, daily_cap=10, burst_limit=2, starts_on="2026-01-01"
+    )
+    record(
+        client,
+        uid,
+        follows(
+            "x",
+            "2026-11-01T03:59:59Z",  # Sat 10-31 23:59:59 EDT
+            "2026-11-01T04:00:00Z",  # Sun 11-01 00:00 EDT
+            "2026-11-01T05:30:00Z",  # Sun 01:30 EDT
+            "2026-11-01T06:30:00Z",  # Sun 01:30 EST: same wall clock, 60 real minutes later
+            "2026-11-02T04:30:00Z",  # Sun 11-01 23:30 EST (Monday in UTC)
+            "2026-11-02T05:00:00Z",  # Mon 11-02 00:00 EST
+        ),
+    )
 
     sun = get(client, uid, "pacing", platform="x", as_of="2026-11-01T07:00:00Z")  # Sun 02:00 EST
     assert sun["follows_today"] == 3  # 00:00 EDT, 01:30 EDT, 01:30 EST
@@ -263,7 +378,10 @@ def test_week_and_burst_across_the_new_york_fall_back(client):
     assert sun["peak_burst_today"] == 1  # no two follows in one 60-minute window
     # min(10 - 3, 2 - #(06:00Z, 07:00Z] = 2 - 1) = 1
     assert sun["allowed_now"] == 1
-    assert [(d["date"], d["follows"]) for d in sun["days"][5:]] == [("2026-10-31", 1), ("2026-11-01", 3)]
+    assert [(d["date"], d["follows"]) for d in sun["days"][5:]] == [
+        ("2026-10-31", 1),
+        ("2026-11-01", 3),
+    ]
 
     mon = get(client, uid, "pacing", platform="x", as_of="2026-11-02T06:00:00Z")  # Mon 01:00 EST
     assert mon["follows_today"] == 1

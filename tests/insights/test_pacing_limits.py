@@ -12,8 +12,13 @@ def linkedin_follows_99_in_7_days() -> list[str]:
     """20 follows a day Thu 10-29 .. Sun 11-01 and 19 on Mon 11-02, 3 minutes apart from
     09:00Z, plus one exactly 7 days before 2026-11-04T12:00Z."""
     instants = ["2026-10-28T12:00:00Z"]
-    for day, n in (("2026-10-29", 20), ("2026-10-30", 20), ("2026-10-31", 20),
-                   ("2026-11-01", 20), ("2026-11-02", 19)):
+    for day, n in (
+        ("2026-10-29", 20),
+        ("2026-10-30", 20),
+        ("2026-10-31", 20),
+        ("2026-11-01", 20),
+        ("2026-11-02", 19),
+    ):
         instants += [f"{day}T09:{3 * i:02d}:00Z" for i in range(n)]
     assert len(instants) == 100
     return instants
@@ -21,10 +26,21 @@ def linkedin_follows_99_in_7_days() -> list[str]:
 
 def test_allowed_now_bound_by_the_burst_window(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=21, daily_cap=10, burst_limit=3,
-                burst_window_minutes=60, starts_on="2026-01-01")  # quota 3 a day
-    record(client, uid, follows("x", "2026-11-02T10:00:00Z", "2026-11-02T10:20:00Z",
-                                "2026-11-02T10:40:00Z"))
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=21,
+        daily_cap=10,
+        burst_limit=3,
+        burst_window_minutes=60,
+        starts_on="2026-01-01",
+    )  # quota 3 a day
+    record(
+        client,
+        uid,
+        follows("x", "2026-11-02T10:00:00Z", "2026-11-02T10:20:00Z", "2026-11-02T10:40:00Z"),
+    )
 
     p = get(client, uid, "pacing", platform="x", as_of="2026-11-02T10:50:00Z")
     assert p["follows_today"] == 3
@@ -82,21 +98,41 @@ def test_allowed_now_bound_by_linkedins_rolling_7_day_limit(client):
 
 def test_warm_up_lowers_the_daily_cap(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=21, daily_cap=7, burst_limit=10,
-                warmup_days=3, starts_on="2026-11-03")  # Tuesday; quota 3 a day
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=21,
+        daily_cap=7,
+        burst_limit=10,
+        warmup_days=3,
+        starts_on="2026-11-03",
+    )  # Tuesday; quota 3 a day
     # effective cap = max(1, floor(7 × (0.2 + 0.8 × d / 3))) while d < 3:
     expected = {
-        "2026-11-02": (1, 1),  # Monday is before starts_on: d = 0 -> floor(1.4) = 1; rec min(1, ceil(21/7))
+        "2026-11-02": (
+            1,
+            1,
+        ),  # Monday is before starts_on: d = 0 -> floor(1.4) = 1; rec min(1, ceil(21/7))
         "2026-11-03": (1, 1),  # d = 0 -> 1
-        "2026-11-04": (3, 3),  # d = 1 -> floor(7 × 0.4667) = floor(3.27) = 3; rec min(3, ceil(21/5) = 5)
-        "2026-11-05": (5, 5),  # d = 2 -> floor(7 × 0.7333) = floor(5.13) = 5; rec min(5, ceil(21/4) = 6)
+        "2026-11-04": (
+            3,
+            3,
+        ),  # d = 1 -> floor(7 × 0.4667) = floor(3.27) = 3; rec min(3, ceil(21/5) = 5)
+        "2026-11-05": (
+            5,
+            5,
+        ),  # d = 2 -> floor(7 × 0.7333) = floor(5.13) = 5; rec min(5, ceil(21/4) = 6)
         "2026-11-06": (7, 7),  # d = 3 -> full cap 7; rec min(7, ceil(21/3) = 7)
         "2026-11-07": (7, 7),  # rec min(7, ceil(21/2) = 11)
     }
     for day, (cap, recommended) in expected.items():
         p = get(client, uid, "pacing", platform="x", as_of=f"{day}T12:00:00Z")
         assert (p["effective_daily_cap"], p["recommended_today"], p["allowed_now"]) == (
-            cap, recommended, cap), day  # no follows: allowed_now = min(cap, burst 10)
+            cap,
+            recommended,
+            cap,
+        ), day  # no follows: allowed_now = min(cap, burst 10)
 
     record(client, uid, follows("x", "2026-11-03T09:00:00Z", "2026-11-03T10:00:00Z"))
     p = get(client, uid, "pacing", platform="x", as_of="2026-11-03T12:00:00Z")
@@ -111,10 +147,22 @@ def test_warm_up_lowers_the_daily_cap(client):
 
 def test_warm_up_cap_is_at_least_one(client):
     uid = make_user(client)
-    follow_plan(client, uid, "facebook", weekly_target=7, daily_cap=3, burst_limit=10,
-                warmup_days=4, starts_on="2026-11-02")
-    caps = [get(client, uid, "pacing", platform="facebook", as_of=f"2026-11-0{d}T12:00:00Z")
-            ["effective_daily_cap"] for d in range(2, 8)]
+    follow_plan(
+        client,
+        uid,
+        "facebook",
+        weekly_target=7,
+        daily_cap=3,
+        burst_limit=10,
+        warmup_days=4,
+        starts_on="2026-11-02",
+    )
+    caps = [
+        get(client, uid, "pacing", platform="facebook", as_of=f"2026-11-0{d}T12:00:00Z")[
+            "effective_daily_cap"
+        ]
+        for d in range(2, 8)
+    ]
     # d=0: max(1, floor(3 × 0.2 = 0.6)) = 1; d=1: floor(3 × 0.4 = 1.2) = 1;
     # d=2: floor(3 × 0.6 = 1.8) = 1; d=3: floor(3 × 0.8 = 2.4) = 2; d>=4: 3
     assert caps == [1, 1, 1, 2, 3, 3]
@@ -122,8 +170,16 @@ def test_warm_up_cap_is_at_least_one(client):
 
 def test_next_allowed_at_when_daily_cap_and_burst_window_both_bind(client):
     uid = make_user(client)
-    follow_plan(client, uid, "x", weekly_target=14, daily_cap=2, burst_limit=1,
-                burst_window_minutes=60, starts_on="2026-01-01")
+    follow_plan(
+        client,
+        uid,
+        "x",
+        weekly_target=14,
+        daily_cap=2,
+        burst_limit=1,
+        burst_window_minutes=60,
+        starts_on="2026-01-01",
+    )
     record(client, uid, follows("x", "2026-11-02T22:00:00Z", "2026-11-02T23:30:00Z"))
 
     p = get(client, uid, "pacing", platform="x", as_of="2026-11-02T23:45:00Z")
@@ -133,6 +189,10 @@ def test_next_allowed_at_when_daily_cap_and_burst_window_both_bind(client):
     assert p["next_allowed_at"] == "2026-11-03T00:30:00Z"
 
     p = get(client, uid, "pacing", platform="x", as_of="2026-11-03T00:00:00Z")
-    assert (p["follows_today"], p["allowed_now"], p["next_allowed_at"]) == (0, 0, "2026-11-03T00:30:00Z")
+    assert (p["follows_today"], p["allowed_now"], p["next_allowed_at"]) == (
+        0,
+        0,
+        "2026-11-03T00:30:00Z",
+    )
     p = get(client, uid, "pacing", platform="x", as_of="2026-11-03T00:30:00Z")
     assert (p["allowed_now"], p["next_allowed_at"]) == (1, None)  # min(2 - 0, 1 - 0)

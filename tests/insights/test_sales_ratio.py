@@ -2,8 +2,15 @@
 
 from tests.insights.helpers import ev, get, make_user, record
 
-FIGURES = ("non_sales", "sales", "ratio", "required_ratio", "compliant", "sales_allowed_now",
-           "non_sales_needed")
+FIGURES = (
+    "non_sales",
+    "sales",
+    "ratio",
+    "required_ratio",
+    "compliant",
+    "sales_allowed_now",
+    "non_sales_needed",
+)
 
 
 def figures(row: dict) -> tuple:
@@ -27,27 +34,49 @@ def contacts_fixture() -> list[dict]:
         ev("x", "direct_message", "2026-11-04T10:00:00Z", counterpart="@Bob", is_sales=True),
         ev("x", "post", "2026-11-05T10:00:00Z"),
         ev("x", "share", "2026-11-06T10:00:00Z"),
-        *[ev("x", kind, f"2026-11-07T1{i}:00:00Z", counterpart="dave")
-          for i, kind in enumerate(["comment"] * 4 + ["wall_post"] * 3 + ["direct_message"] * 3)],
+        *[
+            ev("x", kind, f"2026-11-07T1{i}:00:00Z", counterpart="dave")
+            for i, kind in enumerate(["comment"] * 4 + ["wall_post"] * 3 + ["direct_message"] * 3)
+        ],
         ev("x", "direct_message", "2026-11-10T10:00:00Z", counterpart="dave", is_sales=True),
         ev("x", "reply", "2026-11-11T10:00:00Z", counterpart="erin"),
         ev("x", "reply", "2026-11-11T11:00:00Z", counterpart="erin"),
         ev("x", "reply", "2026-10-22T00:00:00Z", counterpart="erin"),  # first instant of the window
         ev("linkedin", "comment", "2026-11-12T10:00:00Z", counterpart="bob", is_sales=True),
-        ev("linkedin", "direct_message", "2026-11-13T10:00:00Z", counterpart="carol", is_sales=True),
-        *[ev("linkedin", "comment", f"2026-11-14T1{i}:00:00Z", counterpart="carol") for i in range(5)],
+        ev(
+            "linkedin", "direct_message", "2026-11-13T10:00:00Z", counterpart="carol", is_sales=True
+        ),
+        *[
+            ev("linkedin", "comment", f"2026-11-14T1{i}:00:00Z", counterpart="carol")
+            for i in range(5)
+        ],
         ev("x", "reply", "2026-11-20T12:00:00Z", counterpart="erin"),  # exactly as_of: in
     ]
     noise = [
-        *[ev("x", "like", f"2026-11-15T1{i}:00:00Z", counterpart="bob") for i in range(5)],  # not contacts
-        *[ev("linkedin", "follow", f"2026-11-15T1{i}:00:00Z", counterpart="carol") for i in range(3)],
-        *[ev("x", "reply", f"2026-11-16T1{i}:00:00Z", counterpart="bob", direction="inbound")
-          for i in range(4)],
-        ev("x", "direct_message", "2026-11-16T15:00:00Z", counterpart="bob", direction="inbound",
-           is_sales=True),
+        *[
+            ev("x", "like", f"2026-11-15T1{i}:00:00Z", counterpart="bob") for i in range(5)
+        ],  # not contacts
+        *[
+            ev("linkedin", "follow", f"2026-11-15T1{i}:00:00Z", counterpart="carol")
+            for i in range(3)
+        ],
+        *[
+            ev("x", "reply", f"2026-11-16T1{i}:00:00Z", counterpart="bob", direction="inbound")
+            for i in range(4)
+        ],
+        ev(
+            "x",
+            "direct_message",
+            "2026-11-16T15:00:00Z",
+            counterpart="bob",
+            direction="inbound",
+            is_sales=True,
+        ),
         ev("x", "reply", "2026-10-21T23:59:59Z", counterpart="erin"),  # before the window
         ev("x", "direct_message", "2026-10-21T23:59:59Z", counterpart="erin", is_sales=True),
-        ev("x", "direct_message", "2026-11-20T12:00:01Z", counterpart="bob", is_sales=True),  # after as_of
+        ev(
+            "x", "direct_message", "2026-11-20T12:00:01Z", counterpart="bob", is_sales=True
+        ),  # after as_of
     ]
     return in_window + noise
 
@@ -108,16 +137,23 @@ def test_patched_required_ratio_of_two_and_a_half(client, user):
     assert figures(r["by_platform"][1]) == (5, 2, 2.5, 2.5, True, 0, 3)
     # bob: 3 >= 5? no; floor(1.2) - 2 < 0 -> 0; 2.5 × 3 - 3 = 4.5 -> 5. carol 5 >= 2.5: compliant
     assert [(c["counterpart"], *figures(c)) for c in r["by_counterpart"]] == [
-        ("bob", 3, 2, 1.5, 2.5, False, 0, 5)]
+        ("bob", 3, 2, 1.5, 2.5, False, 0, 5)
+    ]
 
 
 def test_window_days_use_local_midnight(client):
     uid = make_user(client, "Europe/Berlin")  # UTC+1 in November
-    record(client, uid, [
-        ev("x", "direct_message", "2026-11-13T22:59:59Z", counterpart="zoe", is_sales=True),  # 11-13 23:59:59 local
-        ev("x", "reply", "2026-11-13T23:00:00Z", counterpart="zoe"),  # 11-14 00:00 local
-        ev("x", "reply", "2026-11-20T11:00:00Z", counterpart="zoe"),  # = as_of
-    ])
+    record(
+        client,
+        uid,
+        [
+            ev(
+                "x", "direct_message", "2026-11-13T22:59:59Z", counterpart="zoe", is_sales=True
+            ),  # 11-13 23:59:59 local
+            ev("x", "reply", "2026-11-13T23:00:00Z", counterpart="zoe"),  # 11-14 00:00 local
+            ev("x", "reply", "2026-11-20T11:00:00Z", counterpart="zoe"),  # = as_of
+        ],
+    )
     as_of = "2026-11-20T12:00:00+01:00"
     # window_days=7: 11-14 .. 11-20 local, from 2026-11-13T23:00Z: the sale is out
     r = get(client, uid, "sales-ratio", as_of=as_of, window_days=7)
@@ -134,8 +170,12 @@ def test_window_days_use_local_midnight(client):
 
 def test_validation(client, user):
     base = f"/v1/users/{user['id']}/sales-ratio"
-    for params in ({"window_days": 0}, {"window_days": 3651}, {"platform": "tiktok"},
-                   {"as_of": "2026-11-20T12:00:00"}):
+    for params in (
+        {"window_days": 0},
+        {"window_days": 3651},
+        {"platform": "tiktok"},
+        {"as_of": "2026-11-20T12:00:00"},
+    ):
         r = client.get(base, params=params)
         assert r.status_code == 422, (params, r.text)
     assert "UTC offset" in r.json()["detail"]

@@ -13,7 +13,11 @@ ROUTES = [
     ("GET", "engagement", {"as_of": AS_OF}),
     ("POST", "checks", {"action": "follow", "platform": "x", "at": AS_OF}),
     ("POST", "checks", {"action": "post", "platform": "x", "at": AS_OF}),
-    ("POST", "checks", {"action": "sales_contact", "platform": "x", "at": AS_OF, "counterpart": "bob"}),
+    (
+        "POST",
+        "checks",
+        {"action": "sales_contact", "platform": "x", "at": AS_OF, "counterpart": "bob"},
+    ),
 ]
 
 

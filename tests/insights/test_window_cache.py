@@ -9,11 +9,15 @@ equal: only the fingerprint of event_day_count.version tells the difference.
 from app.insights.window_cache import CACHE, WindowCache
 from tests.insights.helpers import ev, get, posting_plan, record
 
-AS_OF = "2026-11-20T12:00:00Z"  # 30-day window from 2026-10-22T00:00Z; 2026-11-10 is a whole day in it
+AS_OF = (
+    "2026-11-20T12:00:00Z"  # 30-day window from 2026-10-22T00:00Z; 2026-11-10 is a whole day in it
+)
 
 
 def people(answer: dict) -> dict[str, tuple[int, int]]:
-    return {row["counterpart"]: (row["non_sales"], row["sales"]) for row in answer["by_counterpart"]}
+    return {
+        row["counterpart"]: (row["non_sales"], row["sales"]) for row in answer["by_counterpart"]
+    }
 
 
 def event_ids(client, uid: str, counterpart: str) -> list[str]:
@@ -24,7 +28,9 @@ def event_ids(client, uid: str, counterpart: str) -> list[str]:
 
 def test_a_repeated_question_is_answered_from_the_cache(client, user):
     uid = user["id"]
-    record(client, uid, [ev("x", "reply", "2026-11-10T10:00:00Z", counterpart="bob", is_sales=True)])
+    record(
+        client, uid, [ev("x", "reply", "2026-11-10T10:00:00Z", counterpart="bob", is_sales=True)]
+    )
     first = get(client, uid, "sales-ratio", window_days=30, as_of=AS_OF)
     hits = CACHE.hits
     assert get(client, uid, "sales-ratio", window_days=30, as_of=AS_OF) == first
@@ -34,27 +40,46 @@ def test_a_repeated_question_is_answered_from_the_cache(client, user):
 
 def test_by_counterpart_follows_a_delete_and_an_insert_that_keep_the_day_counters(client, user):
     uid = user["id"]
-    record(client, uid, [
-        ev("x", "reply", "2026-11-10T09:00:00Z", counterpart="bob", is_sales=True),
-        ev("x", "reply", "2026-11-10T10:00:00Z", counterpart="bob"),
-        ev("x", "reply", "2026-11-10T11:00:00Z", counterpart="carol", is_sales=True),
-    ])
+    record(
+        client,
+        uid,
+        [
+            ev("x", "reply", "2026-11-10T09:00:00Z", counterpart="bob", is_sales=True),
+            ev("x", "reply", "2026-11-10T10:00:00Z", counterpart="bob"),
+            ev("x", "reply", "2026-11-10T11:00:00Z", counterpart="carol", is_sales=True),
+        ],
+    )
     assert people(get(client, uid, "sales-ratio", window_days=30, as_of=AS_OF)) == {
-        "bob": (1, 1), "carol": (0, 1)}
+        "bob": (1, 1),
+        "carol": (0, 1),
+    }
     # Same day, same platform, same kind: the day's counters stay 1 non-sales + 2 sales.
-    bob_plain = [i for i in event_ids(client, uid, "bob")
-                 if client.get(f"/v1/users/{uid}/events/{i}").json()["is_sales"] is False]
+    bob_plain = [
+        i
+        for i in event_ids(client, uid, "bob")
+        if client.get(f"/v1/users/{uid}/events/{i}").json()["is_sales"] is False
+    ]
     assert client.delete(f"/v1/users/{uid}/events/{bob_plain[0]}").status_code == 204
     record(client, uid, [ev("x", "reply", "2026-11-10T10:00:00Z", counterpart="carol")])
     assert people(get(client, uid, "sales-ratio", window_days=30, as_of=AS_OF)) == {
-        "bob": (0, 1), "carol": (1, 1)}
+        "bob": (0, 1),
+        "carol": (1, 1),
+    }
 
 
 def test_by_counterpart_follows_a_back_dated_sales_contact(client, user):
     uid = user["id"]
-    record(client, uid, [ev("x", "reply", f"2026-11-0{d}T10:00:00Z", counterpart="dave") for d in range(1, 4)])
+    record(
+        client,
+        uid,
+        [ev("x", "reply", f"2026-11-0{d}T10:00:00Z", counterpart="dave") for d in range(1, 4)],
+    )
     assert people(get(client, uid, "sales-ratio", window_days=30, as_of=AS_OF)) == {}
-    record(client, uid, [ev("linkedin", "comment", "2026-11-05T10:00:00Z", counterpart="dave", is_sales=True)])
+    record(
+        client,
+        uid,
+        [ev("linkedin", "comment", "2026-11-05T10:00:00Z", counterpart="dave", is_sales=True)],
+    )
     assert people(get(client, uid, "sales-ratio", window_days=30, as_of=AS_OF)) == {"dave": (3, 1)}
     assert people(get(client, uid, "sales-ratio", window_days=30, platform="x", as_of=AS_OF)) == {}
 
@@ -62,12 +87,22 @@ def test_by_counterpart_follows_a_back_dated_sales_contact(client, user):
 def test_posting_days_follow_deletes_inserts_and_the_plan(client, user):
     uid = user["id"]
     posting_plan(client, uid, "x", min_posts_per_day=0, max_posts_per_day=5, min_gap_minutes=60)
-    record(client, uid, [ev("x", "post", "2026-11-16T09:00:00Z", url="https://x.example/1"),
-                         ev("x", "post", "2026-11-16T09:30:00Z", url="https://x.example/2")])
+    record(
+        client,
+        uid,
+        [
+            ev("x", "post", "2026-11-16T09:00:00Z", url="https://x.example/1"),
+            ev("x", "post", "2026-11-16T09:30:00Z", url="https://x.example/2"),
+        ],
+    )
 
     def day16():
         answer = get(client, uid, "posting", platform="x", as_of=AS_OF)  # 2026-11-14 .. 2026-11-20
-        return next((d["posts"], d["flags"]) for d in answer["platforms"][0]["days"] if d["date"] == "2026-11-16")
+        return next(
+            (d["posts"], d["flags"])
+            for d in answer["platforms"][0]["days"]
+            if d["date"] == "2026-11-16"
+        )
 
     assert day16() == (2, ["burst"])
     assert day16() == (2, ["burst"])  # from the cache
@@ -84,10 +119,14 @@ def test_posting_days_follow_deletes_inserts_and_the_plan(client, user):
 def test_a_zone_change_is_a_different_question(client, user):
     uid = user["id"]
     record(client, uid, [ev("x", "post", "2026-11-16T23:30:00Z", url="https://x.example/1")])
-    answer = get(client, uid, "posting", platform="x", from_="2026-11-10", to="2026-11-19", as_of=AS_OF)
+    answer = get(
+        client, uid, "posting", platform="x", from_="2026-11-10", to="2026-11-19", as_of=AS_OF
+    )
     assert [d["date"] for d in answer["platforms"][0]["days"] if d["posts"]] == ["2026-11-16"]
     assert client.patch(f"/v1/users/{uid}", json={"timezone": "Asia/Tokyo"}).status_code == 200
-    answer = get(client, uid, "posting", platform="x", from_="2026-11-10", to="2026-11-19", as_of=AS_OF)
+    answer = get(
+        client, uid, "posting", platform="x", from_="2026-11-10", to="2026-11-19", as_of=AS_OF
+    )
     assert [d["date"] for d in answer["platforms"][0]["days"] if d["posts"]] == ["2026-11-17"]
 
 

@@ -14,10 +14,21 @@ def make_user(client, name: str = "Ada", timezone: str = "UTC", **settings: Any)
     return r.json()["id"]
 
 
-def ev(platform: str, kind: str, at: str, counterpart: str | None = None, *,
-       direction: str = "outbound", **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"platform": platform, "kind": kind, "occurred_at": at,
-                            "direction": direction}
+def ev(
+    platform: str,
+    kind: str,
+    at: str,
+    counterpart: str | None = None,
+    *,
+    direction: str = "outbound",
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "platform": platform,
+        "kind": kind,
+        "occurred_at": at,
+        "direction": direction,
+    }
     if counterpart is not None:
         body["counterpart"] = counterpart
     body.update(extra)
@@ -27,7 +38,9 @@ def ev(platform: str, kind: str, at: str, counterpart: str | None = None, *,
 def add_events(client, uid: str, events: list[dict[str, Any]]) -> list[str]:
     ids: list[str] = []
     for start in range(0, len(events), 1000):
-        r = client.post(f"/v1/users/{uid}/events:batch", json={"events": events[start:start + 1000]})
+        r = client.post(
+            f"/v1/users/{uid}/events:batch", json={"events": events[start : start + 1000]}
+        )
         assert r.status_code == 200, r.text
         ids.extend(r.json()["ids"])
     return ids

@@ -13,7 +13,7 @@ TRICKY = [
     'She said "hi", then left',
     "line one\nline two\r\nline three",
     "naïve café, Zoë — 東京 🎉",
-    ",,,\"\"\",",
+    ',,,""",',
     "=SUM(A1:A2) stays text",
 ]
 
@@ -27,8 +27,9 @@ def export(client, uid, **params) -> str:
 
 def import_csv(client, uid, body: str | bytes, content_type: str = "text/csv"):
     data = body.encode() if isinstance(body, str) else body
-    return client.post(f"/v1/users/{uid}/events:import", content=data,
-                       headers={"Content-Type": content_type})
+    return client.post(
+        f"/v1/users/{uid}/events:import", content=data, headers={"Content-Type": content_type}
+    )
 
 
 def records(text: str) -> list[dict[str, str]]:
@@ -36,17 +37,34 @@ def records(text: str) -> list[dict[str, str]]:
 
 
 def _seed(client, uid):
-    events = [ev("linkedin", "post", f"2026-11-0{d}T09:00:00.123456Z", text=TRICKY[d % 5],
-                 external_id=f"post-{d}") for d in range(2, 9)]
-    events += [
-        ev("x", "follow", f"2026-11-0{d}T1{h}:00:00Z", f"p{d}{h}") for d in range(2, 8) for h in range(3)
+    events = [
+        ev(
+            "linkedin",
+            "post",
+            f"2026-11-0{d}T09:00:00.123456Z",
+            text=TRICKY[d % 5],
+            external_id=f"post-{d}",
+        )
+        for d in range(2, 9)
     ]
     events += [
-        ev("x", "reply", "2026-11-03T10:00:00+01:00", "@Émile", text=TRICKY[1], url="https://x.com/a?b=1,2"),
+        ev("x", "follow", f"2026-11-0{d}T1{h}:00:00Z", f"p{d}{h}")
+        for d in range(2, 8)
+        for h in range(3)
+    ]
+    events += [
+        ev(
+            "x",
+            "reply",
+            "2026-11-03T10:00:00+01:00",
+            "@Émile",
+            text=TRICKY[1],
+            url="https://x.com/a?b=1,2",
+        ),
         ev("x", "direct_message", "2026-11-04T10:00:00Z", "erin", is_sales=True, text=TRICKY[0]),
         ev("x", "mention", "2026-11-05T10:00:00Z", "erin", direction="inbound"),
         ev("x", "follow", "2026-11-05T11:00:00Z", "gus", direction="inbound"),
-        ev("facebook", "share", "2026-11-06T10:00:00Z", text=TRICKY[2], external_id="ext,\"quoted\""),
+        ev("facebook", "share", "2026-11-06T10:00:00Z", text=TRICKY[2], external_id='ext,"quoted"'),
         ev("instagram", "like", "2026-11-07T10:00:00Z", "fay"),
         ev("x", "comment", "2026-11-09T10:00:00Z", "late"),  # after AS_OF
     ]
@@ -109,8 +127,14 @@ def test_round_trip_between_users(client):
 
 def test_export_streams_every_page_with_filters(client):
     uid = make_user(client)
-    add_events(client, uid, [ev("x", "follow", f"2026-10-{1 + i // 100:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
-                                f"c{i}") for i in range(1010)])
+    add_events(
+        client,
+        uid,
+        [
+            ev("x", "follow", f"2026-10-{1 + i // 100:02d}T{i % 24:02d}:{i % 60:02d}:00Z", f"c{i}")
+            for i in range(1010)
+        ],
+    )
     add_events(client, uid, [ev("linkedin", "post", "2026-10-05T10:00:00Z")])
     rows = records(export(client, uid, platform="x", limit=5))
     assert len(rows) == 1010 and len({r["id"] for r in rows}) == 1010
@@ -125,11 +149,16 @@ def test_export_streams_every_page_with_filters(client):
 
 def test_missing_and_unknown_columns_are_named(client):
     uid = make_user(client)
-    body = problem(import_csv(client, uid, "platform,occurred_at,colour\nx,2026-11-02T10:00:00Z,red\n"),
-                   422, "invalid_csv_header")
+    body = problem(
+        import_csv(client, uid, "platform,occurred_at,colour\nx,2026-11-02T10:00:00Z,red\n"),
+        422,
+        "invalid_csv_header",
+    )
     assert "kind" in body["detail"] and "colour" in body["detail"]
     assert {(e["column"], e["detail"]) for e in body["errors"]} == {
-        ("kind", "required column is missing"), ("colour", "unknown column")}
+        ("kind", "required column is missing"),
+        ("colour", "unknown column"),
+    }
     problem(import_csv(client, uid, ""), 422, "invalid_csv_header")
     assert records(export(client, uid)) == []
 
@@ -137,11 +166,13 @@ def test_missing_and_unknown_columns_are_named(client):
 def test_bad_rows_are_listed_and_nothing_is_written(client):
     uid = make_user(client)
     good = "x,post,2026-11-02T10:00:00Z,,{i}"
-    lines = ["platform,kind,occurred_at,is_sales,external_id"] + [good.format(i=i) for i in range(1, 11)]
-    lines[3] = "x,post,2026-11-02T10:00:00Z,maybe,3"    # data row 3: not a boolean
-    lines[7] = "x,post,2026-11-02 10:00,,7"            # data row 7: not a timestamp
-    lines[9] = "x,like,2026-11-02T10:00:00Z,true,9"     # data row 9: is_sales on a like
-    lines[10] = "x,post,2026-11-02T10:00:00,,10"        # data row 10: no offset
+    lines = ["platform,kind,occurred_at,is_sales,external_id"] + [
+        good.format(i=i) for i in range(1, 11)
+    ]
+    lines[3] = "x,post,2026-11-02T10:00:00Z,maybe,3"  # data row 3: not a boolean
+    lines[7] = "x,post,2026-11-02 10:00,,7"  # data row 7: not a timestamp
+    lines[9] = "x,like,2026-11-02T10:00:00Z,true,9"  # data row 9: is_sales on a like
+    lines[10] = "x,post,2026-11-02T10:00:00,,10"  # data row 10: no offset
     body = problem(import_csv(client, uid, "\r\n".join(lines) + "\r\n"), 422, "invalid_csv")
     errors = {(e["row"], e["column"]) for e in body["errors"]}
     assert errors == {(3, "is_sales"), (7, "occurred_at"), (9, "is_sales"), (10, "occurred_at")}
@@ -156,34 +187,67 @@ def test_bad_rows_are_listed_and_nothing_is_written(client):
 def test_repeated_external_ids_and_conflicts_name_the_row(client):
     uid = make_user(client)
     head = "platform,kind,occurred_at,text,external_id\n"
-    body = problem(import_csv(client, uid, head + "x,post,2026-11-02T10:00:00Z,a,e1\n"
-                                                   "x,post,2026-11-02T10:00:00Z,b,e1\n"), 422)
+    body = problem(
+        import_csv(
+            client,
+            uid,
+            head + "x,post,2026-11-02T10:00:00Z,a,e1\nx,post,2026-11-02T10:00:00Z,b,e1\n",
+        ),
+        422,
+    )
     assert [(e["row"], e["line"], e["column"]) for e in body["errors"]] == [(2, 3, "external_id")]
-    assert import_csv(client, uid, head + "x,post,2026-11-02T10:00:00Z,a,e1\n").json()["created"] == 1
-    conflict = problem(import_csv(client, uid, head + "x,post,2026-11-03T10:00:00Z,,e2\n"
-                                                       "x,post,2026-11-02T10:00:00Z,changed,e1\n"), 409)
+    assert (
+        import_csv(client, uid, head + "x,post,2026-11-02T10:00:00Z,a,e1\n").json()["created"] == 1
+    )
+    conflict = problem(
+        import_csv(
+            client,
+            uid,
+            head + "x,post,2026-11-03T10:00:00Z,,e2\nx,post,2026-11-02T10:00:00Z,changed,e1\n",
+        ),
+        409,
+    )
     assert [(e["row"], e["column"]) for e in conflict["errors"]] == [(2, "external_id")]
     assert len(records(export(client, uid))) == 1
 
 
 def test_malformed_csv_and_wrong_media_type(client):
     uid = make_user(client)
-    problem(import_csv(client, uid, 'platform,kind,occurred_at\nx,post,"2026"x\n'), 422, "invalid_csv")
+    problem(
+        import_csv(client, uid, 'platform,kind,occurred_at\nx,post,"2026"x\n'), 422, "invalid_csv"
+    )
     problem(import_csv(client, uid, b"platform,kind,occurred_at\n\xff\n"), 422, "invalid_csv")
     problem(import_csv(client, uid, "platform,kind,occurred_at\nx,post\n"), 422, "invalid_csv")
     # A record spanning lines is reported at the line it starts on.
-    body = problem(import_csv(client, uid, 'platform,kind,occurred_at,text\nx,post,2026-11-02T10:00:00Z,"a\nb"\n'
-                                           "x,nope,2026-11-02T10:00:00Z,c\n"), 422, "invalid_csv")
+    body = problem(
+        import_csv(
+            client,
+            uid,
+            'platform,kind,occurred_at,text\nx,post,2026-11-02T10:00:00Z,"a\nb"\n'
+            "x,nope,2026-11-02T10:00:00Z,c\n",
+        ),
+        422,
+        "invalid_csv",
+    )
     assert [(e["row"], e["line"], e["column"]) for e in body["errors"]] == [(2, 4, "kind")]
     problem(client.post(f"/v1/users/{uid}/events:import", json={"events": []}), 415)
     # A UTF-8 byte-order mark and blank lines are tolerated.
-    r = import_csv(client, uid, "\ufeffplatform,kind,occurred_at\r\n\r\nx,post,2026-11-02T10:00:00Z\r\n")
+    r = import_csv(
+        client, uid, "\ufeffplatform,kind,occurred_at\r\n\r\nx,post,2026-11-02T10:00:00Z\r\n"
+    )
     assert r.status_code == 200 and r.json()["created"] == 1, r.text
 
 
 def test_other_workspace_gets_404(client, other_client):
     uid = make_user(client)
-    problem(other_client.get(f"/v1/users/{uid}/events", headers={"Accept": "text/csv"}), 404, "not_found")
-    problem(import_csv(other_client, uid, "platform,kind,occurred_at\nx,post,2026-11-02T10:00:00Z\n"),
-            404, "not_found")
+    problem(
+        other_client.get(f"/v1/users/{uid}/events", headers={"Accept": "text/csv"}),
+        404,
+        "not_found",
+    )
+    problem(
+        import_csv(other_client, uid, "platform,kind,occurred_at\nx,post,2026-11-02T10:00:00Z\n"),
+        404,
+        "not_found",
+    )
     assert records(export(client, uid)) == []

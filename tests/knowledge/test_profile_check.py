@@ -24,9 +24,21 @@ def test_bio_at_the_limit_is_fine_and_one_over_is_too_long(client, platform):
     limit = LIMITS[platform]
     put(client, uid, f"/profiles/{platform}", {"handle": "ada", "bio": "é" * limit, **PHOTO})
     body = check(client, uid)
-    assert body == {"complete": True, "finding_count": 0, "platforms": [{
-        "platform": platform, "has_profile": True, "handle": "ada", "bio_length": limit,
-        "bio_min_length": 40, "bio_max_length": limit, "findings": []}]}
+    assert body == {
+        "complete": True,
+        "finding_count": 0,
+        "platforms": [
+            {
+                "platform": platform,
+                "has_profile": True,
+                "handle": "ada",
+                "bio_length": limit,
+                "bio_min_length": 40,
+                "bio_max_length": limit,
+                "findings": [],
+            }
+        ],
+    }
 
     put(client, uid, f"/profiles/{platform}", {"handle": "ada", "bio": "é" * (limit + 1), **PHOTO})
     body = check(client, uid)
@@ -50,16 +62,29 @@ def test_bio_length_boundaries_at_forty(client):
 def test_photo_and_bio_findings(client):
     uid = make_user(client)
     put(client, uid, "/profiles/x", {"handle": "ada"})
-    put(client, uid, "/profiles/facebook", {"handle": "ada", "bio": "   ",
-                                            "photo_url": "https://e.com/a.png", "photo_smiling": False})
-    put(client, uid, "/profiles/linkedin", {"handle": "ada", "bio": "Helping founders grow their "
-                                            "network, one honest conversation at a time.",
-                                            "photo_url": "https://e.com/a.png"})
+    put(
+        client,
+        uid,
+        "/profiles/facebook",
+        {"handle": "ada", "bio": "   ", "photo_url": "https://e.com/a.png", "photo_smiling": False},
+    )
+    put(
+        client,
+        uid,
+        "/profiles/linkedin",
+        {
+            "handle": "ada",
+            "bio": "Helping founders grow their network, one honest conversation at a time.",
+            "photo_url": "https://e.com/a.png",
+        },
+    )
     body = check(client, uid)
     codes = {s["platform"]: [f["code"] for f in s["findings"]] for s in body["platforms"]}
-    assert codes == {"x": ["missing_photo", "missing_bio"],
-                     "facebook": ["photo_not_smiling", "missing_bio"],
-                     "linkedin": []}
+    assert codes == {
+        "x": ["missing_photo", "missing_bio"],
+        "facebook": ["photo_not_smiling", "missing_bio"],
+        "linkedin": [],
+    }
     assert [s["platform"] for s in body["platforms"]] == ["x", "facebook", "linkedin"]
     assert body["finding_count"] == 4 and body["complete"] is False
 
@@ -68,13 +93,17 @@ def test_missing_profile_for_plans_and_events(client):
     uid = make_user(client)
     put(client, uid, "/follow-plans/linkedin", {"weekly_target": 10})
     put(client, uid, "/posting-plans/facebook", {})
-    add_events(client, uid, [ev("instagram", "like", "2026-11-02T10:00:00Z", "bob",
-                                direction="inbound")])
+    add_events(
+        client, uid, [ev("instagram", "like", "2026-11-02T10:00:00Z", "bob", direction="inbound")]
+    )
     put(client, uid, "/profiles/x", {"handle": "ada", "bio": "a" * 50, **PHOTO})
     body = check(client, uid)
     assert [s["platform"] for s in body["platforms"]] == ["x", "facebook", "linkedin", "instagram"]
-    for platform, why in (("facebook", "posting plan"), ("linkedin", "follow plan"),
-                          ("instagram", "recorded events")):
+    for platform, why in (
+        ("facebook", "posting plan"),
+        ("linkedin", "follow plan"),
+        ("instagram", "recorded events"),
+    ):
         s = section(body, platform)
         assert s["has_profile"] is False and s["handle"] is None
         [finding] = s["findings"]

@@ -20,11 +20,26 @@ class Server(RapportServer):
     def __init__(self, database_url: str, log: Path, workers: int = 1, log_level: str = "warning"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "RAPPORT_DATABASE_URL": database_url, "RAPPORT_BOOTSTRAP_KEY": TEST_KEY}
+        env = {
+            **os.environ,
+            "RAPPORT_DATABASE_URL": database_url,
+            "RAPPORT_BOOTSTRAP_KEY": TEST_KEY,
+        }
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [RAPPORT, "serve", "--port", str(self.port), "--workers", str(workers), "--log-level", log_level],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                RAPPORT,
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                log_level,
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 
@@ -60,7 +75,11 @@ def start_together(url: str, specs: list[dict], directory: Path) -> list[Rapport
     if len(servers) < len(specs):
         for s in servers:
             s.stop()
-        logs = "\n".join(spec["log"].read_text(errors="replace")[-2000:] for spec in specs if spec["log"].exists())
+        logs = "\n".join(
+            spec["log"].read_text(errors="replace")[-2000:]
+            for spec in specs
+            if spec["log"].exists()
+        )
         pytest.fail(f"servers did not start together: {list(started.values())}\n{logs}")
     return servers
 
@@ -71,8 +90,10 @@ def deploy(backend: str, directory: Path) -> Iterator[Deployment]:
     debug level. PostgreSQL: two replicas booting at the same moment. SQLite (one host,
     one file): servers[0] runs `--workers 2`, servers[1] starts once it has migrated."""
     logs = [directory / "server-0.log", directory / "server-1.log"]
-    specs = [{"log": logs[0], "log_level": "debug", "workers": 1 if backend == "postgres" else 2},
-             {"log": logs[1]}]
+    specs = [
+        {"log": logs[0], "log_level": "debug", "workers": 1 if backend == "postgres" else 2},
+        {"log": logs[1]},
+    ]
     with throwaway_database(backend, directory) as url:
         if backend == "postgres":
             servers = start_together(url, specs, directory)
@@ -91,5 +112,11 @@ def deploy(backend: str, directory: Path) -> Iterator[Deployment]:
 
 
 def rapport_cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([RAPPORT, *args], env={**os.environ, "RAPPORT_DATABASE_URL": database_url},
-                          capture_output=True, text=True, timeout=60, check=True)
+    return subprocess.run(
+        [RAPPORT, *args],
+        env={**os.environ, "RAPPORT_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )

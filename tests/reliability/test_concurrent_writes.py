@@ -37,10 +37,15 @@ KINDS = ["post", "reply", "follow", "direct_message", "like", "comment"]
 
 def _event(ext: str, n: int) -> dict:
     kind = KINDS[n % len(KINDS)]
-    return {"platform": PLATFORMS[n % len(PLATFORMS)], "kind": kind,
-            "occurred_at": f"2026-11-{1 + n % 20:02d}T{n % 24:02d}:{n % 60:02d}:00Z",
-            "direction": "inbound" if n % 7 == 0 else "outbound", "counterpart": f"p{n % 11}",
-            "is_sales": kind == "direct_message" and n % 2 == 0, "external_id": ext}
+    return {
+        "platform": PLATFORMS[n % len(PLATFORMS)],
+        "kind": kind,
+        "occurred_at": f"2026-11-{1 + n % 20:02d}T{n % 24:02d}:{n % 60:02d}:00Z",
+        "direction": "inbound" if n % 7 == 0 else "outbound",
+        "counterpart": f"p{n % 11}",
+        "is_sales": kind == "direct_message" and n % 2 == 0,
+        "external_id": ext,
+    }
 
 
 def _counters(url: str) -> tuple[set, set]:
@@ -48,8 +53,11 @@ def _counters(url: str) -> tuple[set, set]:
     table = EventDayCount.__table__  # type: ignore[attr-defined]
 
     def rows(conn) -> set:
-        return {(str(r.user_id), str(r.day), r.platform, *(getattr(r, c) for c in COUNTERS))
-                for r in conn.execute(select(table)) if any(getattr(r, c) for c in COUNTERS)}
+        return {
+            (str(r.user_id), str(r.day), r.platform, *(getattr(r, c) for c in COUNTERS))
+            for r in conn.execute(select(table))
+            if any(getattr(r, c) for c in COUNTERS)
+        }
 
     db = Database(url, Settings(database_url=url))
     try:
@@ -68,8 +76,12 @@ def _stored_external_ids(url: str, user_id: str) -> list[str]:
     try:
         with db.engine.connect() as conn:
             table = Event.__table__  # type: ignore[attr-defined]
-            return [r.external_id for r in conn.execute(
-                select(table.c.external_id).where(table.c.user_id == uuid.UUID(user_id)))]
+            return [
+                r.external_id
+                for r in conn.execute(
+                    select(table.c.external_id).where(table.c.user_id == uuid.UUID(user_id))
+                )
+            ]
     finally:
         db.dispose()
 
@@ -85,8 +97,12 @@ class Answer:
 def _judge(what: str, r: httpx.Response, seconds: float) -> Answer:
     if 200 <= r.status_code < 300:
         return Answer(what, r.status_code, seconds)
-    if (r.status_code == 503 and r.headers.get("content-type", "").startswith("application/problem+json")
-            and r.json().get("code") == "database_busy" and r.headers.get("retry-after")):
+    if (
+        r.status_code == 503
+        and r.headers.get("content-type", "").startswith("application/problem+json")
+        and r.json().get("code") == "database_busy"
+        and r.headers.get("retry-after")
+    ):
         return Answer(what, 503, seconds)
     return Answer(what, r.status_code, seconds, f"{what}: {r.status_code} {r.text[:300]}")
 
@@ -96,7 +112,13 @@ class HealthPoller(threading.Thread):
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
-        self.url, self.stop, self.failures, self.slowest, self.polls = url, threading.Event(), [], 0.0, 0
+        self.url, self.stop, self.failures, self.slowest, self.polls = (
+            url,
+            threading.Event(),
+            [],
+            0.0,
+            0,
+        )
 
     def run(self) -> None:
         with httpx.Client(timeout=HEALTHZ_TIMEOUT_S) as c:
@@ -135,11 +157,27 @@ def test_write_storm_every_request_answered(backend, workers, tmp_path):
                     start.wait()
                     single = f"s-{n}"
                     batch = [f"b-{n}-{k}" for k in range(4)]
-                    plan = [("single", lambda: c.post(f"{base}/events", json=_event(single, n)), [single]),
-                            ("batch", lambda: c.post(f"{base}/events:batch", json={
-                                "events": [_event(e, n + k) for k, e in enumerate(batch)]}), batch),
-                            ("read", lambda: c.get(f"{base}/events", params={"limit": 5}), []),
-                            ("retry", lambda: c.post(f"{base}/events", json=_event(single, n)), [single])]
+                    plan = [
+                        (
+                            "single",
+                            lambda: c.post(f"{base}/events", json=_event(single, n)),
+                            [single],
+                        ),
+                        (
+                            "batch",
+                            lambda: c.post(
+                                f"{base}/events:batch",
+                                json={"events": [_event(e, n + k) for k, e in enumerate(batch)]},
+                            ),
+                            batch,
+                        ),
+                        ("read", lambda: c.get(f"{base}/events", params={"limit": 5}), []),
+                        (
+                            "retry",
+                            lambda: c.post(f"{base}/events", json=_event(single, n)),
+                            [single],
+                        ),
+                    ]
                     if n % 3 == 0:
                         plan.insert(0, ("read", lambda: c.get(f"{base}/engagement"), []))
                     for what, send, exts in plan:
@@ -154,13 +192,18 @@ def test_write_storm_every_request_answered(backend, workers, tmp_path):
                                 acknowledged.update(exts)
 
             health = HealthPoller(server.url)
-            threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(writers)]
+            threads = [
+                threading.Thread(target=client, args=(n,), daemon=True) for n in range(writers)
+            ]
             for t in threads:
                 t.start()
             health.start()
             start.wait()
             began = time.monotonic()
-            while any(t.is_alive() for t in threads) and time.monotonic() - began < 4 * REQUEST_TIMEOUT_S:
+            while (
+                any(t.is_alive() for t in threads)
+                and time.monotonic() - began < 4 * REQUEST_TIMEOUT_S
+            ):
                 if len(health.failures) >= 3:  # the server stopped answering: no use waiting
                     break
                 time.sleep(0.2)
@@ -172,23 +215,30 @@ def test_write_storm_every_request_answered(backend, workers, tmp_path):
             with lock:
                 problems = [a.problem for a in answers if a.problem]
                 statuses = sorted({a.status for a in answers})
-            assert not health.failures, (f"/healthz stopped answering ({len(health.failures)} of "
-                                         f"{health.polls} polls failed, e.g. {health.failures[:2]}); "
-                                         f"{hung} clients still waiting; answers {statuses}, "
-                                         f"e.g. {problems[:3]}")
+            assert not health.failures, (
+                f"/healthz stopped answering ({len(health.failures)} of "
+                f"{health.polls} polls failed, e.g. {health.failures[:2]}); "
+                f"{hung} clients still waiting; answers {statuses}, "
+                f"e.g. {problems[:3]}"
+            )
             assert not hung, f"{hung} clients hung"
-            assert not problems, f"{len(problems)} unacceptable answers of {len(answers)}, e.g. {problems[:5]}"
+            assert not problems, (
+                f"{len(problems)} unacceptable answers of {len(answers)}, e.g. {problems[:5]}"
+            )
             assert len(answers) == sum(5 if n % 3 == 0 else 4 for n in range(writers))
             assert len(acknowledged) > writers, f"hardly anything was written ({len(acknowledged)})"
             stored = _stored_external_ids(url, user_id)
             assert len(stored) == len(set(stored)), "an event was stored twice"
-            assert set(stored) == acknowledged, (f"stored {len(stored)} events, acknowledged "
-                                                 f"{len(acknowledged)}")
+            assert set(stored) == acknowledged, (
+                f"stored {len(stored)} events, acknowledged {len(acknowledged)}"
+            )
             counted, recounted = _counters(url)
             assert counted == recounted, "event_day_count drifted from the events"
-            print(f"{backend} workers={workers}: {len(answers)} answers in {took:.1f}s, "
-                  f"{sum(a.status == 503 for a in answers)} × 503, slowest {max(a.seconds for a in answers):.1f}s, "
-                  f"healthz slowest {health.slowest:.2f}s over {health.polls} polls")
+            print(
+                f"{backend} workers={workers}: {len(answers)} answers in {took:.1f}s, "
+                f"{sum(a.status == 503 for a in answers)} × 503, slowest {max(a.seconds for a in answers):.1f}s, "
+                f"healthz slowest {health.slowest:.2f}s over {health.polls} polls"
+            )
         finally:
             server.stop()
     text = log.read_text(errors="replace")
@@ -224,9 +274,13 @@ def test_concurrent_deletes_decrement_once(deployment):
             r = clients[0].post(f"{base}/events", json=_event(f"d-{round_}", 1))
             assert r.status_code == 201, r.text
             path = f"{base}/events/{r.json()['id']}"
-            answers = _concurrently([lambda i=i, p=path: clients[i % len(clients)].delete(p) for i in range(6)])
+            answers = _concurrently(
+                [lambda i=i, p=path: clients[i % len(clients)].delete(p) for i in range(6)]
+            )
             statuses = sorted(getattr(a, "status_code", repr(a)) for a in answers)
-            assert statuses == [204, 404, 404, 404, 404, 404], f"six deletes of one event answered {statuses}"
+            assert statuses == [204, 404, 404, 404, 404, 404], (
+                f"six deletes of one event answered {statuses}"
+            )
 
         # A mix: fresh inserts, blind retries of them, deletes (several of the same event) and
         # re-inserts of deleted external_ids, all at once; then the counters against a recount.
@@ -248,23 +302,47 @@ def test_concurrent_deletes_decrement_once(deployment):
                 calls.append(lambda c=c, k=k: c.post(f"{base}/events", json=_event(f"m-{k}", k)))
             elif roll < 0.85:
                 k = rng.randrange(12)  # new events, each sent by several clients at once
-                calls.append(lambda c=c, k=k: c.post(f"{base}/events", json=_event(f"n-{k}", 100 + k)))
+                calls.append(
+                    lambda c=c, k=k: c.post(f"{base}/events", json=_event(f"n-{k}", 100 + k))
+                )
             else:
                 ks = rng.sample(range(12), 3)
-                calls.append(lambda c=c, ks=ks: c.post(f"{base}/events:batch", json={
-                    "events": [_event(f"n-{k}", 100 + k) for k in ks]}))
+                calls.append(
+                    lambda c=c, ks=ks: c.post(
+                        f"{base}/events:batch",
+                        json={"events": [_event(f"n-{k}", 100 + k) for k in ks]},
+                    )
+                )
         answers = _concurrently(calls)
-        bad = [a if isinstance(a, Exception) else (a.status_code, a.text[:200]) for a in answers
-               if isinstance(a, Exception) or a.status_code >= 500]
+        bad = [
+            a if isinstance(a, Exception) else (a.status_code, a.text[:200])
+            for a in answers
+            if isinstance(a, Exception) or a.status_code >= 500
+        ]
         assert not bad, f"server errors in the mix: {bad[:5]}"
-        deleted = {a.request.url.path.rsplit("/", 1)[1] for a in answers
-                   if a.request.method == "DELETE" and a.status_code == 204}
-        per_event = [sum(a.request.method == "DELETE" and a.status_code == 204
-                         and a.request.url.path.endswith(event_id) for a in answers) for event_id in pre]
+        deleted = {
+            a.request.url.path.rsplit("/", 1)[1]
+            for a in answers
+            if a.request.method == "DELETE" and a.status_code == 204
+        }
+        per_event = [
+            sum(
+                a.request.method == "DELETE"
+                and a.status_code == 204
+                and a.request.url.path.endswith(event_id)
+                for a in answers
+            )
+            for event_id in pre
+        ]
         counted, recounted = _counters(deployment.url)
-        drift = (f"only stored {sorted(counted - recounted)[:2]}, only recounted {sorted(recounted - counted)[:2]}"
-                 if counted != recounted else "none")
-        assert max(per_event) <= 1, f"an event was deleted more than once: {per_event}; counter drift: {drift}"
+        drift = (
+            f"only stored {sorted(counted - recounted)[:2]}, only recounted {sorted(recounted - counted)[:2]}"
+            if counted != recounted
+            else "none"
+        )
+        assert max(per_event) <= 1, (
+            f"an event was deleted more than once: {per_event}; counter drift: {drift}"
+        )
         assert deleted, "no delete in the mix succeeded"
         assert counted == recounted, f"event_day_count drifted: {drift}"
         engagement = clients[0].get(f"{base}/engagement").json()

@@ -36,8 +36,13 @@ def test_requests_fail_fast_during_outage_and_recover(postgres, tmp_path):
                 i = 0
                 while not stop.is_set():
                     ext = f"outage-{i}"
-                    event = {"platform": "x", "kind": "post", "external_id": ext,
-                             "occurred_at": "2026-11-01T12:00:00Z", "text": ext}
+                    event = {
+                        "platform": "x",
+                        "kind": "post",
+                        "external_id": ext,
+                        "occurred_at": "2026-11-01T12:00:00Z",
+                        "text": ext,
+                    }
                     began = time.monotonic()
                     try:
                         status = client.post(f"/v1/users/{user_id}/events", json=event).status_code
@@ -57,7 +62,9 @@ def test_requests_fail_fast_during_outage_and_recover(postgres, tmp_path):
             postgres.start()
             deadline = time.monotonic() + 20
             recovered_at = len(results)
-            while time.monotonic() < deadline and not any(s == 201 for _, s, _ in results[recovered_at:]):
+            while time.monotonic() < deadline and not any(
+                s == 201 for _, s, _ in results[recovered_at:]
+            ):
                 time.sleep(0.2)
             time.sleep(0.5)
             stop.set()

@@ -28,7 +28,9 @@ def _me(base_url: str, secret: str) -> httpx.Response:
 def _assert_stored_as_hash(conn, secret: str) -> None:
     """The api_key row holds the SHA-256 of the secret and its 12-char prefix, nothing more;
     no column of any table holds the secret."""
-    row = conn.execute(select(ApiKey.__table__).where(ApiKey.__table__.c.key_hash == _sha256(secret))).one()
+    row = conn.execute(
+        select(ApiKey.__table__).where(ApiKey.__table__.c.key_hash == _sha256(secret))
+    ).one()
     assert row.prefix == secret[:12] and len(row.prefix) == 12
     tail = secret[12:]
     for table in metadata.sorted_tables:
@@ -83,13 +85,17 @@ def test_real_server_logs_and_answers_never_hold_a_secret(deployment):
     with server.client(timeout=30) as client:
         created = client.post("/v1/api-keys", json={"name": "ops"}).json()
         secret = created["key"]
-        answers = [client.get("/v1/api-keys"),
-                   client.post("/v1/users", content=b"{", headers={"Content-Type": "application/json"})]
+        answers = [
+            client.get("/v1/api-keys"),
+            client.post("/v1/users", content=b"{", headers={"Content-Type": "application/json"}),
+        ]
         answers += [_me(server.url, secret), _me(server.url, secret + "x")]
         answers += [_me(server.url, wrong) for wrong in WRONG_KEYS]
         assert client.delete(f"/v1/api-keys/{created['id']}").status_code == 204
         answers.append(_me(server.url, secret))
-    assert [a.status_code for a in answers] == [200, 400, 200, 401] + [401] * len(WRONG_KEYS) + [401]
+    assert [a.status_code for a in answers] == [200, 400, 200, 401] + [401] * len(WRONG_KEYS) + [
+        401
+    ]
     listing = rapport_cli(deployment.url, "keys", "list").stdout
     assert secret[:12] in listing and TEST_KEY[:12] in listing
 
@@ -101,7 +107,9 @@ def test_real_server_logs_and_answers_never_hold_a_secret(deployment):
     finally:
         engine.dispose()
     files = b"".join(p.read_bytes() for p in deployment.directory.glob("*.db*"))
-    assert secret[4:].encode() not in files and TEST_KEY[4:].encode() not in files  # SQLite: not even free pages
+    assert (
+        secret[4:].encode() not in files and TEST_KEY[4:].encode() not in files
+    )  # SQLite: not even free pages
 
     logs = deployment.log_text()
     assert '"GET /v1/me HTTP/1.1" 401' in logs, "the access log is not being written"

@@ -47,10 +47,14 @@ def _original(i: int) -> dict:
         written = at.strftime("%Y-%m-%dT%H:%M:%SZ")
     kind = KINDS[i % len(KINDS)]
     return {
-        "platform": PLATFORMS[i % len(PLATFORMS)], "kind": kind, "occurred_at": written,
+        "platform": PLATFORMS[i % len(PLATFORMS)],
+        "kind": kind,
+        "occurred_at": written,
         "direction": "inbound" if i % 5 == 0 else "outbound",
-        "counterpart": f"person{i % 7}", "is_sales": kind in ("direct_message", "mention") and i % 2 == 0,
-        "text": f"event {i}", "external_id": f"ev-{i:03d}",
+        "counterpart": f"person{i % 7}",
+        "is_sales": kind in ("direct_message", "mention") and i % 2 == 0,
+        "text": f"event {i}",
+        "external_id": f"ev-{i:03d}",
     }
 
 
@@ -77,9 +81,11 @@ class Outcome:
 
 def _same_content(answer: dict, sent: dict) -> bool:
     at = datetime.fromisoformat(answer["occurred_at"])
-    return (at == datetime.fromisoformat(sent["occurred_at"])
-            and answer["occurred_at"].endswith("Z")
-            and all(answer[k] == sent[k] for k in sent if k != "occurred_at"))
+    return (
+        at == datetime.fromisoformat(sent["occurred_at"])
+        and answer["occurred_at"].endswith("Z")
+        and all(answer[k] == sent[k] for k in sent if k != "occurred_at")
+    )
 
 
 def _plan(seed: int) -> list[tuple[str, list[int]]]:
@@ -92,7 +98,10 @@ def _plan(seed: int) -> list[tuple[str, list[int]]]:
     while len(ops) < OPS_PER_CLIENT:
         roll = rng.random()
         if roll < 0.55:
-            op = ("single", [rng.randrange(block * CLIENTS // 2, N) if roll < 0.3 else rng.randrange(N)])
+            op = (
+                "single",
+                [rng.randrange(block * CLIENTS // 2, N) if roll < 0.3 else rng.randrange(N)],
+            )
         elif roll < 0.8:
             op = ("batch", rng.sample(range(N), rng.randint(2, 12)))
         elif roll < 0.93:
@@ -125,10 +134,16 @@ def _judge(outcome: Outcome) -> None:
         if s not in (200, 201) or not _same_content(body, ORIGINALS[idx[0]]):
             outcome.problems.append(f"single {idx}: {s} {body}")
     elif outcome.kind == "batch":
-        if s != 200 or body["created"] + body["duplicates"] != len(idx) or len(body["ids"]) != len(idx):
+        if (
+            s != 200
+            or body["created"] + body["duplicates"] != len(idx)
+            or len(body["ids"]) != len(idx)
+        ):
             outcome.problems.append(f"batch {idx}: {s} {body}")
     elif s != 409 or body.get("code") != "external_id_conflict":
-        outcome.problems.append(f"{outcome.kind} {idx}: expected 409 external_id_conflict, got {s} {body}")
+        outcome.problems.append(
+            f"{outcome.kind} {idx}: expected 409 external_id_conflict, got {s} {body}"
+        )
 
 
 def _storm(servers: list[RapportServer], user_id: str) -> list[Outcome]:
@@ -167,8 +182,11 @@ def _counters(db: Database) -> tuple[set, set]:
     table = EventDayCount.__table__  # type: ignore[attr-defined]
 
     def rows(conn) -> set:
-        return {(str(r.user_id), str(r.day), r.platform, *(getattr(r, c) for c in COUNTERS))
-                for r in conn.execute(select(table)) if any(getattr(r, c) for c in COUNTERS)}
+        return {
+            (str(r.user_id), str(r.day), r.platform, *(getattr(r, c) for c in COUNTERS))
+            for r in conn.execute(select(table))
+            if any(getattr(r, c) for c in COUNTERS)
+        }
 
     with db.write_engine.connect() as conn:
         stored = rows(conn)
@@ -181,7 +199,9 @@ def _counters(db: Database) -> tuple[set, set]:
 def test_replicas_store_each_distinct_event_once(deployment):
     url, servers = deployment.url, deployment.servers
     with servers[0].client(timeout=60) as client:
-        user_id = client.post("/v1/users", json={"name": "replicas", "timezone": "Asia/Kolkata"}).json()["id"]
+        user_id = client.post(
+            "/v1/users", json={"name": "replicas", "timezone": "Asia/Kolkata"}
+        ).json()["id"]
         for i in CONFLICTED:
             assert client.post(f"/v1/users/{user_id}/events", json=ORIGINALS[i]).status_code == 201
 
@@ -196,9 +216,15 @@ def test_replicas_store_each_distinct_event_once(deployment):
     db = Database(url, Settings(database_url=url))
     try:
         with db.engine.connect() as conn:
-            stored = {e.external_id: e for e in conn.execute(
-                select(Event.__table__).where(Event.__table__.c.user_id == uuid.UUID(user_id)))}
-        assert sorted(stored) == sorted(e["external_id"] for e in ORIGINALS), "not exactly the distinct events"
+            stored = {
+                e.external_id: e
+                for e in conn.execute(
+                    select(Event.__table__).where(Event.__table__.c.user_id == uuid.UUID(user_id))
+                )
+            }
+        assert sorted(stored) == sorted(e["external_id"] for e in ORIGINALS), (
+            "not exactly the distinct events"
+        )
         for sent in ORIGINALS:
             row = stored[sent["external_id"]]
             assert row.text == sent["text"], f"{sent['external_id']} holds {row.text!r}"
@@ -216,7 +242,9 @@ def test_replicas_store_each_distinct_event_once(deployment):
                     ids_seen[ORIGINALS[i]["external_id"]].add(event_id)
                 created += o.body["created"]
             else:
-                assert o.body["existing_id"] == str(stored[ORIGINALS[o.indexes[-1]]["external_id"]].id)
+                assert o.body["existing_id"] == str(
+                    stored[ORIGINALS[o.indexes[-1]]["external_id"]].id
+                )
         for ext, ids in ids_seen.items():
             assert ids == {str(stored[ext].id)}, f"{ext} answered as {ids}"
         assert created == N, f"{created} creations reported for {N} distinct events"
@@ -224,7 +252,8 @@ def test_replicas_store_each_distinct_event_once(deployment):
         stored_counts, rebuilt_counts = _counters(db)
         assert stored_counts == rebuilt_counts, (
             f"event_day_count drifted: only stored {sorted(stored_counts - rebuilt_counts)[:3]}, "
-            f"only rebuilt {sorted(rebuilt_counts - stored_counts)[:3]}")
+            f"only rebuilt {sorted(rebuilt_counts - stored_counts)[:3]}"
+        )
         assert len(rebuilt_counts) > 20
     finally:
         db.dispose()

@@ -28,9 +28,13 @@ def test_checks_answer_while_another_writer_holds_the_lock(tmp_path):
     blocker = sqlite3.connect(tmp_path / "lock.db", isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
-        check = client.post(f"/v1/users/{user_id}/checks", json={"action": "follow", "platform": "x"})
-        write = client.post(f"/v1/users/{user_id}/events",
-                            json={"platform": "x", "kind": "post", "occurred_at": "2026-11-01T10:00:00Z"})
+        check = client.post(
+            f"/v1/users/{user_id}/checks", json={"action": "follow", "platform": "x"}
+        )
+        write = client.post(
+            f"/v1/users/{user_id}/events",
+            json={"platform": "x", "kind": "post", "occurred_at": "2026-11-01T10:00:00Z"},
+        )
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()

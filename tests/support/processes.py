@@ -24,14 +24,31 @@ def free_port() -> int:
 class RapportServer:
     """`rapport serve` on a free port, with the bootstrap key TEST_KEY."""
 
-    def __init__(self, database_url: str, workers: int = 1, port: int | None = None, log: Path | None = None):
+    def __init__(
+        self, database_url: str, workers: int = 1, port: int | None = None, log: Path | None = None
+    ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "RAPPORT_DATABASE_URL": database_url, "RAPPORT_BOOTSTRAP_KEY": TEST_KEY}
+        env = {
+            **os.environ,
+            "RAPPORT_DATABASE_URL": database_url,
+            "RAPPORT_BOOTSTRAP_KEY": TEST_KEY,
+        }
         self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [RAPPORT, "serve", "--port", str(self.port), "--workers", str(workers), "--log-level", "warning"],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                RAPPORT,
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 
@@ -49,7 +66,9 @@ class RapportServer:
         raise RuntimeError("rapport serve did not answer /healthz in time")
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {TEST_KEY}"}, **kwargs)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {TEST_KEY}"}, **kwargs
+        )
 
     def stop(self) -> None:
         self.process.terminate()
@@ -82,7 +101,9 @@ class PrivatePostgres:
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             shutil.chown(self.dir, "postgres", "postgres")
             self._as_user = ["runuser", "-u", "postgres", "--"]
-        self._run(_pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self._run(
+            _pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"
+        )
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:
@@ -90,8 +111,17 @@ class PrivatePostgres:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"),
-                  "-w", "start")
+        self._run(
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
 
     def stop(self) -> None:
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
