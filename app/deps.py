@@ -3,7 +3,6 @@ workspace, and the user named in the path (404 across workspaces)."""
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager
 from typing import Annotated
 
 from anyio import CancelScope, CapacityLimiter, to_thread
@@ -46,42 +45,41 @@ def _writes(request: Request) -> bool:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session; commits when the endpoint returned, rolls back otherwise.
 
-    Each sync dependency costs a hop to a worker thread and back (~0.1–0.2 ms), so the
-    session is opened on the event loop when that does no I/O (a read session, or any on
-    PostgreSQL: the connection is taken at the first query); only a SQLite writer, which may
-    wait for the write lock, opens in a thread. The end (commit, close, unlock) runs in a
-    thread with a limiter of its own and shielded from cancellation, as FastAPI does for
-    sync dependencies: a client that disconnects never leaves the write lock held, and a
-    full thread pool of waiting writers cannot starve the one that would release it.
+    The request first waits for its turn at the database on the event loop (`admitted`: a
+    session slot; a SQLite writer, the write lock), so a crowd of waiting requests holds
+    no worker thread and no connection, and the holder of a lock can always go on; a
+    request that waits longer than `db_wait_timeout_s` is a quick 503 `database_busy`.
+    The session is opened on the event loop (no I/O: the connection is taken at the first
+    query). The end (commit, close) runs in a thread with a limiter of its own and shielded
+    from cancellation, as FastAPI does for sync dependencies, and the turn is given back
+    without awaiting: a client that disconnects never leaves a slot or the write lock held.
     """
     db = request.app.state.db
     write = _writes(request)
-    opened = db.session(write=write)
-    session = (
-        await run_in_threadpool(opened.__enter__) if write and db.is_sqlite else opened.__enter__()
-    )
-    try:
-        yield session
-    except BaseException as e:
-        with CancelScope(shield=True):
-            await to_thread.run_sync(
-                opened.__exit__, type(e), e, e.__traceback__, limiter=CapacityLimiter(1)
-            )
-        raise
-    else:
-        with CancelScope(shield=True):
-            await to_thread.run_sync(_end, request, session, opened, limiter=CapacityLimiter(1))
+    async with db.admitted(write):
+        session = db.new_session(write)
+        try:
+            yield session
+        except BaseException:
+            with CancelScope(shield=True):
+                await to_thread.run_sync(session.close, limiter=CapacityLimiter(1))
+            raise
+        else:
+            with CancelScope(shield=True):
+                await to_thread.run_sync(_end, request, session, write, limiter=CapacityLimiter(1))
 
 
-def _end(request: Request, session: Session, opened: AbstractContextManager) -> None:
+def _end(request: Request, session: Session, write: bool) -> None:
     try:
         session.commit()
-        _touch_key_after_commit(request, session)
-    except BaseException as e:
-        if not opened.__exit__(type(e), e, e.__traceback__):
-            raise
-        return
-    opened.__exit__(None, None, None)
+        if write:
+            _touch_key_after_commit(request, session)
+        else:  # a SQLite reader never queues for the write lock, not even for bookkeeping
+            with request.app.state.db.write_lock_if_free() as free:
+                if free:
+                    _touch_key_after_commit(request, session)
+    finally:
+        session.close()
 
 
 def _touch_key_after_commit(request: Request, session: Session) -> None:

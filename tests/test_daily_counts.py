@@ -83,7 +83,8 @@ def test_counters_match_events_after_writes_deletes_and_rebuild(session):
     for event in list(
         session.execute(select(Event).where(Event.user_id == user.id).limit(60)).scalars()
     ):
-        service.delete_event(session, event)
+        assert service.delete_event(session, user.id, event.id)
+    assert not service.delete_event(session, user.id, event.id)  # deleted already: nothing to undo
     session.flush()
     _check_windows(session, user.id, rng)
 

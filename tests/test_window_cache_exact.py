@@ -127,7 +127,7 @@ def test_cached_figures_follow_every_write(session):
         service.store_events(session, user.id, batch)
         events = list(session.execute(select(Event).where(Event.user_id == user.id)).scalars())
         for event in rng.sample(events, 25):
-            service.delete_event(session, event)
+            service.delete_event(session, user.id, event.id)
         session.flush()
         a = START + timedelta(minutes=rng.randrange(0, 60 * 24 * 10))
         _check(

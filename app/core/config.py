@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(15000, ge=0)
     # PostgreSQL: how long to wait for a connection before answering 503 (seconds).
     db_connect_timeout_s: int = Field(3, gt=0)
+    # Database sessions one worker process runs at once (the PostgreSQL pool; SQLite readers);
+    # more requests wait on the event loop, holding no thread. Below the 40 worker threads.
+    db_pool_size: int = Field(default=10, ge=1, le=32)
+    # How long a request waits for a database session (and, on SQLite, a writer for the
+    # write lock) before a 503 database_busy (seconds).
+    db_wait_timeout_s: float = Field(default=10, gt=0)
     # last_used_at of an API key is refreshed at most this often (seconds).
     key_touch_interval_s: int = Field(60, ge=0)
     # A request's line and headers, and then its body, must arrive within this many seconds

@@ -1,23 +1,38 @@
-"""Engines and sessions for SQLite and PostgreSQL.
+"""Engines and sessions for SQLite and PostgreSQL, and the admission of requests to them.
 
 Only the request's session dependency commits (see ``app.deps``); services add, flush and
 query, and never commit themselves.
+
+A request waits for the database on the event loop, never in a worker thread
+(`Database.admitted`): a thread that waited could be the one the holder of a lock needs to
+go on. Every wait is bounded by `db_wait_timeout_s`, after which the request is a quick 503
+`database_busy`.
 """
 
+import asyncio
+import contextlib
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
+from typing import TypeVar
 
+import anyio
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.core.config import Settings
+from app.core.errors import database_busy
 from app.core.sqlite_functions import register as register_sqlite_functions
 
 _BEGIN_OPTION = "rapport_sqlite_begin"
+# Connections beyond the admitted sessions, for what runs outside them (/readyz, tools).
+_SPARE_CONNECTIONS = 4
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -42,26 +57,52 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _sqlite_engine(url: str, settings: Settings, pool_size: int) -> Engine:
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=_SPARE_CONNECTIONS,
+        pool_timeout=settings.db_wait_timeout_s,
+        connect_args={
+            "check_same_thread": False,
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+        },
+    )
+    _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+    return engine
+
+
 def make_engine(url: str, settings: Settings) -> Engine:
+    """The engine for reads (and, on PostgreSQL, writes): a pool of `db_pool_size`
+    connections, one per admitted session, and a few spare."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(
-            url,
-            connect_args={
-                "check_same_thread": False,
-                "timeout": settings.sqlite_busy_timeout_ms / 1000,
-            },
-        )
-        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
-        return engine
+        return _sqlite_engine(url, settings, settings.db_pool_size)
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=settings.db_pool_size,
+        max_overflow=_SPARE_CONNECTIONS,
         pool_timeout=settings.db_connect_timeout_s,
         connect_args={"connect_timeout": settings.db_connect_timeout_s},
     )
+
+
+_T = TypeVar("_T")
+
+
+def _per_loop(factory: Callable[[], _T]) -> Callable[[], _T]:
+    """One asyncio primitive per event loop (a test client runs its own loop)."""
+    made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def get() -> _T:
+        loop = asyncio.get_running_loop()
+        found = made.get(loop)
+        if found is None:
+            found = made[loop] = factory()
+        return found
+
+    return get
 
 
 class _SqliteWriteLock:
@@ -72,7 +113,11 @@ class _SqliteWriteLock:
     which sleeps in steps of up to 100 ms between retries; the kernel hands a flock to the
     next waiter as soon as it is released. An in-memory database has only the mutex. The
     lock file stays open for the life of the process (one descriptor): closing it in
-    `dispose` would deadlock the CLI, which disposes inside a write session."""
+    `dispose` would deadlock the CLI, which disposes inside a write session.
+
+    `acquire` blocks; requests call it only in `Database`'s own lock thread, once they have
+    the writer's turn of their event loop, so it waits at most for another process (or a
+    tool) on the same file. `release` never blocks and may run in any thread."""
 
     def __init__(self, database: str | None):
         self._mutex = threading.Lock()
@@ -80,7 +125,7 @@ class _SqliteWriteLock:
         self._path = None if in_memory else f"{database}.writelock"
         self._fd: int | None = None
 
-    def __enter__(self) -> None:
+    def acquire(self) -> None:
         self._mutex.acquire()
         if self._path is None:
             return
@@ -92,26 +137,60 @@ class _SqliteWriteLock:
             self._mutex.release()
             raise
 
-    def __exit__(self, *exc) -> None:
+    def try_acquire(self) -> bool:
+        """Take the lock only if it is free now (never waits)."""
+        if not self._mutex.acquire(blocking=False):
+            return False
+        if self._path is None:
+            return True
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._mutex.release()
+            return False
+        except BaseException:
+            self._mutex.release()
+            raise
+        return True
+
+    def release(self) -> None:
         try:
             if self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._mutex.release()
 
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
 
 class Database:
-    """The engines one process uses: a reader and a writer view of the same pool."""
+    """The engines one process uses, and the admission of requests to them.
+
+    PostgreSQL: one pool of `db_pool_size` connections; a request takes one of as many
+    session slots before it opens its session. SQLite: readers take a slot of the reader
+    pool; a writer takes its event loop's writer turn, then the write lock, and uses a
+    connection of its own (a writer never waits for a reader's connection)."""
 
     def __init__(self, url: str, settings: Settings):
         self.url = url
+        self.wait_timeout_s = settings.db_wait_timeout_s
         self.engine = make_engine(url, settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sqlite_write_lock = (
             _SqliteWriteLock(make_url(url).database) if self.is_sqlite else None
         )
+        # One write session at a time per process; the spare connections serve tools.
+        self._writer_engine = (
+            _sqlite_engine(url, settings, pool_size=1) if self.is_sqlite else self.engine
+        )
         self.write_engine = (
-            self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+            self._writer_engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
             if self.is_sqlite
             else self.engine
         )
@@ -123,19 +202,113 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        pool_size = settings.db_pool_size
+        self._slots = _per_loop(lambda: asyncio.Semaphore(pool_size))
+        self._writer_turn = _per_loop(asyncio.Lock)
+        # Takes the SQLite write lock for the request that has the writer's turn: only that
+        # one request ever waits here, so it never waits behind another writer's thread.
+        self._lock_thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="rapport-write-lock"
+        )
+
+    def new_session(self, write: bool) -> Session:
+        """A session without any lock: for a caller inside `admitted`."""
+        return Session(self.write_engine if write else self.read_engine, expire_on_commit=False)
 
     @contextmanager
     def session(self, write: bool) -> Iterator[Session]:
-        # SQLite has one writer at a time: writers of every worker process queue here, without
-        # a timeout, so a burst of writers cannot time out into "database is locked".
+        """A session for tools and scripts (blocking): a SQLite writer first waits, without a
+        timeout, for the write lock of every process on the file."""
         lock: AbstractContextManager = (
             self._sqlite_write_lock if write and self._sqlite_write_lock else nullcontext()
         )
-        with (
-            lock,
-            Session(self.write_engine if write else self.read_engine, expire_on_commit=False) as s,
-        ):
+        with lock, self.new_session(write) as s:
             yield s
+
+    @contextmanager
+    def write_lock_if_free(self) -> Iterator[bool]:
+        """SQLite: the write lock if no writer of any process holds it now (True), else
+        nothing (False); never waits. PostgreSQL: always True."""
+        lock = self._sqlite_write_lock
+        if lock is None:
+            yield True
+            return
+        taken = lock.try_acquire()
+        try:
+            yield taken
+        finally:
+            if taken:
+                lock.release()
+
+    @asynccontextmanager
+    async def admitted(self, write: bool) -> AsyncIterator[None]:
+        """The request's turn to use the database, waited for on the event loop, at most
+        `db_wait_timeout_s`; then a ProblemError 503 `database_busy`. Leaving never awaits,
+        so a cancelled request (a client gone) cannot keep a slot or the write lock."""
+        deadline = time.monotonic() + self.wait_timeout_s
+        if write and self._sqlite_write_lock is not None:
+            async with self._sqlite_writer(deadline):
+                yield
+            return
+        slots = self._slots()
+        await _wait(slots.acquire(), deadline)
+        try:
+            yield
+        finally:
+            slots.release()
+
+    @asynccontextmanager
+    async def _sqlite_writer(self, deadline: float) -> AsyncIterator[None]:
+        lock = self._sqlite_write_lock
+        assert lock is not None
+        turn = self._writer_turn()
+        await _wait(turn.acquire(), deadline)
+        try:
+            taken: Future = self._lock_thread.submit(lock.acquire)
+        except BaseException:
+            turn.release()
+            raise
+        try:
+            waited = asyncio.wrap_future(taken)
+            waited.add_done_callback(
+                lambda f: f.cancelled() or f.exception()
+            )  # seen, when abandoned
+            # In one process the file lock is free at once: a writer that got the turn at the
+            # very end of its wait still gets a moment to take it.
+            await _wait(asyncio.shield(waited), max(deadline, time.monotonic() + 0.1))
+        except BaseException:
+            # Another process holds the file lock too long, or this request was cancelled:
+            # the lock thread may still get it. Give it back then, and only then pass the turn on.
+            loop = asyncio.get_running_loop()
+
+            def hand_back(f: Future) -> None:
+                if not f.cancelled() and f.exception() is None:
+                    lock.release()
+                # A closed loop (RuntimeError) has nobody left to take the turn.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(turn.release)
+
+            taken.add_done_callback(hand_back)
+            raise
+        try:
+            yield
+        finally:
+            try:
+                lock.release()
+            finally:
+                turn.release()
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writer_engine is not self.engine:
+            self._writer_engine.dispose()
+
+
+async def _wait(awaitable, deadline: float):
+    """Await until the deadline; past it, a 503 database_busy. (asyncio's Lock and Semaphore
+    give a wake-up that comes with the cancellation on to the next waiter.)"""
+    try:
+        with anyio.fail_after(max(deadline - time.monotonic(), 0)):
+            return await awaitable
+    except TimeoutError:
+        raise database_busy() from None

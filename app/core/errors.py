@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("rapport")
@@ -42,6 +43,18 @@ class ProblemError(Exception):
 
 def not_found(what: str) -> ProblemError:
     return ProblemError(404, "not_found", f"{what} not found.", title="Not found")
+
+
+def database_busy() -> ProblemError:
+    """Too many requests are waiting for the database (a pool connection, or on SQLite the
+    write lock): answered quickly instead of queueing without end; nothing was written."""
+    return ProblemError(
+        503,
+        "database_busy",
+        "The database is busy with other requests; nothing was written. Retry in a moment.",
+        title="Database busy",
+        headers={"Retry-After": "1"},
+    )
 
 
 def problem_response(
@@ -236,6 +249,11 @@ async def _database_handler(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _busy_handler(request: Request, _exc: Exception) -> JSONResponse:
+    log.warning("database busy: %s", type(_exc).__name__)
+    return await _problem_handler(request, database_busy())
+
+
 async def _unexpected_handler(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return problem_response(
@@ -351,4 +369,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _dbapi_handler)  # type: ignore[arg-type]
     app.add_exception_handler(OSError, _os_error_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(PoolTimeoutError, _busy_handler)  # no pool connection in time
     app.add_exception_handler(Exception, _unexpected_handler)

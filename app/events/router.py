@@ -48,8 +48,7 @@ def create_event(
     stored = service.store_events(session, user.id, [body], pointer="#")[0]
     response.status_code = status.HTTP_201_CREATED if stored.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/users/{user.id}/events/{stored.id}"
-    event = service.get_event(session, user.id, stored.id)
-    return public(event)
+    return public(stored.existing or service.get_event(session, user.id, stored.id))
 
 
 @router.post(
@@ -121,7 +120,5 @@ def get_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> EventP
 
 @router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an event")
 def delete_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> None:
-    event = service.get_event(session, user.id, event_id)
-    if event is None:
+    if not service.delete_event(session, user.id, event_id):
         raise not_found("event")
-    service.delete_event(session, event)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
@@ -30,6 +30,9 @@ _TABLE = Event.__table__  # type: ignore[attr-defined]
 class Stored:
     id: uuid.UUID
     created: bool
+    # For a repeat: the stored event, as read in this transaction (a concurrent request may
+    # delete it before this one answers; the answer is still the event it repeated).
+    existing: Event | None = None
 
 
 def _conflict(pointers: list[tuple[str, uuid.UUID]]) -> ProblemError:
@@ -156,6 +159,7 @@ def store_events(
             rows.append({"id": ids[i], "user_id": user_id, "created_at": now, **item.model_dump()})
     inserted = _insert(session, rows)
     skipped = [r for r in rows if r["id"] not in inserted]
+    winners: dict[uuid.UUID, Event] = {}
     if skipped:
         stored = _existing(session, user_id, [r["external_id"] for r in skipped])
         conflicts, replaced = [], {}
@@ -173,11 +177,12 @@ def store_events(
             if stored_content(winner) != items[i].content():
                 conflicts.append((pointer.format(i=i) + "/external_id", winner.id))
             replaced[r["id"]] = winner.id
+            winners[winner.id] = winner
         if conflicts:
             raise _conflict(conflicts)
         ids = [replaced.get(x, x) for x in ids]
     daily_counts.apply(session, daily_counts.deltas(r for r in rows if r["id"] in inserted))
-    return [Stored(id=x, created=x in inserted) for x in ids]
+    return [Stored(id=x, created=x in inserted, existing=winners.get(x)) for x in ids]
 
 
 def created_flags(stored: list[Stored]) -> list[bool]:
@@ -238,10 +243,33 @@ def list_events(
     return rows[:limit], next_cursor
 
 
-def delete_event(session: Session, event: Event) -> None:
-    daily_counts.apply(session, daily_counts.deltas([event.model_dump()], sign=-1))
-    session.delete(event)
-    session.flush()
+_COUNTED = ("user_id", "platform", "kind", "direction", "occurred_at", "is_sales")
+
+
+@cache
+def _delete_returning():
+    return (
+        delete(_TABLE)
+        .where(_TABLE.c.id == bindparam("id"), _TABLE.c.user_id == bindparam("user_id"))
+        .returning(*(_TABLE.c[c] for c in _COUNTED))
+    )
+
+
+def delete_event(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
+    """Delete the user's event; False when there is none. The DELETE itself says whether
+    this request removed the row (of several deleting it at once, one does: the others
+    wait for its row lock and then find nothing), and the counters are decremented from
+    the row it removed, so they are decremented once."""
+    removed = (
+        session.execute(_delete_returning(), {"id": event_id, "user_id": user_id}).mappings().all()
+    )
+    if not removed:
+        return False
+    daily_counts.apply(session, daily_counts.deltas(removed, sign=-1))
+    stale = session.identity_map.get(session.identity_key(Event, event_id))  # type: ignore[arg-type]
+    if stale is not None:
+        session.expunge(stale)
+    return True
 
 
 def get_event(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:

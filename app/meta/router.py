@@ -95,7 +95,8 @@ class PlatformList(SQLModel):
 @router.get(
     "/healthz", response_model=Health, summary="Liveness: the process answers (no database)"
 )
-def healthz() -> Health:
+async def healthz() -> Health:
+    # On the event loop: it answers even when every worker thread is busy.
     return Health(status="ok")
 
 

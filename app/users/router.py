@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.core.errors import not_found
 from app.core.pagination import Cursor, Limit
 from app.deps import SessionDep, UserDep, WorkspaceDep
 from app.users import service
@@ -59,5 +60,5 @@ def update_user(body: UserUpdate, user: UserDep, session: SessionDep) -> UserPub
     summary="Delete a user and everything the user owns",
 )
 def delete_user(user: UserDep, session: SessionDep) -> None:
-    session.delete(user)
-    session.flush()
+    if not service.delete_user(session, user):
+        raise not_found("user")

@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -105,3 +105,15 @@ def list_users(
         encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     )
     return rows[:limit], next_cursor
+
+
+def delete_user(session: Session, user: User) -> bool:
+    """Delete the user and, by the foreign keys' cascades, everything the user owns; False
+    when another request deleted it first (the DELETE itself decides, so one request wins)."""
+    removed = session.execute(
+        delete(User)
+        .where(User.id == user.id, User.workspace_id == user.workspace_id)  # type: ignore[arg-type]
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expunge(user)
+    return removed == 1

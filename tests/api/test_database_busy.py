@@ -1,0 +1,200 @@
+"""A request that cannot get the database in time is a quick 503 `database_busy` with
+Retry-After, never a 500 and never a hang; and a request that gave up (or whose client went
+away) while waiting leaves nothing held: the next requests go through.
+
+These run the app in-process on its own `Database` (not the test transaction), with a short
+wait timeout, on the session's migrated database.
+"""
+
+import asyncio
+import threading
+import time
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from app.auth import service as auth_service
+from app.core.config import Settings
+from app.core.db import Database
+from app.main import create_app
+
+WAIT_S = 0.3
+
+
+@pytest.fixture
+def busy_app(database):
+    settings = Settings(database_url=database.url, db_wait_timeout_s=WAIT_S, db_pool_size=1)
+    db = Database(database.url, settings)
+    with db.session(write=True) as s:
+        ws = auth_service.get_or_create_workspace(s, f"busy-{uuid.uuid4().hex[:8]}")
+        _, key = auth_service.create_key(s, ws, "busy")
+        s.commit()
+    app = create_app(settings, db)
+    yield app, key
+    db.dispose()
+
+
+def _client(app, key) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://rapport.test",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+
+
+def _assert_busy(r: httpx.Response) -> None:
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] == "database_busy"
+    assert r.headers["retry-after"] == "1"
+
+
+def test_sqlite_writers_waiting_for_another_process_get_503_then_go_through(
+    busy_app, backend, database
+):
+    if backend != "sqlite":
+        pytest.skip("the SQLite write lock")
+    app, key = busy_app
+    other = Database(database.url, Settings(database_url=database.url))  # another process's lock
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with other.session(write=True):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+
+    async def storm():
+        async with _client(app, key) as c:
+            began = time.monotonic()
+            answers = await asyncio.gather(
+                *(c.post("/v1/users", json={"name": f"w{i}"}) for i in range(20)), c.get("/v1/me")
+            )
+            took = time.monotonic() - began
+            release.set()
+            await asyncio.to_thread(holder.join, 10)
+            after = await asyncio.gather(
+                *(c.post("/v1/users", json={"name": f"a{i}"}) for i in range(5))
+            )
+            return answers, took, after
+
+    try:
+        answers, took, after = asyncio.run(storm())
+    finally:
+        release.set()
+        holder.join(10)
+        other.dispose()
+    for r in answers[:-1]:
+        _assert_busy(r)
+    assert answers[-1].status_code == 200, "a reader waited for the writers"
+    assert took < 3, f"the 503s took {took:.1f}s"
+    assert [r.status_code for r in after] == [201] * 5, "the write lock was not given back"
+
+
+def test_cancelled_waiters_leave_nothing_held(busy_app, backend, database):
+    """Requests cancelled (their client gone) while they wait for the write lock, for the
+    writer's turn, or for a session slot, and one cancelled while it holds the lock: the
+    requests after them go through. (Before: a writer cancelled while its thread waited
+    for the lock took it afterwards and never gave it back; every later writer hung.)"""
+    app, key = busy_app
+    other = Database(database.url, Settings(database_url=database.url))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with other.session(write=True):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    if backend == "sqlite":
+        holder.start()
+        held.wait(5)
+
+    async def run():
+        async with _client(app, key) as c:
+            waiting = [
+                asyncio.create_task(c.post("/v1/users", json={"name": f"gone{i}"}))
+                for i in range(3)
+            ]
+            waiting += [asyncio.create_task(c.get("/v1/users")) for _ in range(3)]
+            await asyncio.sleep(0.1)
+            for t in waiting:
+                t.cancel()
+            release.set()
+            await asyncio.sleep(0.1)
+            holding = asyncio.create_task(c.post("/v1/users", json={"name": "held"}))
+            await asyncio.sleep(0.005)
+            holding.cancel()
+            return await asyncio.wait_for(
+                asyncio.gather(
+                    *(c.post("/v1/users", json={"name": f"after{i}"}) for i in range(4)),
+                    c.get("/v1/users"),
+                ),
+                timeout=10,
+            )
+
+    try:
+        after = asyncio.run(run())
+    finally:
+        release.set()
+        if holder.is_alive():
+            holder.join(10)
+        other.dispose()
+    assert [r.status_code for r in after] == [201] * 4 + [200], [r.text for r in after]
+
+
+def test_full_pool_is_a_quick_503(busy_app, backend, database):
+    """One session slot, held by a request that waits for a row lock: the next request
+    waits on the event loop for at most the wait timeout, then gets a 503."""
+    if backend != "postgres":
+        pytest.skip("a row lock held from outside (SQLite writers are covered above)")
+    app, key = busy_app
+
+    async def run():
+        async with _client(app, key) as c:
+            user_id = (await c.post("/v1/users", json={"name": "locked"})).json()["id"]
+            outside = Database(database.url, Settings(database_url=database.url))
+            conn = outside.engine.connect()
+            try:
+                conn.execute(
+                    text("SELECT id FROM app_user WHERE id = :id FOR UPDATE"), {"id": user_id}
+                )
+                waiting = asyncio.create_task(
+                    c.patch(f"/v1/users/{user_id}", json={"name": "renamed"})
+                )
+                await asyncio.sleep(0.2)
+                began = time.monotonic()
+                busy = await c.get("/v1/users")
+                took = time.monotonic() - began
+            finally:
+                conn.rollback()
+                conn.close()
+                outside.dispose()
+            return busy, took, await waiting, await c.get("/v1/users")
+
+    busy, took, waited, after = asyncio.run(run())
+    _assert_busy(busy)
+    assert took < 2, f"the 503 took {took:.1f}s"
+    assert waited.status_code == 200 and after.status_code == 200
+
+
+def test_pool_timeout_is_503_database_busy(busy_app):
+    """SQLAlchemy's pool timeout (QueuePool limit … reached) is a 503 problem, not a 500."""
+    app, key = busy_app
+
+    @app.get("/test-pool-timeout")
+    def _raise():
+        raise PoolTimeoutError("QueuePool limit of size 1 overflow 0 reached, connection timed out")
+
+    async def run():
+        async with _client(app, key) as c:
+            return await c.get("/test-pool-timeout")
+
+    _assert_busy(asyncio.run(run()))
