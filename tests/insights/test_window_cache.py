@@ -6,7 +6,8 @@ hardest case is a delete and an insert on the same day that leave every per-day 
 equal: only the fingerprint of event_day_count.version tells the difference.
 """
 
-from app.insights.window_cache import CACHE, WindowCache
+from app.events.store.maintenance import WINDOW_CACHE as CACHE
+from app.events.store.maintenance import WindowCache
 from tests.insights.helpers import ev, get, posting_plan, record
 
 AS_OF = (
