@@ -108,8 +108,7 @@ def _export_page(
         select(*(EVENT_TABLE.c[c] for c in COLUMNS))
         .where(
             EVENT_TABLE.c.user_id == user_id,
-            *filters.conditions(),
-            *([keyset.beyond(last)] if last is not None else []),
+            *service.conditions(filters, last),
         )
         .order_by(*keyset.order_by())
         .limit(EXPORT_PAGE)

@@ -2,13 +2,13 @@
 pages. Every write goes through app.events.store."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlmodel import Session, col
 
-from app.core.pagination import Keyset
+from app.core.pagination import Keyset, decode_cursor
 from app.events.models import EVENT_TABLE, Event
 
 # Newest first, through ix_event_user_time (user_id, occurred_at, id).
@@ -44,13 +44,31 @@ class EventFilters:
         return out
 
 
+_NIL = uuid.UUID(int=0)  # below every id
+
+
+def conditions(
+    f: EventFilters, last: tuple[datetime, uuid.UUID] | None
+) -> list[ColumnElement[bool]]:
+    """The filters and, after a page, the keyset bound. With ``to``, the two upper bounds
+    are one row value: occurred_at < to is (occurred_at, id) < (to, nil), so the page stays
+    one index range instead of starting at ``to`` and filtering the rows before the cursor."""
+    if last is None:
+        return f.conditions()
+    if f.occurred_to is not None:
+        last = min(last, (f.occurred_to, _NIL))
+        f = replace(f, occurred_to=None)
+    return [*f.conditions(), KEYSET.beyond(last)]
+
+
 def page_query(
     user_id: uuid.UUID, f: EventFilters, limit: int, cursor: str | None
 ) -> Select[tuple[Event]]:
     """One page (limit + 1 rows, to know whether another follows) of the filtered events."""
+    last = decode_cursor(cursor, uuid.UUID) if cursor else None
     return (
         select(Event)
-        .where(col(Event.user_id) == user_id, *f.conditions(), *KEYSET.where(cursor))
+        .where(col(Event.user_id) == user_id, *conditions(f, last))
         .order_by(*KEYSET.order_by())
         .limit(limit + 1)
     )

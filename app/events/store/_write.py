@@ -85,30 +85,9 @@ def prepare(items: Sequence[EventIn]) -> Batch:
     return Batch(items, first_by_ext)
 
 
-_COLUMNS = (
-    "id",
-    "user_id",
-    "platform",
-    "kind",
-    "direction",
-    "occurred_at",
-    "counterpart",
-    "is_sales",
-    "url",
-    "text",
-    "external_id",
-    "created_at",
-)
-_CONTENT = (
-    "platform",
-    "kind",
-    "direction",
-    "occurred_at",
-    "counterpart",
-    "is_sales",
-    "url",
-    "text",
-)
+_COLUMNS = tuple(EVENT_TABLE.c.keys())  # every column, inserted by record
+# What makes two events with one external_id the same event (EventIn.content's order).
+_CONTENT = _COLUMNS[_COLUMNS.index("platform") : _COLUMNS.index("text") + 1]
 
 
 @cache
