@@ -3,8 +3,8 @@
 from sqlmodel import SQLModel
 
 from app.auth.models import ApiKey, Workspace
-from app.events.daily_counts import EventDayCount
 from app.events.models import Event
+from app.events.store.maintenance import EventDayCount
 from app.plans.models import FollowPlan, PostingPlan
 from app.profiles.models import Profile
 from app.users.models import User

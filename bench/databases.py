@@ -197,12 +197,12 @@ def _rebuild_derived(target: Target) -> float | None:
     """Tables the app derives from events (e.g. per-day counters), rebuilt with the app's
     own function after a load that bypassed the API; None when the app has none."""
     try:
-        from app.events import daily_counts
+        from app.events.store.maintenance import rebuild_counters as rebuild
     except ImportError:
-        return None
-    rebuild = getattr(daily_counts, "rebuild", None)
-    if rebuild is None:
-        return None
+        try:  # before the events store (app/events/store/)
+            from app.events.daily_counts import rebuild
+        except ImportError:
+            return None
     from app.core.config import Settings
     from app.core.db import Database
 

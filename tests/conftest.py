@@ -19,6 +19,23 @@ from app.core.migrate import upgrade
 from app.deps import get_session
 from app.main import create_app
 from tests.databases import BACKENDS, POSTGRES_URL, throwaway_database
+from tests.support import event_writes
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _event_writes_only_through_the_store():
+    """tests/support/event_writes.py: app code writes the event table only through
+    app.events.store (the listener is on every engine of this process)."""
+    event_writes.install()
+    yield
+    event_writes.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def _no_event_write_outside_the_store():
+    before = len(event_writes.violations)
+    yield
+    assert event_writes.violations[before:] == [], "event table written outside the store"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -8,10 +8,9 @@ from sqlalchemy import select
 
 from app.auth.service import get_or_create_workspace
 from app.calc.vocabulary import BROADCASTS, CONTACTS, INTERACTIONS, KINDS, PLATFORMS
-from app.events import daily_counts, service
-from app.events.daily_counts import COUNTERS, EventDayCount
+from app.events import store
 from app.events.models import Event, EventIn
-from app.insights.queries import window_counters
+from app.events.store.maintenance import COUNTERS, EventDayCount, rebuild_counters
 from app.users.models import User
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -64,7 +63,7 @@ def _check_windows(session, user_id, rng):
         a = T0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 21))
         windows.append((a, a + timedelta(minutes=rng.randrange(0, 60 * 24 * 12))))
     for start, end in windows:
-        got = window_counters(session, user_id, start, end, COUNTERS)
+        got = store.counters(session, user_id, start, end, COUNTERS)
         for platform in PLATFORMS:
             assert got[platform] == _expected(stored, start, end, platform), (start, end, platform)
 
@@ -76,15 +75,13 @@ def test_counters_match_events_after_writes_deletes_and_rebuild(session):
     session.add(user)
     session.flush()
     batch = _random_events(rng, 400)
-    service.store_events(session, user.id, batch)
-    service.store_events(
-        session, user.id, [e for e in batch[:50] if e.external_id]
-    )  # repeats add nothing
+    store.record(session, user.id, batch)
+    store.record(session, user.id, [e for e in batch[:50] if e.external_id])  # repeats add nothing
     for event in list(
         session.execute(select(Event).where(Event.user_id == user.id).limit(60)).scalars()
     ):
-        assert service.delete_event(session, user.id, event.id)
-    assert not service.delete_event(session, user.id, event.id)  # deleted already: nothing to undo
+        assert store.delete(session, event.user_id, event.id)
+    assert not store.delete(session, user.id, event.id)  # deleted already: nothing to undo
     session.flush()
     _check_windows(session, user.id, rng)
 
@@ -94,7 +91,7 @@ def test_counters_match_events_after_writes_deletes_and_rebuild(session):
             select(EventDayCount).where(EventDayCount.user_id == user.id)
         ).scalars()
     }
-    daily_counts.rebuild(session.connection())
+    rebuild_counters(session.connection())
     session.expire_all()
     after = {
         (r.day, r.platform): tuple(getattr(r, n) for n in COUNTERS)

@@ -1,4 +1,4 @@
-"""The cached window figures (app/insights/window_cache.py) equal a count of the events
+"""The cached window figures (app/events/store/_window_cache.py) equal a count of the events
 themselves, window after window, while inserts and deletes land on the cached days: the
 per-person contacts and per-platform totals of the sales ratio, the people engaged, and
 the per-local-day post summaries of the posting cadence."""
@@ -14,10 +14,9 @@ from app.auth.service import get_or_create_workspace
 from app.calc.posting import DaySummary
 from app.calc.timewindows import day_start, local_date
 from app.calc.vocabulary import BROADCASTS, CONTACTS, INTERACTIONS, PLATFORMS
-from app.events import service
+from app.events import store
 from app.events.models import Event
-from app.insights import counterparts, posting_days
-from app.insights.window_cache import CACHE
+from app.events.store.maintenance import WINDOW_CACHE as CACHE
 from app.users.models import User
 from tests.test_daily_counts import T0, _random_events
 
@@ -85,20 +84,16 @@ def _check(session, user_id, rng, windows):
     stored = list(session.execute(select(Event).where(Event.user_id == user_id)).scalars())
     for start, end in windows:
         for platform in (None, rng.choice(PLATFORMS)):
-            per_platform, rows = counterparts.window_contacts(
-                session, user_id, start, end, platform
-            )
+            per_platform, rows = store.contacts(session, user_id, start, end, platform)
             assert (per_platform, sorted(rows)) == _contacts(stored, start, end, platform), (
                 start,
                 end,
                 platform,
             )
-        assert counterparts.people_engaged(session, user_id, start, end) == _people(
-            stored, start, end
-        )
+        assert store.people_engaged(session, user_id, start, end) == _people(stored, start, end)
         first, last = local_date(start, TZ), local_date(end, TZ)
         gaps = {p: timedelta(minutes=rng.choice([0, 30, 240])) for p in PLATFORMS}
-        got = posting_days.summaries(session, user_id, TZ, gaps, first, last, end, include_end=True)
+        got = store.post_days(session, user_id, TZ, gaps, first, last, end, include_end=True)
         expected = {p: {} for p in PLATFORMS}
         for p in PLATFORMS:
             expected[p] = _summaries(
@@ -124,10 +119,10 @@ def test_cached_figures_follow_every_write(session):
             e.model_copy(update={"external_id": None, "occurred_at": e.occurred_at + SHIFT})
             for e in _random_events(rng, 150)
         ]
-        service.store_events(session, user.id, batch)
+        store.record(session, user.id, batch)
         events = list(session.execute(select(Event).where(Event.user_id == user.id)).scalars())
         for event in rng.sample(events, 25):
-            service.delete_event(session, user.id, event.id)
+            store.delete(session, event.user_id, event.id)
         session.flush()
         a = START + timedelta(minutes=rng.randrange(0, 60 * 24 * 10))
         _check(

@@ -26,15 +26,18 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
+from sqlalchemy import Row, Select, select
 from sqlmodel import Session
 
 from app.core.errors import ProblemError, validation_items
-from app.events import service
-from app.events.models import Event, EventIn
+from app.events import service, store
+from app.events.models import EVENT_TABLE, EventIn
+from app.events.problems import Where, store_problem
 
 CSV_MEDIA_TYPE = "text/csv"
 COLUMNS = (
@@ -78,14 +81,15 @@ def restore(cell: str) -> str:
     return cell[1:] if _QUOTED.match(cell) else cell
 
 
-def _cell(event: Event, column: str) -> str:
+def _cell(event: Row[Any], column: str) -> str:
     value = getattr(event, column)
     if value is None:
         return ""
     if column == "is_sales":
         return "true" if value else "false"
     if column == "occurred_at":
-        return value.isoformat().replace("+00:00", "Z")
+        instant: str = value.isoformat()
+        return instant.replace("+00:00", "Z")
     if column == "counterpart" and value.startswith("@"):
         # Stored from "@@bob": the import removes one leading @ again (SPEC §1), so the cell
         # says "@@bob" for the round trip to give "@bob" back.
@@ -95,20 +99,39 @@ def _cell(event: Event, column: str) -> str:
     return str(value)
 
 
+def _export_page(
+    user_id: uuid.UUID, filters: service.EventFilters, last: tuple[datetime, uuid.UUID] | None
+) -> Select[Any]:
+    """The EXPORT_PAGE events after ``last`` (newest first): a range of ix_event_user_time."""
+    keyset = service.KEYSET
+    return (
+        select(*(EVENT_TABLE.c[c] for c in COLUMNS))
+        .where(
+            EVENT_TABLE.c.user_id == user_id,
+            *service.conditions(filters, last),
+        )
+        .order_by(*keyset.order_by())
+        .limit(EXPORT_PAGE)
+    )
+
+
 def export_lines(
     session: Session, user_id: uuid.UUID, filters: service.EventFilters
 ) -> Iterator[str]:
-    """The header, then one CSV record per event, newest first, EXPORT_PAGE rows a query.
+    """The header, then one CSV record per event, newest first, EXPORT_PAGE rows a query,
+    each page an index range after the last row of the one before (its cost does not grow
+    with the rows already sent).
 
     ``session`` is owned by the generator: it is closed when the stream ends."""
     try:
         yield _line(list(COLUMNS))
-        cursor = None
+        last: tuple[datetime, uuid.UUID] | None = None
         while True:
-            events, cursor = service.list_events(session, user_id, filters, EXPORT_PAGE, cursor)
-            yield "".join(_line([_cell(e, c) for c in COLUMNS]) for e in events)
-            if cursor is None:
+            rows = session.execute(_export_page(user_id, filters, last)).all()
+            yield "".join(_line([_cell(e, c) for c in COLUMNS]) for e in rows)
+            if len(rows) < EXPORT_PAGE:
                 return
+            last = (rows[-1].occurred_at, rows[-1].id)
     finally:
         session.close()
 
@@ -178,10 +201,15 @@ def _row_errors(exc: ValidationError, row: int, line: int) -> list[dict[str, Any
 
 @dataclass(frozen=True)
 class Parsed:
-    """Every data row of an import, validated: the items and the line each starts on."""
+    """Every data row of an import, validated (also for repeated external_ids): the batch
+    to record and the line each row starts on."""
 
-    items: list[EventIn]
+    batch: store.Batch
     lines: list[int]
+
+    def where(self, i: int) -> dict[str, Any]:
+        """Item i as the CSV's row, line and column."""
+        return {"row": i + 1, "line": self.lines[i], "column": "external_id"}
 
 
 def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
@@ -288,45 +316,37 @@ def parse(body: bytes) -> Parsed:
             f"{len({e['row'] for e in errors})} row(s) are invalid; nothing was imported. {shown}",
             errors,
         )
-    if problems := _repeats(items, lines):
-        raise _problem(
-            f"{len(problems)} row(s) reuse an external_id with different content; "
-            "nothing was imported.",
-            problems,
-        )
-    return Parsed(items, lines)
-
-
-def _repeats(items: list[EventIn], lines: list[int]) -> list[dict[str, Any]]:
-    """Rows repeating an earlier row's external_id with different content."""
-    first: dict[str, int] = {}
-    errors = []
-    for i, item in enumerate(items):
-        if item.external_id is None:
-            continue
-        j = first.setdefault(item.external_id, i)
-        if j != i and items[j].content() != item.content():
-            errors.append(
-                {
-                    "row": i + 1,
-                    "line": lines[i],
-                    "column": "external_id",
-                    "detail": f"external_id repeats row {j + 1} with different content",
-                }
-            )
-    return errors
-
-
-def import_events(session: Session, user_id: uuid.UUID, parsed: Parsed) -> list[service.Stored]:
-    """Store the rows ``parse`` validated, all or nothing (idempotent by external_id)."""
-    lines = parsed.lines
     try:
-        return service.store_events(session, user_id, parsed.items, pointer="{i}")
-    except ProblemError as exc:
-        for item in exc.errors or []:
-            index = int(item.pop("pointer").split("/")[0])
-            item.update({"row": index + 1, "line": lines[index], "column": "external_id"})
-        raise
+        batch = store.prepare(items)
+    except store.RepeatedExternalId as exc:
+        raise _repeats_problem(exc, lines) from None
+    return Parsed(batch, lines)
+
+
+def _repeats_problem(error: store.RepeatedExternalId, lines: list[int]) -> ProblemError:
+    """Rows repeating an earlier row's external_id with different content."""
+    return _problem(
+        f"{len(error.repeats)} row(s) reuse an external_id with different content; "
+        "nothing was imported.",
+        [
+            {
+                "row": i + 1,
+                "line": lines[i],
+                "column": "external_id",
+                "detail": f"external_id repeats row {j + 1} with different content",
+            }
+            for i, j in error.repeats
+        ],
+    )
+
+
+def import_events(session: Session, user_id: uuid.UUID, parsed: Parsed) -> list[store.Stored]:
+    """Store the rows ``parse`` validated, all or nothing (idempotent by external_id)."""
+    where: Where = parsed.where
+    try:
+        return store.record(session, user_id, parsed.batch)
+    except store.StoreError as exc:
+        raise store_problem(exc, where) from None
 
 
 def csv_response(

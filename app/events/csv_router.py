@@ -16,7 +16,7 @@ from app.core.errors import ProblemError
 from app.deps import UserDep, WriteSessionDep, read_only, write_session_next
 from app.events import csv_io
 from app.events.models import EventBatchResult
-from app.events.service import created_flags
+from app.events.store import created_flags
 
 router = APIRouter(prefix="/users/{user_id}/events", tags=["events"])
 

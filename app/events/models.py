@@ -2,9 +2,10 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import ConfigDict, ValidationInfo, field_validator
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.calc.vocabulary import CONTACT_KINDS, CONTACTS
@@ -118,7 +119,7 @@ class EventIn(InputModel):
             )
         return value
 
-    def content(self) -> tuple:
+    def content(self) -> tuple[Any, ...]:
         """What makes two events with the same external_id the same event."""
         return (
             self.platform,
@@ -130,19 +131,6 @@ class EventIn(InputModel):
             self.url,
             self.text,
         )
-
-
-def stored_content(event: Event) -> tuple:
-    return (
-        event.platform,
-        event.kind,
-        event.direction,
-        event.occurred_at,
-        event.counterpart,
-        event.is_sales,
-        event.url,
-        event.text,
-    )
 
 
 class EventPublic(SQLModel):
@@ -172,3 +160,8 @@ class EventBatchResult(SQLModel):
     created: int
     duplicates: int
     ids: list[uuid.UUID]
+
+
+# The event table as a typed Core Table, for statements over its columns (reads anywhere;
+# writes only in app.events.store).
+EVENT_TABLE: Table = SQLModel.metadata.tables["event"]

@@ -1,17 +1,21 @@
 """/v1/users/{user_id}/events"""
 
 import uuid
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from sqlmodel import Session
 
 from app.core.errors import ProblemError, not_found
 from app.core.fields import Direction, Instant, Kind, Platform
 from app.core.negotiation import JSON, preferred
 from app.core.pagination import Cursor, Limit
 from app.deps import SessionDep, UserDep
-from app.events import csv_io, service
+from app.events import csv_io, service, store
 from app.events.models import (
+    Event,
     EventBatchIn,
     EventBatchResult,
     EventIn,
@@ -19,14 +23,26 @@ from app.events.models import (
     EventPublic,
     normalise_counterpart,
 )
+from app.events.problems import pointer_at, store_problem
 
 router = APIRouter(prefix="/users/{user_id}/events", tags=["events"])
 
-_CONFLICT = {409: {"description": "external_id already used with different content"}}
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "external_id already used with different content"}
+}
 
 
-def public(event) -> EventPublic:
+def public(event: Event | None) -> EventPublic:
     return EventPublic.model_validate(event, from_attributes=True)
+
+
+def _record(
+    session: Session, user_id: uuid.UUID, items: Sequence[EventIn], pointer: str
+) -> list[store.Stored]:
+    try:
+        return store.record(session, user_id, items)
+    except store.StoreError as exc:
+        raise store_problem(exc, pointer_at(pointer)) from None
 
 
 @router.post(
@@ -45,7 +61,7 @@ def public(event) -> EventPublic:
 def create_event(
     body: EventIn, user: UserDep, session: SessionDep, response: Response
 ) -> EventPublic:
-    stored = service.store_events(session, user.id, [body], pointer="#")[0]
+    stored = _record(session, user.id, [body], "#")[0]
     response.status_code = status.HTTP_201_CREATED if stored.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/users/{user.id}/events/{stored.id}"
     return public(stored.existing or service.get_event(session, user.id, stored.id))
@@ -59,8 +75,8 @@ def create_event(
     summary="Record up to 1000 events atomically; ids come back in input order",
 )
 def create_events_batch(body: EventBatchIn, user: UserDep, session: SessionDep) -> EventBatchResult:
-    stored = service.store_events(session, user.id, body.events)
-    flags = service.created_flags(stored)
+    stored = _record(session, user.id, body.events, "#/events/")
+    flags = store.created_flags(stored)
     created = sum(flags)
     return EventBatchResult(
         created=created, duplicates=len(stored) - created, ids=[s.id for s in stored]
@@ -92,7 +108,7 @@ def list_events(
     is_sales: bool | None = None,
     from_: Annotated[Instant | None, Query(alias="from", description="occurred_at ≥ from")] = None,
     to: Annotated[Instant | None, Query(description="occurred_at < to")] = None,
-) -> EventList:
+) -> EventList | StreamingResponse:
     if from_ is not None and to is not None and from_ > to:
         raise ProblemError(
             422,
@@ -105,7 +121,7 @@ def list_events(
         platform, kind, direction, normalise_counterpart(counterpart), from_, to, is_sales
     )
     if preferred(request.headers.get("accept"), [JSON, csv_io.CSV_MEDIA_TYPE]) != JSON:
-        return csv_io.csv_response(session, user.id, filters)  # type: ignore[return-value]
+        return csv_io.csv_response(session, user.id, filters)
     events, next_cursor = service.list_events(session, user.id, filters, limit, cursor)
     return EventList(items=[public(e) for e in events], next_cursor=next_cursor)
 
@@ -120,5 +136,5 @@ def get_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> EventP
 
 @router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an event")
 def delete_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> None:
-    if not service.delete_event(session, user.id, event_id):
+    if not store.delete(session, user.id, event_id):
         raise not_found("event")

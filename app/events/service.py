@@ -1,198 +1,18 @@
-"""Recording and reading events.
+"""Reading events for the API: one event, and the filtered list newest first in keyset
+pages. Every write goes through app.events.store."""
 
-Writes are idempotent by (user, external_id): a repeat with the same content answers the
-stored event, a repeat with other content is a conflict. Inserts use the database's
-ON CONFLICT DO NOTHING, so two replicas racing on one external_id cannot both win.
-"""
-
-import os
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import and_, bindparam, delete, or_, select
-from sqlalchemy.dialects import sqlite
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Select, select
+from sqlmodel import Session, col
 
-from app.core import bulk
-from app.core.errors import ProblemError, validation_problem
-from app.core.pagination import decode_cursor, encode_cursor
-from app.core.types import utc_now
-from app.events import daily_counts
-from app.events.models import Event, EventIn, stored_content
+from app.core.pagination import Keyset, decode_cursor
+from app.events.models import EVENT_TABLE, Event
 
-_TABLE = Event.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Stored:
-    id: uuid.UUID
-    created: bool
-    # For a repeat: the stored event, as read in this transaction (a concurrent request may
-    # delete it before this one answers; the answer is still the event it repeated).
-    existing: Event | None = None
-
-
-def _conflict(pointers: list[tuple[str, uuid.UUID]]) -> ProblemError:
-    errors = [
-        {
-            "pointer": p,
-            "detail": f"external_id is already used by event {existing} with different content",
-        }
-        for p, existing in pointers
-    ]
-    extra = {"existing_id": str(pointers[0][1])} if len(pointers) == 1 else {}
-    return ProblemError(
-        409,
-        "external_id_conflict",
-        "An event with this external_id already exists with different content; nothing was written. "
-        "Send the same content to retry safely, or use a new external_id.",
-        title="Conflict",
-        errors=errors,
-        **extra,
-    )
-
-
-def _existing(
-    session: Session, user_id: uuid.UUID, external_ids: Sequence[str]
-) -> dict[str, Event]:
-    if not external_ids:
-        return {}
-    rows = session.execute(
-        select(Event).where(Event.user_id == user_id, Event.external_id.in_(external_ids))  # type: ignore[union-attr,arg-type]
-    ).scalars()
-    return {e.external_id: e for e in rows if e.external_id is not None}
-
-
-_COLUMNS = (
-    "id",
-    "user_id",
-    "platform",
-    "kind",
-    "direction",
-    "occurred_at",
-    "counterpart",
-    "is_sales",
-    "url",
-    "text",
-    "external_id",
-    "created_at",
-)
-
-
-@cache
-def _pg_insert():
-    return (
-        bulk.unnest_insert(_TABLE, _COLUMNS)
-        .on_conflict_do_nothing(index_elements=["user_id", "external_id"])
-        .returning(_TABLE.c.id)
-    )
-
-
-def _insert(session: Session, rows: list[dict]) -> set[uuid.UUID]:
-    """Insert rows, skipping (user_id, external_id) already stored; the ids actually inserted."""
-    if not rows:
-        return set()
-    if session.get_bind().dialect.name == "postgresql":  # one statement for the whole batch
-        return set(session.execute(_pg_insert(), bulk.as_arrays(rows, _COLUMNS)).scalars())
-    stmt = sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["user_id", "external_id"])
-    # Without RETURNING, the driver's own executemany runs the statement (no multi-row VALUES
-    # built in Python). Its row count tells whether a concurrent request stored one of the
-    # external_ids first; only then are the inserted ids read back.
-    stored = session.execute(stmt, rows).rowcount
-    ids = [r["id"] for r in rows]
-    if stored == len(rows):
-        return set(ids)
-    found: set[uuid.UUID] = set()
-    for first in range(0, len(ids), 500):
-        found.update(
-            session.execute(
-                select(_TABLE.c.id).where(_TABLE.c.id.in_(ids[first : first + 500]))
-            ).scalars()
-        )
-    return found
-
-
-def _uuid4s(n: int) -> list[uuid.UUID]:
-    """n random (version 4) UUIDs from one read of the OS's random source, where uuid4()
-    reads it once per id."""
-    random = os.urandom(16 * n)
-    return [uuid.UUID(bytes=random[16 * i : 16 * i + 16], version=4) for i in range(n)]
-
-
-def store_events(
-    session: Session, user_id: uuid.UUID, items: Sequence[EventIn], pointer: str = "#/events/{i}"
-) -> list[Stored]:
-    """Store items atomically; one Stored per item, in input order."""
-    first_by_ext: dict[str, int] = {}
-    invalid = []
-    for i, item in enumerate(items):
-        if item.external_id is None:
-            continue
-        j = first_by_ext.setdefault(item.external_id, i)
-        if j != i and items[j].content() != item.content():
-            invalid.append(
-                {
-                    "pointer": pointer.format(i=i) + "/external_id",
-                    "detail": f"external_id repeats item {j} of this request with different content",
-                }
-            )
-    if invalid:
-        raise validation_problem(invalid)
-
-    # Insert first: a fresh batch (nearly every one) needs no look-up. Rows the database
-    # skipped carry an external_id stored before (a retry, or a concurrent request that won);
-    # only those are read back. A conflict raises, and the request's transaction rolls back,
-    # so nothing is written.
-    now = utc_now()
-    fresh = _uuid4s(len(items))
-    ids: list[uuid.UUID] = []
-    rows: list[dict] = []
-    for i, item in enumerate(items):
-        ext = item.external_id
-        if ext is not None and first_by_ext[ext] != i:
-            ids.append(ids[first_by_ext[ext]])
-        else:
-            ids.append(fresh[i])
-            rows.append({"id": ids[i], "user_id": user_id, "created_at": now, **item.model_dump()})
-    inserted = _insert(session, rows)
-    skipped = [r for r in rows if r["id"] not in inserted]
-    winners: dict[uuid.UUID, Event] = {}
-    if skipped:
-        stored = _existing(session, user_id, [r["external_id"] for r in skipped])
-        conflicts, replaced = [], {}
-        for r in skipped:
-            i = first_by_ext[r["external_id"]]
-            winner = stored.get(r["external_id"])
-            if winner is None:  # stored a moment ago and deleted since by another request
-                raise ProblemError(
-                    409,
-                    "concurrent_change",
-                    "Another request stored and deleted an event with "
-                    "this external_id at the same moment; nothing was written. Retry the request.",
-                    title="Conflict",
-                )
-            if stored_content(winner) != items[i].content():
-                conflicts.append((pointer.format(i=i) + "/external_id", winner.id))
-            replaced[r["id"]] = winner.id
-            winners[winner.id] = winner
-        if conflicts:
-            raise _conflict(conflicts)
-        ids = [replaced.get(x, x) for x in ids]
-    daily_counts.apply(session, daily_counts.deltas(r for r in rows if r["id"] in inserted))
-    return [Stored(id=x, created=x in inserted, existing=winners.get(x)) for x in ids]
-
-
-def created_flags(stored: list[Stored]) -> list[bool]:
-    """True only for the first item that created each id (repeats in one batch are duplicates)."""
-    seen: set[uuid.UUID] = set()
-    flags = []
-    for s in stored:
-        flags.append(s.created and s.id not in seen)
-        seen.add(s.id)
-    return flags
+# Newest first, through ix_event_user_time (user_id, occurred_at, id).
+KEYSET = Keyset(EVENT_TABLE.c.occurred_at, EVENT_TABLE.c.id, uuid.UUID, descending=True)
 
 
 @dataclass(frozen=True)
@@ -205,71 +25,64 @@ class EventFilters:
     occurred_to: datetime | None = None
     is_sales: bool | None = None
 
+    def conditions(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = [
+            col(column) == value
+            for column, value in (
+                (Event.platform, self.platform),
+                (Event.kind, self.kind),
+                (Event.direction, self.direction),
+                (Event.counterpart, self.counterpart),
+                (Event.is_sales, self.is_sales),
+            )
+            if value is not None
+        ]
+        if self.occurred_from is not None:
+            out.append(col(Event.occurred_at) >= self.occurred_from)
+        if self.occurred_to is not None:
+            out.append(col(Event.occurred_at) < self.occurred_to)
+        return out
 
-def filtered_query(user_id: uuid.UUID, f: EventFilters):
-    query = select(Event).where(Event.user_id == user_id)  # type: ignore[arg-type]
-    for column, value in (
-        (Event.platform, f.platform),
-        (Event.kind, f.kind),
-        (Event.direction, f.direction),
-        (Event.counterpart, f.counterpart),
-        (Event.is_sales, f.is_sales),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if f.occurred_from is not None:
-        query = query.where(Event.occurred_at >= f.occurred_from)  # type: ignore[operator]
+
+_NIL = uuid.UUID(int=0)  # below every id
+
+
+def conditions(
+    f: EventFilters, last: tuple[datetime, uuid.UUID] | None
+) -> list[ColumnElement[bool]]:
+    """The filters and, after a page, the keyset bound. With ``to``, the two upper bounds
+    are one row value: occurred_at < to is (occurred_at, id) < (to, nil), so the page stays
+    one index range instead of starting at ``to`` and filtering the rows before the cursor."""
+    if last is None:
+        return f.conditions()
     if f.occurred_to is not None:
-        query = query.where(Event.occurred_at < f.occurred_to)  # type: ignore[operator]
-    return query
+        last = min(last, (f.occurred_to, _NIL))
+        f = replace(f, occurred_to=None)
+    return [*f.conditions(), KEYSET.beyond(last)]
+
+
+def page_query(
+    user_id: uuid.UUID, f: EventFilters, limit: int, cursor: str | None
+) -> Select[tuple[Event]]:
+    """One page (limit + 1 rows, to know whether another follows) of the filtered events."""
+    last = decode_cursor(cursor, uuid.UUID) if cursor else None
+    return (
+        select(Event)
+        .where(col(Event.user_id) == user_id, *conditions(f, last))
+        .order_by(*KEYSET.order_by())
+        .limit(limit + 1)
+    )
+
+
+def _key(event: Event) -> tuple[datetime, uuid.UUID]:
+    return event.occurred_at, event.id
 
 
 def list_events(
     session: Session, user_id: uuid.UUID, f: EventFilters, limit: int, cursor: str | None
 ) -> tuple[list[Event], str | None]:
-    query = filtered_query(user_id, f)
-    if cursor:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < last_id))
-        )  # type: ignore[arg-type,operator]
-    query = query.order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit + 1)  # type: ignore[attr-defined,union-attr]
-    rows = list(session.execute(query).scalars())
-    next_cursor = (
-        encode_cursor(rows[limit - 1].occurred_at, rows[limit - 1].id)
-        if len(rows) > limit
-        else None
-    )
-    return rows[:limit], next_cursor
-
-
-_COUNTED = ("user_id", "platform", "kind", "direction", "occurred_at", "is_sales")
-
-
-@cache
-def _delete_returning():
-    return (
-        delete(_TABLE)
-        .where(_TABLE.c.id == bindparam("id"), _TABLE.c.user_id == bindparam("user_id"))
-        .returning(*(_TABLE.c[c] for c in _COUNTED))
-    )
-
-
-def delete_event(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
-    """Delete the user's event; False when there is none. The DELETE itself says whether
-    this request removed the row (of several deleting it at once, one does: the others
-    wait for its row lock and then find nothing), and the counters are decremented from
-    the row it removed, so they are decremented once."""
-    removed = (
-        session.execute(_delete_returning(), {"id": event_id, "user_id": user_id}).mappings().all()
-    )
-    if not removed:
-        return False
-    daily_counts.apply(session, daily_counts.deltas(removed, sign=-1))
-    stale = session.identity_map.get(session.identity_key(Event, event_id))  # type: ignore[arg-type]
-    if stale is not None:
-        session.expunge(stale)
-    return True
+    rows = list(session.execute(page_query(user_id, f, limit, cursor)).scalars())
+    return KEYSET.page(rows, limit, _key)
 
 
 def get_event(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:

@@ -24,8 +24,8 @@ from app.calc.post_limits import check_post_with_limits
 from app.calc.timewindows import day_start, local_date, window_start
 from app.calc.vocabulary import BROADCAST_KINDS, PLATFORM_PRESETS, PLATFORMS, weekday_numbers
 from app.core.errors import ProblemError
-from app.insights import counterparts, posting_days, queries
-from app.insights.rule_source import DbWindowSource
+from app.events import store
+from app.events.store import DbWindowSource
 from app.insights.schemas import (
     EngagementOut,
     PacingOut,
@@ -61,14 +61,14 @@ def _rule_source(
 ) -> DbWindowSource | None:
     """Where the platform rules' events come from: the follows already read (None) when every
     rule counts follows alone, else the database (Bluesky's shared budget of creates)."""
-    return None if rules.follow_only else DbWindowSource(session, user.id, platform)
+    return None if rules.follow_only else store.rule_counts(session, user.id, platform)
 
 
 def _follows(
     session: Session, user: User, platform: str, rules: FollowRules, at: datetime
 ) -> list[datetime]:
     start = pacing_calc.follows_fetch_start(at, user.zone, rules)
-    return [t for _, t in queries.instants(session, user.id, [platform], ["follow"], start, at)]
+    return [t for _, t in store.instants(session, user.id, [platform], ["follow"], start, at)]
 
 
 def pacing(
@@ -89,13 +89,13 @@ def pacing(
     # Follows since the fetch start and today's unfollows in one statement: the fetch start
     # is at least 7 days back, so it covers today.
     start = pacing_calc.follows_fetch_start(as_of, tz, rules)
-    rows = queries.kind_instants(
+    rows = store.kind_instants(
         session, user.id, [platform], ["follow", "unfollow"], min(start, today_start), as_of
     )
     follows = [t for _, kind, t in rows if kind == "follow" and t >= start]
     unfollows_today = sum(1 for _, kind, t in rows if kind == "unfollow" and t >= today_start)
     back_start = window_start(as_of, tz, window_days)
-    back = queries.window_counters(
+    back = store.counters(
         session, user.id, back_start, as_of, ("follows_in", "follows_out"), [platform]
     )[platform]
     follow_back = (back["follows_in"], back["follows_out"])
@@ -205,7 +205,7 @@ def posting(
     # answer keeps those with a plan or with posts in the range.
     candidates = [platform] if platform else list(PLATFORMS)
     rules = {p: posting_rules(plans.get(p), p) for p in candidates}
-    days = posting_days.summaries(
+    days = store.post_days(
         session,
         user.id,
         tz,
@@ -221,13 +221,11 @@ def posting(
         posts_today = {p: days[p][today].posts if today in days[p] else 0 for p in platforms}
     else:  # posts_today is about today even outside the range
         posts_today = dict.fromkeys(platforms, 0)
-        for p, _ in queries.instants(
+        for p, _ in store.instants(
             session, user.id, platforms, BROADCAST_KINDS, today_start, as_of
         ):
             posts_today[p] += 1
-    streaks = posting_days.current_streaks(
-        session, user.id, tz, today, posts_today, days, first, last
-    )
+    streaks = store.current_streaks(session, user.id, tz, today, posts_today, days, first, last)
     sections = []
     for p in platforms:
         section = posting_calc.section_from_days(
@@ -260,7 +258,7 @@ def sales_ratio(
 ) -> SalesRatioOut:
     start = window_start(as_of, user.zone, window_days)
     required = user.sales_ratio
-    per_platform, rows = counterparts.window_contacts(session, user.id, start, as_of, platform)
+    per_platform, rows = store.contacts(session, user.id, start, as_of, platform)
     non_sales = sum(n for n, _ in per_platform.values())
     sales = sum(s for _, s in per_platform.values())
     worst = ratio_calc.worst_counterparts(rows, required)
@@ -281,7 +279,7 @@ def sales_ratio(
 
 def engagement(session: Session, user: User, as_of: datetime, window_days: int) -> EngagementOut:
     start = window_start(as_of, user.zone, window_days)
-    broadcasts, interactions, inbound, people = queries.engagement_counts(
+    broadcasts, interactions, inbound, people = store.engagement_counts(
         session, user.id, start, as_of
     )
     figures = engagement_figures(
@@ -327,11 +325,11 @@ def check(
         today_start = day_start(local_date(at, tz), tz)
         today = [
             t
-            for _, t in queries.instants(
+            for _, t in store.instants(
                 session, user.id, [platform], BROADCAST_KINDS, today_start, at
             )
         ]
-        last = queries.last_instant_before(session, user.id, platform, BROADCAST_KINDS, at)
+        last = store.last_instant(session, user.id, platform, BROADCAST_KINDS, at)
         post_rules = PLATFORM_PRESETS[platform].post_rules
         return check_post_with_limits(
             rules_p,
@@ -342,11 +340,11 @@ def check(
             count,
             platform=platform,
             platform_rules=post_rules,
-            source=DbWindowSource(session, user.id, platform) if post_rules else None,
+            source=store.rule_counts(session, user.id, platform) if post_rules else None,
             text=text,
         )
     start = window_start(at, tz, SALES_CHECK_WINDOW_DAYS)
-    per_platform = queries.contacts_by_platform(session, user.id, start, at)
+    per_platform = store.contacts_by_platform(session, user.id, start, at)
     figures = ratio_calc.ratio_figures(
         sum(n for n, _ in per_platform.values()),
         sum(s for _, s in per_platform.values()),
@@ -354,7 +352,7 @@ def check(
     )
     theirs = None
     if counterpart is not None:
-        non_sales, sales = queries.counterpart_contacts(session, user.id, start, at, counterpart)
+        non_sales, sales = store.counterpart_contacts(session, user.id, start, at, counterpart)
         theirs = (
             ratio_calc.ratio_figures(non_sales, sales, user.sales_ratio)
             if non_sales or sales

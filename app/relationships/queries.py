@@ -28,6 +28,7 @@ from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from app.calc.vocabulary import CONTACT_KINDS
+from app.core import pagination
 from app.core.sqlite_functions import LOCAL_DATE
 from app.events.models import Event
 
@@ -102,8 +103,7 @@ def _order(column, dialect: str) -> ColumnElement:
 def _keyset(at_col, name_col, after: tuple[datetime, str] | None) -> list:
     if after is None:
         return []
-    at, name = after
-    return [or_(at_col < at, and_(at_col == at, name_col > name))]
+    return [pagination.after((at_col, name_col), after, descending=(True, False))]
 
 
 def _stale(at_col, stale_cutoff: datetime, stale: bool | None) -> list:

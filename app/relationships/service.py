@@ -1,43 +1,13 @@
 """Know, like, trust (SPEC §6.7): one row per counterpart, paged by the database."""
 
-import base64
-import binascii
-import json
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.core.errors import ProblemError
+from app.core.pagination import decode_cursor, encode_cursor
 from app.relationships import queries
 from app.relationships.schemas import RelationshipList, RelationshipOut, StageCounts
 from app.users.models import User
-
-
-def encode_cursor(last_contact_at: datetime, counterpart: str) -> str:
-    raw = json.dumps(
-        {"t": last_contact_at.isoformat(), "c": counterpart},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        at = datetime.fromisoformat(data["t"])
-        name = data["c"]
-        if at.tzinfo is None or not isinstance(name, str):
-            raise ValueError("bad cursor")
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        raise ProblemError(
-            400,
-            "invalid_cursor",
-            "cursor is not one this API issued; pass next_cursor from the previous page "
-            "unchanged, or leave it out to start from the first page.",
-        ) from None
-    return at, name
 
 
 def stale_cutoff(user: User, as_of: datetime) -> datetime:
@@ -85,7 +55,7 @@ def list_relationships(
     limit: int,
     cursor: str | None,
 ) -> RelationshipList:
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, str, key="c") if cursor else None
     cutoff = stale_cutoff(user, as_of)
     rows = _page_rows(session, user, as_of, stage, stale, after, limit)
     items = [
@@ -105,7 +75,7 @@ def list_relationships(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = encode_cursor(last.last_contact_at, last.counterpart)
+        next_cursor = encode_cursor(last.last_contact_at, last.counterpart, key="c")
     return RelationshipList(
         as_of=as_of,
         keep_in_touch_days=user.keep_in_touch_days,

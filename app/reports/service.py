@@ -16,7 +16,7 @@ from app.calc.timewindows import day_start, local_date, parse_iso_week, week_mon
 from app.calc.vocabulary import PLATFORMS
 from app.calc.weekly import follow_days
 from app.core.errors import ProblemError
-from app.insights import queries as insight_queries
+from app.events import store as events_store
 from app.insights import service as insights
 from app.plans.service import get_follow_plan
 from app.profiles.check import check_out, findings_by_platform
@@ -77,7 +77,7 @@ def _follow_week(session: Session, user: User, platform: str, monday: date, as_o
     rules = insights.follow_rules(plan)
     follows = [
         t
-        for _, t in insight_queries.instants(
+        for _, t in events_store.instants(
             session, user.id, [platform], ["follow"], day_start(monday, user.zone), as_of
         )
     ]

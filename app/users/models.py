@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.fields import ExternalId, InputModel, Name, TimeZoneName, UtcOut
@@ -27,6 +27,8 @@ class User(SQLModel, table=True):
     __tablename__ = "app_user"
     __table_args__ = (
         UniqueConstraint("workspace_id", "external_id", name="uq_user_workspace_external"),
+        # GET /v1/users: a workspace's users oldest first, in keyset pages.
+        Index("ix_app_user_workspace_created", "workspace_id", "created_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -80,3 +82,6 @@ class UserPublic(SQLModel):
 class UserList(SQLModel):
     items: list[UserPublic]
     next_cursor: str | None
+
+
+USER_TABLE: Table = SQLModel.metadata.tables["app_user"]

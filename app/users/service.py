@@ -2,14 +2,17 @@
 
 import uuid
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.core.errors import ProblemError
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import Keyset
 from app.core.types import utc_now
-from app.users.models import User, UserCreate, UserUpdate
+from app.users.models import USER_TABLE, User, UserCreate, UserUpdate
+
+# Oldest first, through ix_app_user_workspace_created (workspace_id, created_at, id).
+USERS_KEYSET = Keyset(USER_TABLE.c.created_at, USER_TABLE.c.id, uuid.UUID)
 
 
 def _external_id_taken(
@@ -90,21 +93,12 @@ def list_users(
     cursor: str | None,
     external_id: str | None,
 ) -> tuple[list[User], str | None]:
-    query = select(User).where(User.workspace_id == workspace_id)  # type: ignore[arg-type]
+    query = select(User).where(col(User.workspace_id) == workspace_id)
     if external_id is not None:
-        query = query.where(User.external_id == external_id)  # type: ignore[arg-type]
-    if cursor:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(User.created_at > at, and_(User.created_at == at, User.id > last_id))
-        )  # type: ignore[arg-type,operator]
-    rows = list(
-        session.execute(query.order_by(User.created_at, User.id).limit(limit + 1)).scalars()
-    )  # type: ignore[arg-type]
-    next_cursor = (
-        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    )
-    return rows[:limit], next_cursor
+        query = query.where(col(User.external_id) == external_id)
+    query = query.where(*USERS_KEYSET.where(cursor)).order_by(*USERS_KEYSET.order_by())
+    rows = list(session.execute(query.limit(limit + 1)).scalars())
+    return USERS_KEYSET.page(rows, limit, lambda u: (u.created_at, u.id))
 
 
 def delete_user(session: Session, user: User) -> bool:
@@ -112,7 +106,7 @@ def delete_user(session: Session, user: User) -> bool:
     when another request deleted it first (the DELETE itself decides, so one request wins)."""
     removed = session.execute(
         delete(User)
-        .where(User.id == user.id, User.workspace_id == user.workspace_id)  # type: ignore[arg-type]
+        .where(col(User.id) == user.id, col(User.workspace_id) == user.workspace_id)
         .execution_options(synchronize_session=False)
     ).rowcount
     session.expunge(user)

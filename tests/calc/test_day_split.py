@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.calc.day_split import split_utc_days
+from app.events.store.maintenance import split_utc_days
 
 
 def utc(*args):

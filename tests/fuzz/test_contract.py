@@ -29,9 +29,9 @@ from sqlalchemy import func, select
 from app.auth import service as auth_service
 from app.auth.models import ApiKey, Workspace
 from app.calc.vocabulary import PLATFORMS
-from app.events import daily_counts
 from app.events.models import Event, EventIn
-from app.events.service import store_events
+from app.events.store import record as store_events
+from app.events.store.maintenance import rebuild_counters
 from app.plans import service as plans_service
 from app.plans.models import FollowPlanIn, PostingPlanIn
 from app.profiles.models import Profile
@@ -125,21 +125,9 @@ def seeded(session):
             text="seeded",
         )
     )
-    daily_counts.apply(
-        session,
-        daily_counts.deltas(
-            [
-                {
-                    "user_id": USER_ID,
-                    "occurred_at": now - timedelta(days=2),
-                    "platform": "linkedin",
-                    "kind": "share",
-                    "direction": "outbound",
-                    "is_sales": False,
-                }
-            ]
-        ),
-    )
+    session.flush()
+    # Seeded straight into the table (a fixed id): the counters are rebuilt from the events.
+    rebuild_counters(session.connection())
     session.commit()
 
 

@@ -1,4 +1,4 @@
-"""The window cache (app/insights/window_cache.py) never serves a stale answer.
+"""The window cache (app/events/store/_window_cache.py) never serves a stale answer.
 
 Whole UTC days of per-counterpart counts and per-day post summaries are cached per
 process; every insert or delete on those days must make the next answer change. The
@@ -6,7 +6,8 @@ hardest case is a delete and an insert on the same day that leave every per-day 
 equal: only the fingerprint of event_day_count.version tells the difference.
 """
 
-from app.insights.window_cache import CACHE, WindowCache
+from app.events.store.maintenance import WINDOW_CACHE as CACHE
+from app.events.store.maintenance import WindowCache
 from tests.insights.helpers import ev, get, posting_plan, record
 
 AS_OF = (

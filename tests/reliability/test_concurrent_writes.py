@@ -22,9 +22,8 @@ from sqlalchemy import select
 
 from app.core.config import Settings
 from app.core.db import Database
-from app.events import daily_counts
-from app.events.daily_counts import COUNTERS, EventDayCount
 from app.events.models import Event
+from app.events.store.maintenance import COUNTERS, EventDayCount, rebuild_counters
 from tests.databases import throwaway_database
 from tests.reliability.servers import Server
 
@@ -63,7 +62,7 @@ def _counters(url: str) -> tuple[set, set]:
     try:
         with db.write_engine.connect() as conn:
             stored = rows(conn)
-            daily_counts.rebuild(conn)  # inside this transaction, which is rolled back
+            rebuild_counters(conn)  # inside this transaction, which is rolled back
             rebuilt = rows(conn)
             conn.rollback()
     finally:

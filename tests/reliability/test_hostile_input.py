@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import ApiKey, Workspace
-from app.events.daily_counts import EventDayCount
 from app.events.models import Event
+from app.events.store.maintenance import EventDayCount
 from app.plans.models import FollowPlan, PostingPlan
 from app.profiles.models import Profile
 from app.users.models import User

@@ -22,9 +22,8 @@ from sqlalchemy import select
 
 from app.core.config import Settings
 from app.core.db import Database
-from app.events import daily_counts
-from app.events.daily_counts import COUNTERS, EventDayCount
 from app.events.models import Event
+from app.events.store.maintenance import COUNTERS, EventDayCount, rebuild_counters
 from tests.support.processes import RapportServer
 
 CLIENTS = 8
@@ -190,7 +189,7 @@ def _counters(db: Database) -> tuple[set, set]:
 
     with db.write_engine.connect() as conn:
         stored = rows(conn)
-        daily_counts.rebuild(conn)  # inside this transaction, which is rolled back
+        rebuild_counters(conn)  # inside this transaction, which is rolled back
         rebuilt = rows(conn)
         conn.rollback()
     return stored, rebuilt

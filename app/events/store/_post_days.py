@@ -10,19 +10,20 @@ today included, are summarised from their posts on every request.
 import uuid
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, exists, literal_column, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, exists, literal_column, select, union_all
 from sqlmodel import Session
 
-from app.calc.day_split import split_utc_days
 from app.calc.posting import DaySummary, day_summaries, run_back, streak_anchor, utc_day_verdict
 from app.calc.timewindows import day_start
 from app.calc.vocabulary import BROADCAST_KINDS
-from app.events.daily_counts import EventDayCount
-from app.events.models import Event
-from app.insights import queries
-from app.insights.window_cache import cached
+from app.events.models import EVENT_TABLE
+from app.events.store import _windows
+from app.events.store._day_counts import D as _D
+from app.events.store._split import split_utc_days
+from app.events.store._window_cache import cached
 
 Summaries = dict[str, dict[date, DaySummary]]  # platform → local day → summary
 
@@ -39,7 +40,7 @@ def _summarise(
     include_end: bool,
 ) -> Summaries:
     posts: dict[str, list[datetime]] = {p: [] for p in min_gaps}
-    for p, t in queries.instants(
+    for p, t in _windows.instants(
         session, user_id, list(min_gaps), BROADCAST_KINDS, lo, hi, include_end=include_end
     ):
         posts[p].append(t)
@@ -75,7 +76,7 @@ def summaries(
             datetime.combine(d, datetime.min.time(), tzinfo=bounds[0].tzinfo) for d in split.days
         )
         inside = [i for i in range(len(days)) if lo <= bounds[i] and bounds[i + 1] <= hi]
-    if not inside:
+    if not inside or split.days is None:
         return _summarise(session, user_id, tz, min_gaps, first, last, start, end, include_end)
     i0, i1 = inside[0], inside[-1]
     out = cached(
@@ -99,7 +100,7 @@ def summaries(
     if not edges:
         return out
     posts: dict[str, list[datetime]] = {p: [] for p in min_gaps}  # both edges' posts, one statement
-    for p, t in queries.instants_in_spans(
+    for p, t in _windows.instants_in_spans(
         session,
         user_id,
         list(min_gaps),
@@ -121,12 +122,11 @@ def summaries(
 # some: every day of a UTC user), and the days the counters cannot tell (a local day
 # shares its UTC days with its neighbours) by one EXISTS probe each, one statement a chunk.
 _FIRST_CHUNK, _MAX_CHUNK, _MAX_PROBES = 8, 256, 256
-_D = EventDayCount.__table__.c  # type: ignore[attr-defined]
-_E = Event.__table__.c  # type: ignore[attr-defined]
+_E = EVENT_TABLE.c
 
 
 @cache
-def _counter_days_stmt():
+def _counter_days_stmt() -> Select[tuple[str, date, int]]:
     return select(_D.platform, _D.day, _D.broadcasts_out).where(
         _D.user_id == bindparam("user_id"),
         _D.platform.in_(bindparam("platforms", expanding=True)),
@@ -137,10 +137,10 @@ def _counter_days_stmt():
 
 
 @cache
-def _probe_stmt(n: int):
+def _probe_stmt(n: int) -> Select[Any] | CompoundSelect[Any]:
     """Which of n (platform, [start, end)) probes hold an outbound broadcast."""
 
-    def probe(i: int):
+    def probe(i: int) -> Select[Any]:
         return select(literal_column(str(i)).label("i")).where(
             exists().where(
                 _E.user_id == bindparam("user_id"),
@@ -161,7 +161,7 @@ def _probe(
     hits: set[int] = set()
     for at in range(0, len(probes), _MAX_PROBES):
         part = probes[at : at + _MAX_PROBES]
-        params: dict = {"user_id": user_id}
+        params: dict[str, Any] = {"user_id": user_id}
         for i, (platform, start, end) in enumerate(part):
             params.update({f"platform_{i}": platform, f"start_{i}": start, f"end_{i}": end})
         hits.update(at + i for (i,) in session.execute(_probe_stmt(len(part)), params))

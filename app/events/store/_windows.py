@@ -15,28 +15,38 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    case,
+    func,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
-from app.calc.day_split import split_utc_days
 from app.calc.vocabulary import CONTACT_KINDS, KINDS, PLATFORMS
-from app.events import daily_counts
-from app.events.daily_counts import EventDayCount
-from app.events.models import Event
-from app.insights import counterparts, spans
+from app.events.models import EVENT_TABLE
+from app.events.store import _contacts, _spans
+from app.events.store._counters import sums
+from app.events.store._day_counts import D
+from app.events.store._split import split_utc_days
 
-E = Event.__table__.c  # type: ignore[attr-defined]
-D = EventDayCount.__table__.c  # type: ignore[attr-defined]
+E = EVENT_TABLE.c
 
-_USER = bindparam("user_id")
-_START = bindparam("start")
-_END = bindparam("end")
-_PLATFORMS = bindparam("platforms", expanding=True)
-_KINDS = bindparam("kinds", expanding=True)
+_USER: BindParameter[uuid.UUID] = bindparam("user_id")
+_START: BindParameter[datetime] = bindparam("start")
+_END: BindParameter[datetime] = bindparam("end")
+_PLATFORMS: BindParameter[list[str]] = bindparam("platforms", expanding=True)
+_KINDS: BindParameter[list[str]] = bindparam("kinds", expanding=True)
 
 
-def _window(include_end: bool = True):
+def _window(include_end: bool = True) -> tuple[ColumnElement[bool], ...]:
     """occurred_at in [:start, :end]: `end` is as_of, and events at as_of count. With
     include_end=False, [:start, :end): `end` is the first instant after a range of local days."""
     upper = E.occurred_at <= _END if include_end else E.occurred_at < _END
@@ -44,7 +54,7 @@ def _window(include_end: bool = True):
 
 
 @cache
-def _instants_stmt(include_end: bool):
+def _instants_stmt(include_end: bool) -> Select[tuple[str, str, datetime]]:
     # No ORDER BY in SQL: it would tempt SQLite into walking every kind of event in the window
     # through (user_id, occurred_at) instead of seeking (user_id, platform, kind, occurred_at)
     # once per platform and kind. The few rows are sorted here.
@@ -101,11 +111,11 @@ def instants(
 
 
 @cache
-def _span_instants_stmt(closed: tuple[bool, ...]):
+def _span_instants_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelect[Any]:
     parts = [
         select(E.platform, E.occurred_at).where(
             E.user_id == _USER,
-            *spans.in_span(i, c),
+            *_spans.in_span(i, c),
             E.platform.in_(_PLATFORMS),
             E.kind.in_(_KINDS),
             E.direction == "outbound",
@@ -120,7 +130,7 @@ def instants_in_spans(
     user_id: uuid.UUID,
     platforms: Iterable[str],
     kinds: Iterable[str],
-    span_list: list[spans.Span],
+    span_list: list[_spans.Span],
 ) -> list[tuple[str, datetime]]:
     """(platform, occurred_at) of outbound events of these kinds in any of the disjoint spans,
     in one statement."""
@@ -128,13 +138,13 @@ def instants_in_spans(
         "user_id": user_id,
         "platforms": list(platforms),
         "kinds": list(kinds),
-        **spans.params(span_list),
+        **_spans.params(span_list),
     }
-    return list(session.execute(_span_instants_stmt(spans.shape(span_list)), params).tuples())
+    return list(session.execute(_span_instants_stmt(_spans.shape(span_list)), params).tuples())
 
 
 @cache
-def _last_instant_stmt():
+def _last_instant_stmt() -> Select[tuple[datetime]]:
     return (
         select(E.occurred_at)
         .where(
@@ -164,14 +174,15 @@ def last_instant_before(
     return best
 
 
-def _edge_counters(names: tuple[str, ...], edge: str, closed: bool):
+def _edge_counters(names: tuple[str, ...], edge: str, closed: bool) -> Select[Any]:
     """Counters of one partial edge day (`edge` is head or tail), counted from the events."""
-    lo, hi = bindparam(f"{edge}_start"), bindparam(f"{edge}_end")
+    lo: BindParameter[datetime] = bindparam(f"{edge}_start")
+    hi: BindParameter[datetime] = bindparam(f"{edge}_end")
     # "kind IN (every kind)" changes no answer but lets SQLite seek the covering
     # ix_event_window per (platform, kind) and time range, instead of reading all of the
     # user's events on the platform through it.
     return (
-        select(E.platform, *daily_counts.sums(E, names))
+        select(E.platform, *sums(E, names))
         .where(
             E.user_id == _USER,
             E.platform.in_(_PLATFORMS),
@@ -183,7 +194,7 @@ def _edge_counters(names: tuple[str, ...], edge: str, closed: bool):
     )
 
 
-def _day_counters(names: tuple[str, ...]):
+def _day_counters(names: tuple[str, ...]) -> Select[Any]:
     """Counters of whole UTC days [:first_day, :last_day), from event_day_count."""
     return (
         select(D.platform, *(func.coalesce(func.sum(D[n]), 0) for n in names))
@@ -198,7 +209,9 @@ def _day_counters(names: tuple[str, ...]):
 
 
 @cache
-def _counters_stmt(names: tuple[str, ...], head: bool, days: bool):
+def _counters_stmt(
+    names: tuple[str, ...], head: bool, days: bool
+) -> Select[Any] | CompoundSelect[Any]:
     """One statement (one round trip) for the parts a window has: its rows are added up."""
     parts = [_edge_counters(names, "tail", closed=True)]
     if head:
@@ -221,7 +234,7 @@ def window_counters(
     names, platforms = tuple(names), list(platforms)
     totals = {p: dict.fromkeys(names, 0) for p in platforms}
     split = split_utc_days(start, end)
-    params: dict = {
+    params: dict[str, Any] = {
         "user_id": user_id,
         "platforms": platforms,
         "tail_start": split.tail[0],
@@ -262,7 +275,7 @@ def contacts_by_platform(
     }
 
 
-def _contacts():
+def _contact_where() -> tuple[ColumnElement[bool], ...]:
     """Outbound contacts of :user_id on :platforms in [:start, :end]."""
     return (
         *_window(),
@@ -273,18 +286,18 @@ def _contacts():
 
 
 @cache
-def _counterpart_contacts_stmt():
+def _counterpart_contacts_stmt() -> Select[tuple[int, int]]:
     return select(
         func.coalesce(func.sum(case((E.is_sales, 0), else_=1)), 0),
         func.coalesce(func.sum(case((E.is_sales, 1), else_=0)), 0),
-    ).where(*_contacts(), E.counterpart == bindparam("counterpart"))
+    ).where(*_contact_where(), E.counterpart == bindparam("counterpart"))
 
 
 def counterpart_contacts(
     session: Session, user_id: uuid.UUID, start: datetime, end: datetime, counterpart: str
 ) -> tuple[int, int]:
     """(non_sales, sales) outbound contacts with one person in the window, on every platform
-    (through ix_event_user_counterpart). The whole list is app/insights/counterparts.py."""
+    (through ix_event_user_counterpart). The whole list is _contacts.py."""
     non_sales, sales = session.execute(
         _counterpart_contacts_stmt(),
         {
@@ -309,5 +322,5 @@ def engagement_counts(
         broadcasts,
         interactions,
         inbound,
-        counterparts.people_engaged(session, user_id, start, end),
+        _contacts.people_engaged(session, user_id, start, end),
     )

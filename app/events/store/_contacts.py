@@ -3,26 +3,27 @@ the people engaged (§6.4).
 
 A year of a busy account holds ~200,000 contacts with thousands of people, and
 `by_counterpart` needs every person's own numbers over the whole window. The window is
-split into whole UTC days and two partial edge days (app/calc/day_split.py): the whole days'
+split into whole UTC days and two partial edge days (_split.py): the whole days'
 tallies come from the window cache (computed once, checked against the days' fingerprint
 on every request), the edges are tallied from the events each time (both in one statement).
 """
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, union, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, case, func, select, union, union_all
 from sqlmodel import Session
 
-from app.calc.day_split import split_utc_days
 from app.calc.vocabulary import CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
-from app.events.models import Event
-from app.insights import spans as spans_
-from app.insights.window_cache import cached
+from app.events.models import EVENT_TABLE
+from app.events.store import _spans as spans_
+from app.events.store._split import WindowSplit, split_utc_days
+from app.events.store._window_cache import cached
 
-E = Event.__table__.c  # type: ignore[attr-defined]
+E = EVENT_TABLE.c
 
 Pair = tuple[int, int]  # (non_sales, sales)
 
@@ -37,7 +38,7 @@ class Contacts:
 
 
 @cache
-def _contacts_stmt(closed: tuple[bool, ...]):
+def _contacts_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelect[Any]:
     """Contacts per (platform, person) of each span, one statement for all spans."""
     # Grouped by an expression, with no condition on counterpart: a plain "GROUP BY
     # counterpart" or "counterpart IS NOT NULL" makes SQLite walk the user's whole history
@@ -63,7 +64,7 @@ def _contacts_stmt(closed: tuple[bool, ...]):
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
-def _add(into: dict, key, n: int, s: int) -> None:
+def _add(into: dict[str, Pair], key: str, n: int, s: int) -> None:
     n0, s0 = into.get(key, (0, 0))
     into[key] = (n0 + n, s0 + s)
 
@@ -84,11 +85,11 @@ def _tally(
     return Contacts(by_platform, by_person, frozenset(c for c, (_, s) in by_person.items() if s))
 
 
-def _edges(split) -> list[spans_.Span]:
+def _edges(split: WindowSplit) -> list[spans_.Span]:
     return [(*split.tail, True)] + ([(*split.head, False)] if split.head else [])
 
 
-def _midnight(day) -> datetime:
+def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
@@ -136,7 +137,7 @@ def window_contacts(
 
 
 @cache
-def _people_stmt(closed: tuple[bool, ...]):
+def _people_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelect[Any]:
     person = func.coalesce(E.counterpart, "")  # an expression: see _contacts_stmt
     parts = [
         select(person).where(

@@ -17,16 +17,17 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
 from sqlmodel import Session
 
-from app.events.models import Event
+from app.events.models import EVENT_TABLE
 
-E = Event.__table__.c  # type: ignore[attr-defined]
+E = EVENT_TABLE.c
 
 
-def _where(inclusive: bool):
+def _where(inclusive: bool) -> tuple[ColumnElement[bool], ...]:
     lower = E.occurred_at >= bindparam("lower") if inclusive else E.occurred_at > bindparam("lower")
     return (
         E.user_id == bindparam("user_id"),
@@ -39,12 +40,12 @@ def _where(inclusive: bool):
 
 
 @cache
-def _count_stmt(inclusive: bool):
-    return select(func.count()).select_from(Event.__table__).where(*_where(inclusive))
+def _count_stmt(inclusive: bool) -> Select[tuple[int]]:
+    return select(func.count()).select_from(EVENT_TABLE).where(*_where(inclusive))
 
 
 @cache
-def _kth_stmt(inclusive: bool):
+def _kth_stmt(inclusive: bool) -> Select[tuple[datetime]]:
     return (
         select(E.occurred_at)
         .where(*_where(inclusive))
@@ -55,7 +56,7 @@ def _kth_stmt(inclusive: bool):
 
 
 @cache
-def _counts_stmt(shape: tuple[bool, ...]):
+def _counts_stmt(shape: tuple[bool, ...]) -> Select[Any]:
     """Several windows of the same kinds and end in one statement: one SUM(CASE) each over
     the widest of them."""
     sums = [
@@ -83,9 +84,9 @@ class DbWindowSource:
 
     def __init__(self, session: Session, user_id: uuid.UUID, platform: str) -> None:
         self.session, self.user_id, self.platform = session, user_id, platform
-        self._counts: dict[tuple, int] = {}
+        self._counts: dict[tuple[tuple[str, ...], datetime, bool, datetime], int] = {}
 
-    def _params(self, kinds: Sequence[str], lower: datetime, end: datetime) -> dict:
+    def _params(self, kinds: Sequence[str], lower: datetime, end: datetime) -> dict[str, Any]:
         return {
             "user_id": self.user_id,
             "platform": self.platform,
@@ -123,6 +124,7 @@ class DbWindowSource:
     def kth_oldest(
         self, kinds: Sequence[str], k: int, lower: datetime, inclusive: bool, end: datetime
     ) -> datetime:
-        return self.session.execute(
+        found: datetime = self.session.execute(
             _kth_stmt(inclusive), self._params(kinds, lower, end) | {"offset": k - 1}
         ).scalar_one()
+        return found

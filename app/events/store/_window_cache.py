@@ -3,7 +3,7 @@
 A year of a busy account holds about a million events. Figures that do not add up from
 per-day counters (per-counterpart numbers, per-local-day post flags) are computed once over
 the window's whole UTC days and kept here with the fingerprint of those days: the sum of
-`event_day_count.version` (app/events/daily_counts.py), read in the request's own
+`event_day_count.version` (_day_counts.py), read in the request's own
 transaction. A hit needs an equal fingerprint, so every insert or delete on those days, by
 any process, makes the entry miss and be recomputed; the partial days at the window's edges
 are always counted from the events. Answers stay exact; the cost of a warm request follows
@@ -18,15 +18,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date
 from functools import cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlmodel import Session
 
-from app.events.daily_counts import EventDayCount
+from app.events.store._day_counts import D
 
 T = TypeVar("T")
-D = EventDayCount.__table__.c  # type: ignore[attr-defined]
 
 
 class WindowCache:
@@ -34,7 +33,7 @@ class WindowCache:
     items in all (an entry's weight is given by its caller: people, days, …), so the memory
     a worker spends here is bounded whatever the number of users and windows."""
 
-    def __init__(self, max_items: int = 200_000):
+    def __init__(self, max_items: int = 200_000) -> None:
         self.max_items = max_items
         self._entries: OrderedDict[Hashable, tuple[Hashable, object, int]] = OrderedDict()
         self._items = 0
@@ -53,7 +52,7 @@ class WindowCache:
             if found is not None and found[0] == fingerprint:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return found[1]  # type: ignore[return-value]
+                return cast(T, found[1])  # stored by compute() of the same key
             self.misses += 1
         value = compute()  # outside the lock: other requests go on meanwhile
         items = 1 + weight(value)
@@ -78,7 +77,7 @@ CACHE = WindowCache()
 
 
 @cache
-def _fingerprint_stmt():
+def _fingerprint_stmt() -> Select[tuple[int, int]]:
     return select(func.count(), func.coalesce(func.sum(D.version), 0)).where(
         D.user_id == bindparam("user_id"),
         D.platform.in_(bindparam("platforms", expanding=True)),

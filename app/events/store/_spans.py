@@ -3,18 +3,19 @@ statement is cached per tuple of closed flags (its shape)."""
 
 from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import BindParameter, ColumnElement, bindparam
 
-from app.events.models import Event
+from app.events.models import EVENT_TABLE
 
-E = Event.__table__.c  # type: ignore[attr-defined]
+E = EVENT_TABLE.c
 
 Span = tuple[datetime, datetime, bool]  # [start, end] when closed, else [start, end)
 
 
-def in_span(i: int, closed: bool) -> tuple:
+def in_span(i: int, closed: bool) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """occurred_at inside span i."""
-    lo, hi = bindparam(f"start_{i}"), bindparam(f"end_{i}")
+    lo: BindParameter[datetime] = bindparam(f"start_{i}")
+    hi: BindParameter[datetime] = bindparam(f"end_{i}")
     return (E.occurred_at >= lo, E.occurred_at <= hi if closed else E.occurred_at < hi)
 
 

@@ -1,0 +1,78 @@
+"""The events store: the only way to write or delete events, and to read figures of events
+over time.
+
+Writes (``record``, ``delete``) keep the per-day counters in step in the same transaction;
+the counter table, its upkeep and the window cache are private to this package (the modules
+starting with ``_``). Reads name one user and a window of occurred_at, so their cost
+follows the window, never the user's history:
+
+- ``counters``: named counters (``COUNTERS``) per platform over [start, end], exact: whole
+  UTC days from the per-day counters, the partial edge days from the events (one statement);
+- ``contacts``, ``contacts_by_platform``, ``counterpart_contacts``: outbound contacts, sales
+  or not, per platform and per person (§6.3); ``people_engaged`` (§6.4);
+  ``engagement_counts`` (§6.4);
+- ``post_days``, ``current_streaks``: per-local-day post summaries and streaks (§6.2);
+- ``instants``, ``kind_instants``, ``last_instant``: the few instants a rule needs;
+- ``rule_counts``: a ``WindowSource`` counting a platform's rule windows (§9.2).
+
+Tests, the bench and Alembic's metadata reach the internals through
+``app.events.store.maintenance`` only.
+"""
+
+from app.events.store._contacts import people_engaged
+from app.events.store._contacts import window_contacts as contacts
+from app.events.store._counters import COUNTERS
+from app.events.store._post_days import Summaries, current_streaks
+from app.events.store._post_days import summaries as post_days
+from app.events.store._rule_counts import DbWindowSource
+from app.events.store._windows import (
+    contacts_by_platform,
+    counterpart_contacts,
+    engagement_counts,
+    instants,
+    kind_instants,
+)
+from app.events.store._windows import last_instant_before as last_instant
+from app.events.store._windows import window_counters as counters
+from app.events.store._write import (
+    Batch,
+    ConcurrentChange,
+    ExternalIdConflict,
+    RepeatedExternalId,
+    Stored,
+    StoreError,
+    created_flags,
+    delete,
+    prepare,
+    record,
+)
+
+rule_counts = DbWindowSource  # rule_counts(session, user_id, platform): a WindowSource
+
+__all__ = [
+    "COUNTERS",
+    "Batch",
+    "ConcurrentChange",
+    "DbWindowSource",
+    "ExternalIdConflict",
+    "RepeatedExternalId",
+    "StoreError",
+    "Stored",
+    "Summaries",
+    "contacts",
+    "contacts_by_platform",
+    "counterpart_contacts",
+    "counters",
+    "created_flags",
+    "current_streaks",
+    "delete",
+    "engagement_counts",
+    "instants",
+    "kind_instants",
+    "last_instant",
+    "people_engaged",
+    "post_days",
+    "prepare",
+    "record",
+    "rule_counts",
+]

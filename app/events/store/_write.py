@@ -1,0 +1,229 @@
+"""Recording and deleting events: the only writes to the event table, each keeping the
+per-day counters in step in the same transaction.
+
+Writes are idempotent by (user, external_id): a repeat with the same content answers the
+stored event, a repeat with other content is a conflict. Inserts use the database's
+ON CONFLICT DO NOTHING, so two replicas racing on one external_id cannot both win; the
+counters are added for the rows actually inserted. A delete is one DELETE … RETURNING, so
+of concurrent deletes of one event only the one that removed the row takes it off the
+counters.
+
+Errors are domain errors that name items by their index in the request (the HTTP layer
+turns them into problems with pointers, the CSV import into rows and lines).
+"""
+
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy import delete as delete_
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert
+from sqlmodel import Session
+
+from app.core import bulk
+from app.core.types import utc_now
+from app.events.models import EVENT_TABLE, Event, EventIn
+from app.events.store import _counters, _day_counts
+
+E = EVENT_TABLE.c
+
+
+class StoreError(Exception):
+    """Nothing was written: the request's transaction is to be rolled back."""
+
+
+@dataclass(frozen=True)
+class RepeatedExternalId(StoreError):
+    """Items that repeat an earlier item's external_id with other content: (item, earlier)."""
+
+    repeats: list[tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class ExternalIdConflict(StoreError):
+    """Items whose external_id is stored with other content: (item, the stored event's id)."""
+
+    conflicts: list[tuple[int, uuid.UUID]]
+
+
+class ConcurrentChange(StoreError):
+    """Another request stored, then deleted, an event with one of the external_ids."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: uuid.UUID
+    created: bool
+    # For a repeat: the stored event as read in this transaction (a concurrent request may
+    # delete it before this one answers; the answer is still the event it repeated).
+    existing: Event | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Items checked for repeats within the request (``prepare``), ready to record."""
+
+    items: Sequence[EventIn]
+    first_by_ext: dict[str, int] = field(default_factory=dict)  # external_id → first item
+
+
+def prepare(items: Sequence[EventIn]) -> Batch:
+    """The items as a Batch; RepeatedExternalId when one repeats an earlier item's
+    external_id with other content (a repeat with the same content is the same event)."""
+    first_by_ext: dict[str, int] = {}
+    repeats = []
+    for i, item in enumerate(items):
+        if item.external_id is None:
+            continue
+        j = first_by_ext.setdefault(item.external_id, i)
+        if j != i and items[j].content() != item.content():
+            repeats.append((i, j))
+    if repeats:
+        raise RepeatedExternalId(repeats)
+    return Batch(items, first_by_ext)
+
+
+_COLUMNS = tuple(EVENT_TABLE.c.keys())  # every column, inserted by record
+# What makes two events with one external_id the same event (EventIn.content's order).
+_CONTENT = _COLUMNS[_COLUMNS.index("platform") : _COLUMNS.index("text") + 1]
+
+
+@cache
+def _pg_insert() -> ReturningInsert[tuple[uuid.UUID]]:
+    return (
+        bulk.unnest_insert(EVENT_TABLE, _COLUMNS)
+        .on_conflict_do_nothing(index_elements=["user_id", "external_id"])
+        .returning(E.id)
+    )
+
+
+@cache
+def _sqlite_insert() -> sqlite.Insert:
+    return sqlite.insert(EVENT_TABLE).on_conflict_do_nothing(
+        index_elements=["user_id", "external_id"]
+    )
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert rows, skipping (user_id, external_id) already stored; the ids actually inserted."""
+    if not rows:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":  # one statement for the whole batch
+        return set(session.execute(_pg_insert(), bulk.as_arrays(rows, _COLUMNS)).scalars())
+    # Without RETURNING, the driver's own executemany runs the statement (no multi-row VALUES
+    # built in Python). Its row count tells whether a concurrent request stored one of the
+    # external_ids first; only then are the inserted ids read back.
+    # (The session's connection: its CursorResult has the row count.)
+    stored = session.connection().execute(_sqlite_insert(), rows).rowcount
+    ids = [r["id"] for r in rows]
+    if stored == len(rows):
+        return set(ids)
+    found: set[uuid.UUID] = set()
+    for first in range(0, len(ids), 500):
+        found.update(
+            session.execute(select(E.id).where(E.id.in_(ids[first : first + 500]))).scalars()
+        )
+    return found
+
+
+def _uuid4s(n: int) -> list[uuid.UUID]:
+    """n random (version 4) UUIDs from one read of the OS's random source, where uuid4()
+    reads it once per id."""
+    random = os.urandom(16 * n)
+    return [uuid.UUID(bytes=random[16 * i : 16 * i + 16], version=4) for i in range(n)]
+
+
+def _stored_events(
+    session: Session, user_id: uuid.UUID, external_ids: Sequence[str]
+) -> dict[str, Event]:
+    """external_id → the stored event with that external_id (as this transaction sees it)."""
+    rows = session.execute(
+        select(*(E[c] for c in _COLUMNS)).where(
+            E.user_id == user_id, E.external_id.in_(list(external_ids))
+        )
+    ).mappings()
+    return {row["external_id"]: Event(**row) for row in rows}
+
+
+def _winners(
+    session: Session, user_id: uuid.UUID, batch: Batch, skipped: list[dict[str, Any]]
+) -> dict[uuid.UUID, Event]:
+    """For rows the database skipped (their external_id was stored before): fresh id → the
+    stored event; a conflict when the stored content differs."""
+    stored = _stored_events(session, user_id, [r["external_id"] for r in skipped])
+    conflicts, replaced = [], {}
+    for r in skipped:
+        i = batch.first_by_ext[r["external_id"]]
+        winner = stored.get(r["external_id"])
+        if winner is None:  # stored a moment ago and deleted since by another request
+            raise ConcurrentChange()
+        if tuple(getattr(winner, c) for c in _CONTENT) != batch.items[i].content():
+            conflicts.append((i, winner.id))
+        replaced[r["id"]] = winner
+    if conflicts:
+        raise ExternalIdConflict(conflicts)
+    return replaced
+
+
+def record(session: Session, user_id: uuid.UUID, items: Sequence[EventIn] | Batch) -> list[Stored]:
+    """Store items atomically, and count them; one Stored per item, in input order."""
+    batch = items if isinstance(items, Batch) else prepare(items)
+    # Insert first: a fresh batch (nearly every one) needs no look-up. Rows the database
+    # skipped carry an external_id stored before (a retry, or a concurrent request that won);
+    # only those are read back. A conflict raises, and the request's transaction rolls back,
+    # so nothing is written.
+    now = utc_now()
+    fresh = _uuid4s(len(batch.items))
+    ids: list[uuid.UUID] = []
+    rows: list[dict[str, Any]] = []
+    for i, item in enumerate(batch.items):
+        ext = item.external_id
+        if ext is not None and batch.first_by_ext[ext] != i:
+            ids.append(ids[batch.first_by_ext[ext]])
+        else:
+            ids.append(fresh[i])
+            rows.append({"id": ids[i], "user_id": user_id, "created_at": now, **item.model_dump()})
+    inserted = _insert(session, rows)
+    skipped = [r for r in rows if r["id"] not in inserted]
+    if skipped:
+        replaced = _winners(session, user_id, batch, skipped)
+        ids = [replaced[x].id if x in replaced else x for x in ids]
+        winners = {e.id: e for e in replaced.values()}
+    else:
+        winners = {}
+    _day_counts.apply(session, _counters.deltas(r for r in rows if r["id"] in inserted))
+    return [Stored(id=x, created=x in inserted, existing=winners.get(x)) for x in ids]
+
+
+def created_flags(stored: list[Stored]) -> list[bool]:
+    """True only for the first item that created each id (repeats in one batch are duplicates)."""
+    seen: set[uuid.UUID] = set()
+    flags = []
+    for s in stored:
+        flags.append(s.created and s.id not in seen)
+        seen.add(s.id)
+    return flags
+
+
+@cache
+def _delete_stmt() -> ReturningDelete[Any]:
+    return (
+        delete_(EVENT_TABLE)
+        .where(E.id == bindparam("event_id"), E.user_id == bindparam("user_id"))
+        .returning(E.user_id, E.platform, E.kind, E.direction, E.is_sales, E.occurred_at)
+    )
+
+
+def delete(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
+    """Delete one of the user's events; False when there is none (deleted already, or never
+    stored). Only a request whose statement removed the row takes it off the counters."""
+    removed = (
+        session.execute(_delete_stmt(), {"event_id": event_id, "user_id": user_id}).mappings().all()
+    )
+    _day_counts.apply(session, _counters.deltas(removed, sign=-1))
+    return bool(removed)
