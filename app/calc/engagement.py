@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Final, Literal
 
 from app.calc.ratios import exact
 
-BROADCAST_HEAVY = "broadcast_heavy"
+# The flags of the engagement answer (§6.4).
+EngagementFlag = Literal["broadcast_heavy"]
+BROADCAST_HEAVY: Final = "broadcast_heavy"
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class EngagementFigures:
     inbound: int
     people_engaged: int
     interaction_share: float | None
-    flags: list[str]
+    flags: list[EngagementFlag]
 
 
 def engagement_figures(

@@ -126,7 +126,7 @@ class PlatformRule:
         """ "bluesky allows 1,666 record creates per hour"."""
         return f"{self.platform or 'the platform'} allows {self.limit:,} {self.label} {self.per()}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         """The rule as ``GET /v1/platforms`` serves it."""
         return {
             "name": self.name,
@@ -231,9 +231,10 @@ class RulesVerdict:
     def fits_at(self) -> datetime | None:
         """Earliest instant at which every rule lets ``count`` more happen; None when one
         never does. Only meaningful with at least one rule (else None)."""
-        if not self.states or self.exceeded:
+        instants = [s.fits_at for s in self.states if s.fits_at is not None]
+        if not instants or len(instants) < len(self.states):
             return None
-        return max(s.fits_at for s in self.states)  # type: ignore[type-var]
+        return max(instants)
 
 
 def rule_state(

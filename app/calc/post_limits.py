@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from app.calc.guard import GuardResult, Reason
@@ -23,9 +24,9 @@ from app.calc.posting import PostingRules, check_post
 from app.calc.text_length import post_length, unit_name
 from app.calc.timewindows import to_utc
 
-PLATFORM_LIMIT = "platform_limit"
-TEXT_TOO_LONG = "text_too_long"
-EXCEEDS_LIMIT = "exceeds_limit"
+PLATFORM_LIMIT: Final = "platform_limit"
+TEXT_TOO_LONG: Final = "text_too_long"
+EXCEEDS_LIMIT: Final = "exceeds_limit"
 
 
 def text_reason(platform: str, text: str) -> Reason | None:
@@ -73,8 +74,9 @@ def check_post_with_limits(
                 )
             )
         never += [s.rule.sentence() for s in verdict.exceeded]
-        if verdict.blocking and not verdict.exceeded:
-            ready_at = max(ready_at, verdict.fits_at)  # type: ignore[type-var]
+        fits_at = verdict.fits_at  # None when a rule is exceeded: waiting never helps
+        if verdict.blocking and fits_at is not None:
+            ready_at = max(ready_at, fits_at)
     too_long = text_reason(platform, text) if text is not None else None
     if too_long is not None:
         reasons.append(too_long)
