@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from app.core.errors import ProblemError
+from app.core.errors import INVALID_CURSOR
 from app.core.fields import CursorText
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1–500.")]
@@ -48,10 +48,5 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         UnicodeError,
         json.JSONDecodeError,
     ):
-        raise ProblemError(
-            400,
-            "invalid_cursor",
-            "cursor is not one this API issued; pass next_cursor from the previous page unchanged, "
-            "or leave it out to start from the first page.",
-        ) from None
+        raise INVALID_CURSOR.error() from None
     return at, row_id

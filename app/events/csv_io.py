@@ -32,7 +32,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.core.errors import ProblemError, validation_items
+from app.core.errors import (
+    INVALID_CSV,
+    INVALID_CSV_HEADER,
+    TOO_MANY_ROWS,
+    Problem,
+    ProblemError,
+    validation_items,
+)
 from app.events import service
 from app.events.models import Event, EventIn
 
@@ -114,9 +121,9 @@ def export_lines(
 
 
 def _problem(
-    detail: str, errors: list[dict[str, Any]] | None = None, code: str = "invalid_csv"
+    detail: str, errors: list[dict[str, Any]] | None = None, problem: Problem = INVALID_CSV
 ) -> ProblemError:
-    return ProblemError(422, code, detail, title="Invalid CSV", errors=errors)
+    return problem.error(detail, errors=errors)
 
 
 def _header(row: list[str], line: int) -> list[str]:
@@ -161,7 +168,7 @@ def _header(row: list[str], line: int) -> list[str]:
             + "; ".join(parts)
             + f". Known columns: {', '.join(COLUMNS)}.",
             errors,
-            "invalid_csv_header",
+            INVALID_CSV_HEADER,
         )
     return names
 
@@ -224,7 +231,7 @@ def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
                 raise _problem(
                     f"More than {MAX_IMPORT_ROWS} rows (row {MAX_IMPORT_ROWS + 1} starts "
                     f"on line {first_line}); split the file.",
-                    code="too_many_rows",
+                    problem=TOO_MANY_ROWS,
                 )
             records.append((record, first_line))
     except csv.Error as exc:
@@ -234,7 +241,7 @@ def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
             "The body has no header row; the first line must name the columns: "
             + ", ".join(COLUMNS)
             + ".",
-            code="invalid_csv_header",
+            problem=INVALID_CSV_HEADER,
         )
     return header, header_line, records
 

@@ -17,7 +17,12 @@ from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from app.core import bulk
-from app.core.errors import ProblemError, validation_problem
+from app.core.errors import (
+    CONCURRENT_CHANGE,
+    EXTERNAL_ID_CONFLICT,
+    ProblemError,
+    validation_problem,
+)
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.types import utc_now
 from app.events import daily_counts
@@ -41,12 +46,9 @@ def _conflict(pointers: list[tuple[str, uuid.UUID]]) -> ProblemError:
         for p, existing in pointers
     ]
     extra = {"existing_id": str(pointers[0][1])} if len(pointers) == 1 else {}
-    return ProblemError(
-        409,
-        "external_id_conflict",
+    return EXTERNAL_ID_CONFLICT.error(
         "An event with this external_id already exists with different content; nothing was written. "
         "Send the same content to retry safely, or use a new external_id.",
-        title="Conflict",
         errors=errors,
         **extra,
     )
@@ -163,12 +165,9 @@ def store_events(
             i = first_by_ext[r["external_id"]]
             winner = stored.get(r["external_id"])
             if winner is None:  # stored a moment ago and deleted since by another request
-                raise ProblemError(
-                    409,
-                    "concurrent_change",
+                raise CONCURRENT_CHANGE.error(
                     "Another request stored and deleted an event with "
-                    "this external_id at the same moment; nothing was written. Retry the request.",
-                    title="Conflict",
+                    "this external_id at the same moment; nothing was written. Retry the request."
                 )
             if stored_content(winner) != items[i].content():
                 conflicts.append((pointer.format(i=i) + "/external_id", winner.id))

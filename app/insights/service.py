@@ -23,7 +23,7 @@ from app.calc.guard import GuardResult
 from app.calc.post_limits import check_post_with_limits
 from app.calc.timewindows import day_start, local_date, window_start
 from app.calc.vocabulary import BROADCAST_KINDS, PLATFORM_PRESETS, PLATFORMS, weekday_numbers
-from app.core.errors import ProblemError
+from app.core.errors import NO_FOLLOW_PLAN, RANGE_TOO_LONG, query_item, validation_problem
 from app.insights import counterparts, posting_days, queries
 from app.insights.rule_source import DbWindowSource
 from app.insights.schemas import (
@@ -76,12 +76,9 @@ def pacing(
 ) -> PacingOut:
     plan = get_follow_plan(session, user.id, platform)
     if plan is None:
-        raise ProblemError(
-            404,
-            "no_follow_plan",
+        raise NO_FOLLOW_PLAN.error(
             f"This user has no follow plan for {platform}; PUT "
-            f"/v1/users/{user.id}/follow-plans/{platform} with a weekly_target first.",
-            title="No follow plan",
+            f"/v1/users/{user.id}/follow-plans/{platform} with a weekly_target first."
         )
     tz = user.zone
     rules = follow_rules(plan)
@@ -147,21 +144,15 @@ def posting_range(
     if last is None:
         last = first + week
     if first > last:
-        raise ProblemError(
-            422,
-            "validation_error",
+        raise validation_problem(
+            [query_item("from", "must not be after to")],
             f"from ({first}) is after to ({last}); send from ≤ to.",
-            title="Invalid request",
-            errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}],
         )
     if (last - first).days + 1 > MAX_POSTING_RANGE_DAYS:
-        raise ProblemError(
-            422,
-            "range_too_long",
+        raise RANGE_TOO_LONG.error(
             f"from {first} to {last} is {(last - first).days + 1} days; ask for at most "
             f"{MAX_POSTING_RANGE_DAYS} days at a time.",
-            title="Range too long",
-            errors=[{"parameter": "to", "in": "query", "detail": "at most 366 days after from"}],
+            errors=[query_item("to", f"at most {MAX_POSTING_RANGE_DAYS} days after from")],
         )
     return first, last
 

@@ -7,7 +7,11 @@ from pydantic import Field
 from sqlmodel import SQLModel
 
 from app.calc.vocabulary import PLATFORM_PRESETS, PlatformPreset
-from app.core.errors import problem_response, storage_problem_code, storage_problem_response
+from app.core.errors import (
+    DATABASE_UNAVAILABLE,
+    storage_problem_code,
+    storage_problem_response,
+)
 from app.core.storage import probe
 
 router = APIRouter(tags=["meta"])
@@ -117,12 +121,8 @@ def readyz(request: Request):
         # A read-only SQLite file fails already at connect (journal mode, or no -shm file).
         problem = storage_problem_code(exc, db.url if db.is_sqlite else None)
         if problem is None:
-            return problem_response(
-                503,
-                "database_unavailable",
-                "Not ready",
-                "The database is not reachable; retry in a few seconds.",
-                headers={"Retry-After": "2"},
+            return DATABASE_UNAVAILABLE.response(
+                "The database is not reachable; retry in a few seconds."
             )
     if problem is not None:
         return storage_problem_response(problem)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.core.errors import ProblemError
+from app.core.errors import INVALID_CURSOR
 from app.relationships import queries
 from app.relationships.schemas import RelationshipList, RelationshipOut, StageCounts
 from app.users.models import User
@@ -31,12 +31,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         if at.tzinfo is None or not isinstance(name, str):
             raise ValueError("bad cursor")
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
-        raise ProblemError(
-            400,
-            "invalid_cursor",
-            "cursor is not one this API issued; pass next_cursor from the previous page "
-            "unchanged, or leave it out to start from the first page.",
-        ) from None
+        raise INVALID_CURSOR.error() from None
     return at, name
 
 

@@ -15,7 +15,7 @@ from app.calc.next_actions import FollowWeek, PostingWeek, WeekFigures, next_act
 from app.calc.timewindows import day_start, local_date, parse_iso_week, week_monday
 from app.calc.vocabulary import PLATFORMS
 from app.calc.weekly import follow_days
-from app.core.errors import ProblemError
+from app.core.errors import INVALID_WEEK, WEEK_NOT_STARTED, Problem, ProblemError, query_item
 from app.insights import queries as insight_queries
 from app.insights import service as insights
 from app.plans.service import get_follow_plan
@@ -36,14 +36,8 @@ _TICK = timedelta(microseconds=1)
 FIRST_WEEK, LAST_WEEK = (1970, 1), (2099, 53)
 
 
-def _week_problem(code: str, detail: str) -> ProblemError:
-    return ProblemError(
-        422,
-        code,
-        detail,
-        title="Invalid week",
-        errors=[{"parameter": "week", "in": "query", "detail": detail}],
-    )
+def _week_problem(problem: Problem, detail: str) -> ProblemError:
+    return problem.error(detail, errors=[query_item("week", detail)])
 
 
 def resolve_week(user: User, week: str | None, now: datetime) -> tuple[date, datetime, bool]:
@@ -56,13 +50,13 @@ def resolve_week(user: User, week: str | None, now: datetime) -> tuple[date, dat
             monday = parse_iso_week(week, FIRST_WEEK, LAST_WEEK)
         except ValueError as exc:
             raise _week_problem(
-                "invalid_week", f"{exc} (the weeks of the years 1970 to 2099); e.g. ?week=2026-W48"
+                INVALID_WEEK, f"{exc} (the weeks of the years 1970 to 2099); e.g. ?week=2026-W48"
             ) from None
     start, end = day_start(monday, tz), day_start(monday + timedelta(days=7), tz)
     if start > now:
         iso = monday.isocalendar()
         raise _week_problem(
-            "week_not_started",
+            WEEK_NOT_STARTED,
             f"week {iso.year}-W{iso.week:02d} starts on {monday} ({user.timezone}) "
             "and has not begun yet; ask for the current or a past week",
         )

@@ -6,7 +6,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.core.errors import ProblemError
+from app.core.errors import EXTERNAL_ID_CONFLICT, ProblemError
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.types import utc_now
 from app.users.models import User, UserCreate, UserUpdate
@@ -20,12 +20,9 @@ def _external_id_taken(
     ).scalar_one_or_none()
     if existing is None:
         return None
-    return ProblemError(
-        409,
-        "external_id_conflict",
+    return EXTERNAL_ID_CONFLICT.error(
         f"A user with external_id '{external_id}' already exists in this workspace; "
         "use existing_id, or choose another external_id.",
-        title="Conflict",
         existing_id=str(existing),
     )
 
