@@ -23,7 +23,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from app.calc.timewindows import day_start, local_date, next_day_start, to_utc
@@ -126,7 +126,7 @@ class PlatformRule:
         """ "bluesky allows 1,666 record creates per hour"."""
         return f"{self.platform or 'the platform'} allows {self.limit:,} {self.label} {self.per()}"
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         """The rule as ``GET /v1/platforms`` serves it."""
         return {
             "name": self.name,

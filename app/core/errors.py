@@ -158,6 +158,8 @@ WEEK_NOT_STARTED = problem("week_not_started", 422, "Invalid week")
 INVALID_CSV = problem("invalid_csv", 422, "Invalid CSV")
 INVALID_CSV_HEADER = problem("invalid_csv_header", 422, "Invalid CSV")
 TOO_MANY_ROWS = problem("too_many_rows", 422, "Invalid CSV")
+TOO_MANY_COLUMNS = problem("too_many_columns", 422, "Invalid CSV")
+LINE_TOO_LONG = problem("line_too_long", 422, "Invalid CSV")
 INTERNAL_ERROR = problem(
     "internal_error",
     500,

@@ -35,6 +35,8 @@ from sqlmodel import Session
 from app.core.errors import (
     INVALID_CSV,
     INVALID_CSV_HEADER,
+    LINE_TOO_LONG,
+    TOO_MANY_COLUMNS,
     TOO_MANY_ROWS,
     Problem,
     ProblemError,
@@ -139,7 +141,7 @@ def _header(row: list[str], line: int) -> list[str]:
                     "detail": f"{len(row)} columns, at most {MAX_COLUMNS}",
                 }
             ],
-            "too_many_columns",
+            TOO_MANY_COLUMNS,
         )
     names = [h.strip().lower() for h in row]
     counts = Counter(names)
@@ -206,7 +208,7 @@ def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
                     "detail": f"longer than {MAX_LINE_BYTES} bytes",
                 }
             ],
-            "line_too_long",
+            LINE_TOO_LONG,
         )
     try:
         text = body.decode("utf-8-sig")

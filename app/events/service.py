@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import sqlite
@@ -45,7 +46,7 @@ def _conflict(pointers: list[tuple[str, uuid.UUID]]) -> ProblemError:
         }
         for p, existing in pointers
     ]
-    extra = {"existing_id": str(pointers[0][1])} if len(pointers) == 1 else {}
+    extra: dict[str, Any] = {"existing_id": str(pointers[0][1])} if len(pointers) == 1 else {}
     return EXTERNAL_ID_CONFLICT.error(
         "An event with this external_id already exists with different content; nothing was written. "
         "Send the same content to retry safely, or use a new external_id.",

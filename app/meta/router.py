@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlmodel import SQLModel
 
-from app.calc.vocabulary import PLATFORM_PRESETS, PlatformPreset
+from app.calc.vocabulary import PLATFORM_PRESETS, PlatformPreset, TextUnit
 from app.core.errors import (
     DATABASE_UNAVAILABLE,
     storage_problem_code,
@@ -61,7 +61,7 @@ class PlatformPresetPublic(SQLModel):
     bio_limit: int
     bio_unit: Literal["chars", "graphemes"]
     post_text_limit: int
-    post_text_unit: Literal["weighted", "graphemes", "utf16_code_units", "chars"] = Field(
+    post_text_unit: TextUnit = Field(
         description="weighted: as X counts (twitter-text v3); graphemes: UAX #29 extended "
         "grapheme clusters; utf16_code_units; chars: Unicode code points after NFC."
     )
@@ -85,7 +85,7 @@ def _public(p: PlatformPreset) -> PlatformPresetPublic:
         bio_limit=p.bio_limit,
         bio_unit=p.bio_unit,  # type: ignore[arg-type]
         post_text_limit=p.text_limit,
-        post_text_unit=p.text_unit,  # type: ignore[arg-type]
+        post_text_unit=p.text_unit,
         sources=[
             SourcePublic(topic=s.topic, source=s.source, checked=s.checked) for s in p.sources
         ],

@@ -2,7 +2,6 @@
 
 import uuid
 from functools import cache
-from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, exists, literal, select, union_all
@@ -12,6 +11,7 @@ from app.calc.profile_findings import (
     BIO_MAX_CHARS,
     BIO_MIN_CHARS,
     Finding,
+    FindingCode,
     bio_size,
     missing_profile_finding,
     profile_findings,
@@ -21,15 +21,6 @@ from app.core.fields import Platform
 from app.events.models import Event
 from app.plans.models import FollowPlan, PostingPlan
 from app.profiles.models import Profile
-
-FindingCode = Literal[
-    "missing_profile",
-    "missing_photo",
-    "photo_not_smiling",
-    "missing_bio",
-    "bio_too_short",
-    "bio_too_long",
-]
 
 
 class FindingOut(BaseModel):
@@ -60,7 +51,7 @@ class ProfileCheckOut(BaseModel):
 
 
 def _out(findings: list[Finding]) -> list[FindingOut]:
-    return [FindingOut(code=f.code, detail=f.detail) for f in findings]  # type: ignore[arg-type]
+    return [FindingOut(code=f.code, detail=f.detail) for f in findings]
 
 
 def _platforms_of(session: Session, model, user_id: uuid.UUID) -> set[str]:
