@@ -21,6 +21,7 @@ class EngagementFigures:
     inbound: int
     people_engaged: int
     interaction_share: float | None
+    interaction_share_target: float
     flags: list[EngagementFlag]
 
 
@@ -43,5 +44,6 @@ def engagement_figures(
         inbound=inbound,
         people_engaged=people_engaged,
         interaction_share=float(share) if share is not None else None,
+        interaction_share_target=float(interaction_share_target),
         flags=[BROADCAST_HEAVY] if heavy else [],
     )

@@ -84,7 +84,7 @@ def _platforms_with_events(session: Session, user_id: uuid.UUID, platforms: list
 
 def findings_by_platform(
     session: Session, user_id: uuid.UUID
-) -> list[tuple[str, Profile | None, list[Finding]]]:
+) -> list[tuple[Platform, Profile | None, list[Finding]]]:
     """(platform, stored profile or None, findings) for every platform that has a profile
     or needs one, in §1 order."""
     profiles = {
@@ -96,7 +96,7 @@ def findings_by_platform(
     with_events = _platforms_with_events(
         session, user_id, [p for p in PLATFORMS if p not in profiles]
     )
-    result: list[tuple[str, Profile | None, list[Finding]]] = []
+    result: list[tuple[Platform, Profile | None, list[Finding]]] = []
     for platform in PLATFORMS:
         profile = profiles.get(platform)
         if profile is not None:
@@ -118,7 +118,7 @@ def findings_by_platform(
     return result
 
 
-def check_out(found: list[tuple[str, Profile | None, list[Finding]]]) -> ProfileCheckOut:
+def check_out(found: list[tuple[Platform, Profile | None, list[Finding]]]) -> ProfileCheckOut:
     sections = [
         PlatformProfileCheck(
             platform=platform,
