@@ -84,8 +84,9 @@ def _to_utc(value: datetime) -> datetime:
 
 
 # The shape of an instant the API takes: RFC 3339 with seconds and (for the schema) an
-# offset, years 1970-2099 as written. One pattern serves validation and the OpenAPI
-# document, so what the schema allows is exactly what the API accepts.
+# offset, years 1970-2099 as written. The OpenAPI document states this pattern and the
+# validator applies the same one to every instant with an offset; beyond it, the API also
+# refuses dates that do not exist (2026-02-30), which a pattern does not express.
 RFC3339_PATTERN = (
     r"^(19[7-9][0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]"
     r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"

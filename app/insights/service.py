@@ -1,12 +1,12 @@
 """Insights: fetch what a window needs, hand plain values to app.calc, and return its
 results (``app.insights.results``); the router shapes them into responses.
 
-The guard (``check``) agrees with the insight endpoints at the same instant because it
-takes the same inputs to the same calculations: the follow check reads the plan's
-``follow_rules`` and the follows since ``pacing_calc.follows_fetch_start`` as pacing does;
-the post check counts against ``posting_rules``, as posting does; the sales check computes
-``ratio_calc.ratio_figures`` from the same contacts as the sales ratio. Only the tests
-(tests/insights) check that the answers agree; nothing else enforces it.
+The guard (``check``) is meant to agree with the insight endpoints at the same instant:
+the follow check takes ``follow_rules`` and the follows since
+``pacing_calc.follows_fetch_start`` as pacing does, the post check ``posting_rules`` as
+posting does, and the sales check ``ratio_calc.ratio_figures`` over contacts in a window.
+Each pair reads its events with its own query, so nothing in the code makes them agree:
+tests/insights/test_checks_{follow,post,sales}.py check that they do.
 """
 
 from collections.abc import Sequence

@@ -1,4 +1,6 @@
-"""The weekly report (SPEC §6.8): the insight services at the week's as_of, in one document.
+"""The weekly report (SPEC §6.8): the insight services' results at the week's as_of,
+combined into one ``WeeklyReport`` (``app.reports.schemas.ReportOut`` shapes it). Each
+follow plan is read once, and its week's follows are those pacing already read.
 
 as_of is the end of the ISO week (local Sunday 24:00 minus 1 µs, so "today" is still the
 Sunday) or now (the as_of parameter) when that is earlier. Posting cadence of a finished
