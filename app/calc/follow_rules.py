@@ -93,10 +93,6 @@ class FollowRules:
         return (weekly_rule(self.platform_weekly_limit), *others)
 
     @property
-    def weekly_limit_rule(self) -> PlatformRule | None:
-        return next((r for r in self.limit_rules if is_weekly_rule(r)), None)
-
-    @property
     def follow_only(self) -> bool:
         """True when every platform rule counts follows alone (no other kinds to read)."""
         return all(r.kinds == ("follow",) for r in self.limit_rules)

@@ -278,11 +278,6 @@ def evaluate_rules(
     return RulesVerdict(tuple(rule_state(r, tz, at, source, count) for r in rules), count)
 
 
-def rules_for_kind(rules: Iterable[PlatformRule], kind: str) -> tuple[PlatformRule, ...]:
-    """The rules an event of ``kind`` counts against."""
-    return tuple(r for r in rules if kind in r.kinds)
-
-
 def max_in_span(rule: PlatformRule, span: timedelta) -> int:
     """The most events ``rule`` lets happen in a span of ``span`` (a nominal day or week):
     limit × ceil(span / window) for a rolling window, limit × days for a local day."""
