@@ -160,9 +160,7 @@ def _problem_content() -> dict[str, Any]:
     return {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF.format(model="ProblemDetails")}}}
 
 
-def add_problem_responses(
-    document: dict[str, Any], max_body_bytes: int = 1 << 20
-) -> dict[str, Any]:
+def add_problem_responses(document: dict[str, Any], max_body_bytes: int) -> dict[str, Any]:
     """Declare the shared error responses on every operation, all as problem+json; the
     ``code`` of ProblemDetails lists the catalogue's codes."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
