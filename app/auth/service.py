@@ -10,18 +10,11 @@ from sqlmodel import Session
 
 from app.auth.keys import display_prefix, generate_secret, hash_secret, is_well_formed
 from app.auth.models import ApiKey, Workspace
-from app.core.errors import ProblemError
+from app.core import errors as problems
 from app.core.types import utc_now
 from app.users.models import User
 
-UNAUTHORIZED = ProblemError(
-    401,
-    "unauthorized",
-    "Send a valid API key as 'Authorization: Bearer rpk_…'. Keys come from "
-    "'rapport keys create' or POST /v1/api-keys.",
-    title="Unauthorized",
-    headers={"WWW-Authenticate": 'Bearer realm="rapport"'},
-)
+UNAUTHORIZED = problems.UNAUTHORIZED.error()
 
 
 def get_or_create_workspace(session: Session, name: str) -> Workspace:

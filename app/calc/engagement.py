@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Final, Literal
 
 from app.calc.ratios import exact
 
-BROADCAST_HEAVY = "broadcast_heavy"
+# The flags of the engagement answer (§6.4).
+EngagementFlag = Literal["broadcast_heavy"]
+BROADCAST_HEAVY: Final = "broadcast_heavy"
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,8 @@ class EngagementFigures:
     inbound: int
     people_engaged: int
     interaction_share: float | None
-    flags: list[str]
+    interaction_share_target: float
+    flags: list[EngagementFlag]
 
 
 def engagement_figures(
@@ -40,5 +44,6 @@ def engagement_figures(
         inbound=inbound,
         people_engaged=people_engaged,
         interaction_share=float(share) if share is not None else None,
+        interaction_share_target=float(interaction_share_target),
         flags=[BROADCAST_HEAVY] if heavy else [],
     )

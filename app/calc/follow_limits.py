@@ -84,11 +84,11 @@ class FollowSource:
         lo = (bisect_left if inclusive else bisect_right)(instants, lower)
         return instants[lo : bisect_right(instants, end)]
 
-    def count(self, kinds, lower: datetime, inclusive: bool, end: datetime) -> int:
+    def count(self, kinds: Sequence[str], lower: datetime, inclusive: bool, end: datetime) -> int:
         return len(self._slice(lower, inclusive, end)) if "follow" in kinds else 0
 
     def kth_oldest(
-        self, kinds, k: int, lower: datetime, inclusive: bool, end: datetime
+        self, kinds: Sequence[str], k: int, lower: datetime, inclusive: bool, end: datetime
     ) -> datetime:
         return self._slice(lower, inclusive, end)[k - 1]
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Final
 
+from app.calc.guard import ReasonCode
 from app.calc.platform_rules import PlatformRule
 from app.calc.vocabulary import DEFAULT_BURST_WINDOW_MINUTES, PLATFORM_PRESETS
 
 SEVEN_DAYS = timedelta(days=7)
 # The guard code of a follow-only rolling 7-day rule (§6.5); every other rule's is platform_limit.
-WEEKLY_LIMIT = "weekly_limit"
-PLATFORM_LIMIT = "platform_limit"
+WEEKLY_LIMIT: Final = "weekly_limit"
+PLATFORM_LIMIT: Final = "platform_limit"
 
 
 def weekly_rule(limit: int) -> PlatformRule:
@@ -26,7 +28,7 @@ def is_weekly_rule(rule: PlatformRule) -> bool:
     return rule.kinds == ("follow",) and rule.rolling and rule.window == SEVEN_DAYS
 
 
-def guard_code(rule: PlatformRule) -> str:
+def guard_code(rule: PlatformRule) -> ReasonCode:
     return WEEKLY_LIMIT if is_weekly_rule(rule) else PLATFORM_LIMIT
 
 
@@ -89,10 +91,6 @@ class FollowRules:
         if self.platform_weekly_limit is None:
             return others
         return (weekly_rule(self.platform_weekly_limit), *others)
-
-    @property
-    def weekly_limit_rule(self) -> PlatformRule | None:
-        return next((r for r in self.limit_rules if is_weekly_rule(r)), None)
 
     @property
     def follow_only(self) -> bool:

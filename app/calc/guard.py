@@ -4,13 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
+
+# The actions the guard answers for (§6.5).
+Action = Literal["follow", "post", "sales_contact"]
+
+# Every reason a guard can give, in the order the API documents them: the follow guard
+# (app.calc.follow_limits), the post guard (app.calc.posting, app.calc.post_limits) and the
+# sales-contact guard (app.calc.ratios).
+ReasonCode = Literal[
+    "daily_cap",
+    "burst_limit",
+    "weekly_limit",
+    "platform_limit",
+    "exceeds_limit",
+    "over_posting",
+    "too_soon",
+    "text_too_long",
+    "sales_ratio",
+    "counterpart_ratio",
+]
 
 
 @dataclass(frozen=True)
 class Reason:
     """One reason an action is refused: a stable ``code`` and a sentence with the numbers."""
 
-    code: str
+    code: ReasonCode
     detail: str
 
 
@@ -27,7 +47,7 @@ class GuardResult:
     next_allowed_at: datetime | None = None
 
     @property
-    def codes(self) -> list[str]:
+    def codes(self) -> list[ReasonCode]:
         return [reason.code for reason in self.reasons]
 
 

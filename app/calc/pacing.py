@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from app.calc.follow_limits import (
@@ -28,6 +29,7 @@ from app.calc.timewindows import day_bounds, day_start, local_date, to_utc, week
 __all__ = [
     "DayQuota",
     "FollowRules",
+    "PaceStatus",
     "PacingReport",
     "allowed_follows_at",
     "check_follow",
@@ -81,6 +83,10 @@ def peak_burst(instants: Sequence[datetime], window: timedelta) -> int:
     return best
 
 
+# The pacing status at as_of (§6.1).
+PaceStatus = Literal["over_limit", "ahead", "behind", "on_track"]
+
+
 @dataclass(frozen=True)
 class DayQuota:
     date: date
@@ -103,14 +109,14 @@ class PacingReport:
     peak_burst_today: int
     allowed_now: int
     next_allowed_at: datetime | None
-    status: str
+    status: PaceStatus
     follow_back_rate: float | None
     days: list[DayQuota]
 
 
 def _status(
     follows_today: int, cap: int, peak: int, burst_limit: int, week: int, by: int, before: int
-) -> str:
+) -> PaceStatus:
     if follows_today > cap or peak > burst_limit:
         return "over_limit"
     if week > by:

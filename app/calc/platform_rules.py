@@ -23,7 +23,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from app.calc.timewindows import day_start, local_date, next_day_start, to_utc
@@ -126,7 +126,7 @@ class PlatformRule:
         """ "bluesky allows 1,666 record creates per hour"."""
         return f"{self.platform or 'the platform'} allows {self.limit:,} {self.label} {self.per()}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The rule as ``GET /v1/platforms`` serves it."""
         return {
             "name": self.name,
@@ -231,9 +231,10 @@ class RulesVerdict:
     def fits_at(self) -> datetime | None:
         """Earliest instant at which every rule lets ``count`` more happen; None when one
         never does. Only meaningful with at least one rule (else None)."""
-        if not self.states or self.exceeded:
+        instants = [s.fits_at for s in self.states if s.fits_at is not None]
+        if not instants or len(instants) < len(self.states):
             return None
-        return max(s.fits_at for s in self.states)  # type: ignore[type-var]
+        return max(instants)
 
 
 def rule_state(
@@ -275,11 +276,6 @@ def evaluate_rules(
         at = to_utc(at)
         prefetch([(r.kinds, *r.window_bounds(at, tz)) for r in rules], at)
     return RulesVerdict(tuple(rule_state(r, tz, at, source, count) for r in rules), count)
-
-
-def rules_for_kind(rules: Iterable[PlatformRule], kind: str) -> tuple[PlatformRule, ...]:
-    """The rules an event of ``kind`` counts against."""
-    return tuple(r for r in rules if kind in r.kinds)
 
 
 def max_in_span(rule: PlatformRule, span: timedelta) -> int:

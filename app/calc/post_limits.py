@@ -14,7 +14,9 @@ instants); None when allowed, and when waiting cannot help (``text_too_long``,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from app.calc.guard import GuardResult, Reason
@@ -23,9 +25,9 @@ from app.calc.posting import PostingRules, check_post
 from app.calc.text_length import post_length, unit_name
 from app.calc.timewindows import to_utc
 
-PLATFORM_LIMIT = "platform_limit"
-TEXT_TOO_LONG = "text_too_long"
-EXCEEDS_LIMIT = "exceeds_limit"
+PLATFORM_LIMIT: Final = "platform_limit"
+TEXT_TOO_LONG: Final = "text_too_long"
+EXCEEDS_LIMIT: Final = "exceeds_limit"
 
 
 def text_reason(platform: str, text: str) -> Reason | None:
@@ -39,6 +41,33 @@ def text_reason(platform: str, text: str) -> Reason | None:
         f"{length - limit:,} over {platform}'s post text limit; "
         "shorten it, no wait makes it fit",
     )
+
+
+@dataclass(frozen=True)
+class _PlatformLimits:
+    reasons: list[Reason]  # platform_limit, one per rule without room for count
+    never: list[str]  # the rules whose limit is below count
+    fits_at: datetime | None  # when every blocking rule has room; None when none blocks
+
+
+def _platform_limits(
+    platform_rules: Sequence[PlatformRule],
+    tz: ZoneInfo,
+    at: datetime,
+    source: WindowSource,
+    count: int,
+) -> _PlatformLimits:
+    verdict = evaluate_rules(platform_rules, tz, at, source, count)
+    reasons = [
+        Reason(
+            PLATFORM_LIMIT,
+            f"{state.detail()}; {max(0, state.room):,} more allowed now, asked for {count}",
+        )
+        for state in verdict.blocking
+    ]
+    # verdict.fits_at is None when a rule is exceeded: waiting never helps.
+    fits_at = verdict.fits_at if verdict.blocking else None
+    return _PlatformLimits(reasons, [s.rule.sentence() for s in verdict.exceeded], fits_at)
 
 
 def check_post_with_limits(
@@ -64,17 +93,11 @@ def check_post_with_limits(
     if platform_rules:
         if source is None:
             raise ValueError("platform rules need a source of events")
-        verdict = evaluate_rules(platform_rules, tz, at, source, count)
-        for state in verdict.blocking:
-            reasons.append(
-                Reason(
-                    PLATFORM_LIMIT,
-                    f"{state.detail()}; {max(0, state.room):,} more allowed now, asked for {count}",
-                )
-            )
-        never += [s.rule.sentence() for s in verdict.exceeded]
-        if verdict.blocking and not verdict.exceeded:
-            ready_at = max(ready_at, verdict.fits_at)  # type: ignore[type-var]
+        limits = _platform_limits(platform_rules, tz, at, source, count)
+        reasons += limits.reasons
+        never += limits.never
+        if limits.fits_at is not None:
+            ready_at = max(ready_at, limits.fits_at)
     too_long = text_reason(platform, text) if text is not None else None
     if too_long is not None:
         reasons.append(too_long)

@@ -7,14 +7,17 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from app.calc.guard import GuardResult, Reason, plural
 from app.calc.timewindows import day_start, local_date, next_day_start, to_utc
 
-OVER_POSTING = "over_posting"
-BURST = "burst"
-NO_POST = "no_post"
+# The flags of a posting day (§6.2).
+PostingFlag = Literal["over_posting", "burst", "no_post"]
+OVER_POSTING: Final = "over_posting"
+BURST: Final = "burst"
+NO_POST: Final = "no_post"
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class PostingRules:
 class PostingDay:
     date: date
     posts: int
-    flags: list[str]
+    flags: list[PostingFlag]
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,7 @@ def section_from_days(
         # A day has ended by as_of exactly when it is before as_of's local day (local days
         # start in order), so no time-zone arithmetic per day.
         ended = day < today
-        flags = []
+        flags: list[PostingFlag] = []
         if summary.posts > rules.max_posts_per_day:
             flags.append(OVER_POSTING)
         if summary.burst:

@@ -9,6 +9,7 @@ that is empty or only whitespace counts as missing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from app.calc.text_length import bio_length, unit_name
 from app.calc.vocabulary import CHARS, PLATFORM_PRESETS
@@ -18,27 +19,28 @@ BIO_MIN_CHARS = 40
 BIO_MAX_CHARS: dict[str, int] = {p: preset.bio_limit for p, preset in PLATFORM_PRESETS.items()}
 BIO_UNITS: dict[str, str] = {p: preset.bio_unit for p, preset in PLATFORM_PRESETS.items()}
 
-MISSING_PROFILE = "missing_profile"
-MISSING_PHOTO = "missing_photo"
-PHOTO_NOT_SMILING = "photo_not_smiling"
-MISSING_BIO = "missing_bio"
-BIO_TOO_SHORT = "bio_too_short"
-BIO_TOO_LONG = "bio_too_long"
-CODES = (
-    MISSING_PROFILE,
-    MISSING_PHOTO,
-    PHOTO_NOT_SMILING,
-    MISSING_BIO,
-    BIO_TOO_SHORT,
-    BIO_TOO_LONG,
-)
+# The findings of §6.6, in its order.
+FindingCode = Literal[
+    "missing_profile",
+    "missing_photo",
+    "photo_not_smiling",
+    "missing_bio",
+    "bio_too_short",
+    "bio_too_long",
+]
+MISSING_PROFILE: Final = "missing_profile"
+MISSING_PHOTO: Final = "missing_photo"
+PHOTO_NOT_SMILING: Final = "photo_not_smiling"
+MISSING_BIO: Final = "missing_bio"
+BIO_TOO_SHORT: Final = "bio_too_short"
+BIO_TOO_LONG: Final = "bio_too_long"
 
 
 @dataclass(frozen=True)
 class Finding:
     """One thing to fix. ``length`` / ``limit`` carry the numbers of the bio findings."""
 
-    code: str
+    code: FindingCode
     detail: str
     length: int | None = None
     limit: int | None = None

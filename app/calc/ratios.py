@@ -92,9 +92,9 @@ def worst_counterparts(
     )
     # The float key is fast; two different ratios can only share a float when they are
     # within a rounding step of each other, so each run of equal floats is re-sorted exactly.
-    ordered = []
-    for _, run in itertools.groupby(behind, key=lambda item: item[0]):
-        run = list(run)
+    ordered: list[tuple[float, str, int, int]] = []
+    for _, equal in itertools.groupby(behind, key=lambda item: item[0]):
+        run = list(equal)
         if len(run) > 1:
             run.sort(key=lambda item: (Fraction(item[2], item[3]), item[1]))
         ordered.extend(run)

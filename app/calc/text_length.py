@@ -17,9 +17,10 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
-import regex
-from twitter_text import parse_tweet
-from twitter_text.config import config as _twitter_configs
+# Neither package ships type information (and the dev extra pins no stubs for them).
+import regex  # type: ignore[import-untyped]
+from twitter_text import parse_tweet  # type: ignore[import-untyped]
+from twitter_text.config import config as _twitter_configs  # type: ignore[import-untyped]
 
 from app.calc.vocabulary import CHARS, GRAPHEMES, PLATFORM_PRESETS, UTF16, WEIGHTED
 
@@ -36,7 +37,7 @@ UNIT_NAMES = {
 
 def x_weighted_length(text: str) -> int:
     """The weighted length X counts (twitter-text v3)."""
-    return parse_tweet(text, _V3).weightedLength
+    return int(parse_tweet(text, _V3).weightedLength)
 
 
 def grapheme_count(text: str) -> int:

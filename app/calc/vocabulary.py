@@ -13,22 +13,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import MappingProxyType
+from typing import Any, Final, Literal, get_args
 
 from app.calc.platform_rules import LOCAL_DAY, PlatformRule
 
-# §1: the four platforms of v1, then the four of v2 (§9).
-PLATFORMS: tuple[str, ...] = (
-    "x",
-    "facebook",
-    "linkedin",
-    "instagram",
-    "bluesky",
-    "threads",
-    "mastodon",
-    "tiktok",
-)
+# §1: the four platforms of v1, then the four of v2 (§9). Each vocabulary is declared once,
+# as a Literal (the type the dataclasses and the API schemas use); the tuple is derived from
+# it and keeps its order.
+Platform = Literal[
+    "x", "facebook", "linkedin", "instagram", "bluesky", "threads", "mastodon", "tiktok"
+]
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 
-KINDS: tuple[str, ...] = (
+Kind = Literal[
     "follow",
     "unfollow",
     "post",
@@ -39,55 +36,51 @@ KINDS: tuple[str, ...] = (
     "comment",
     "wall_post",
     "like",
-)
+]
+KINDS: tuple[Kind, ...] = get_args(Kind)
 
-DIRECTIONS: tuple[str, ...] = ("outbound", "inbound")
-DEFAULT_DIRECTION = "outbound"
+# outbound: the user did it; inbound: someone did it to the user.
+Direction = Literal["outbound", "inbound"]
 
-BROADCASTS: frozenset[str] = frozenset({"post", "share"})
-INTERACTIONS: frozenset[str] = frozenset(
+BROADCASTS: frozenset[Kind] = frozenset({"post", "share"})
+INTERACTIONS: frozenset[Kind] = frozenset(
     {"reply", "mention", "direct_message", "comment", "wall_post", "like"}
 )
-CONTACTS: frozenset[str] = frozenset(
+# The kinds is_sales may be true on (a 422 on follow, unfollow and like).
+CONTACTS: frozenset[Kind] = frozenset(
     {"post", "share", "reply", "mention", "direct_message", "comment", "wall_post"}
 )
-# is_sales: true is only allowed on contact kinds (a 422 on follow, unfollow and like).
-SALES_KINDS: frozenset[str] = CONTACTS
 
 # The same groups as tuples in §1 order, for stable output and SQL IN lists.
-BROADCAST_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k in BROADCASTS)
-INTERACTION_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k in INTERACTIONS)
-CONTACT_KINDS: tuple[str, ...] = tuple(k for k in KINDS if k in CONTACTS)
+BROADCAST_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k in BROADCASTS)
+INTERACTION_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k in INTERACTIONS)
+CONTACT_KINDS: tuple[Kind, ...] = tuple(k for k in KINDS if k in CONTACTS)
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 
 # House defaults for every platform (§5: not platform rules).
 DEFAULT_MIN_POSTS_PER_DAY = 1
 DEFAULT_MIN_GAP_MINUTES = 60
 DEFAULT_BURST_WINDOW_MINUTES = 60
-DEFAULT_WARMUP_DAYS = 0
-
-# User settings defaults (§4).
-DEFAULT_SALES_RATIO = 10
-DEFAULT_INTERACTION_SHARE_TARGET = 0.5
-DEFAULT_KEEP_IN_TOUCH_DAYS = 30
 
 
 # The day the sources below were last re-read (SPEC §9.1: served with the date checked).
 SOURCES_CHECKED = "2026-12-01"
 
 # Length units (SPEC §9.3), counted by app.calc.text_length.
-WEIGHTED = "weighted"  # twitter-text v3 weighted length (X)
-GRAPHEMES = "graphemes"  # extended grapheme clusters, UAX #29
-UTF16 = "utf16_code_units"
-CHARS = "chars"  # Unicode code points after NFC
+TextUnit = Literal["weighted", "graphemes", "utf16_code_units", "chars"]
+WEIGHTED: Final = "weighted"  # twitter-text v3 weighted length (X)
+GRAPHEMES: Final = "graphemes"  # extended grapheme clusters, UAX #29
+UTF16: Final = "utf16_code_units"
+CHARS: Final = "chars"  # Unicode code points after NFC
 
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 
 # Every platform's limits (SPEC §9.2): at most `limit` outbound events of `kinds` in any
 # window of `window` (rolling), or per local day. A platform without published limits has none.
-_RULES: dict[str, tuple[PlatformRule, ...]] = {
+_RULES: dict[Platform, tuple[PlatformRule, ...]] = {
     "x": (PlatformRule("follows_per_local_day", ("follow",), 400, _DAY, "follows", LOCAL_DAY),),
     "facebook": (),
     "linkedin": (PlatformRule("follows_per_7_days", ("follow",), 100, 7 * _DAY, "follows"),),
@@ -146,16 +139,16 @@ class PlatformPreset:
     ``rules`` are the full list.
     """
 
-    platform: str
+    platform: Platform
     daily_cap: int
     burst_limit: int
     max_posts_per_day: int
     follow_limit_source: str
     max_posts_source: str
     bio_limit: int
-    bio_unit: str
+    bio_unit: TextUnit
     text_limit: int
-    text_unit: str
+    text_unit: TextUnit
     sources: tuple[Source, ...] = ()
     min_posts_per_day: int = DEFAULT_MIN_POSTS_PER_DAY
     min_gap_minutes: int = DEFAULT_MIN_GAP_MINUTES
@@ -201,7 +194,7 @@ _MASTODON_RATE = (
 )
 
 
-def _preset(platform: str, **values) -> PlatformPreset:
+def _preset(platform: Platform, **values: Any) -> PlatformPreset:
     return PlatformPreset(platform=platform, rules=PLATFORM_RULES[platform], **values)
 
 
@@ -350,17 +343,20 @@ PLATFORM_PRESETS: Mapping[str, PlatformPreset] = MappingProxyType(
 )
 
 
+_WEEKDAY_NUMBERS: Mapping[str, int] = {day: i for i, day in enumerate(WEEKDAYS)}
+
+
 def weekday_numbers(names: Iterable[str]) -> frozenset[int]:
     """``{"mon", "wed"}`` → ``frozenset({0, 2})``; ValueError naming an unknown day."""
-    numbers = set()
+    numbers: set[int] = set()
     for name in names:
         key = name.strip().lower() if isinstance(name, str) else name
-        if key not in WEEKDAYS:
+        if key not in _WEEKDAY_NUMBERS:
             raise ValueError(f"unknown weekday {name!r}; use one of {', '.join(WEEKDAYS)}")
-        numbers.add(WEEKDAYS.index(key))
+        numbers.add(_WEEKDAY_NUMBERS[key])
     return frozenset(numbers)
 
 
-def weekday_names(numbers: Iterable[int]) -> list[str]:
+def weekday_names(numbers: Iterable[int]) -> list[Weekday]:
     """``{2, 0}`` → ``["mon", "wed"]`` (Monday first)."""
     return [WEEKDAYS[n] for n in sorted(set(numbers))]

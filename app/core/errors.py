@@ -1,8 +1,22 @@
-"""One typed error class and the handlers that turn every failure into problem+json."""
+"""The catalogue of problems, the one error class, and the handlers that turn every failure
+into problem+json (RFC 9457).
+
+Each problem ``code`` is declared once below, with its status and title (``problem(...)``);
+everything that answers with a problem builds it from that entry: the routes and services
+(``raise NO_FOLLOW_PLAN.error(detail)``), the handlers here, the request gate
+(``app.core.middleware``), the read timeout (``app.core.http_protocol``) and the OpenAPI
+document (``app.core.openapi``, which lists every code). Adding a code is one line:
+
+    DATABASE_BUSY = problem("database_busy", 503, "Database busy", headers={"Retry-After": "1"})
+"""
 
 import errno
+import json
 import logging
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,77 +25,230 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ExceptionHandler
 
 log = logging.getLogger("rapport")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem type: a stable ``code``, its HTTP ``status`` and ``title``; ``detail``
+    is the sentence of a problem that always says the same, ``headers`` go with every
+    answer of it (e.g. Retry-After)."""
+
+    code: str
+    status: int
+    title: str
+    detail: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def body(self, detail: str | None = None, **extra: Any) -> dict[str, Any]:
+        """The problem+json document."""
+        return {
+            "type": f"/problems/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self._detail(detail),
+            "code": self.code,
+            **extra,
+        }
+
+    def error(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> "ProblemError":
+        """The exception to raise; ``extra`` are more members of the body (existing_id)."""
+        return ProblemError(self, self._detail(detail), errors=errors, headers=headers, **extra)
+
+    def response(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> JSONResponse:
+        members = {"errors": errors} if errors is not None else {}
+        return JSONResponse(
+            self.body(detail, **members, **extra),
+            status_code=self.status,
+            headers={**self.headers, **(headers or {})},
+            media_type=PROBLEM_MEDIA_TYPE,
+        )
+
+    def encoded(self, detail: str | None = None) -> bytes:
+        """The body as bytes, for the answers written below the framework (ASGI, HTTP)."""
+        return json.dumps(self.body(detail)).encode()
+
+    def _detail(self, detail: str | None) -> str:
+        text = detail if detail is not None else self.detail
+        if text is None:
+            raise ValueError(f"problem {self.code} needs a detail")
+        return text
+
+
+_CATALOGUE: dict[str, Problem] = {}
+CATALOGUE: Mapping[str, Problem] = MappingProxyType(_CATALOGUE)  # code → problem
+
+
+def problem(
+    code: str,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> Problem:
+    """Declare a problem type in the catalogue (each code once)."""
+    if code in _CATALOGUE:
+        raise ValueError(f"problem code {code!r} is declared twice")
+    entry = Problem(code, status, title, detail, MappingProxyType(dict(headers or {})))
+    _CATALOGUE[code] = entry
+    return entry
+
+
+# The catalogue, by status. A code's title is the same wherever it is answered.
+MALFORMED_JSON = problem("malformed_json", 400, "Malformed JSON")
+INVALID_CURSOR = problem(
+    "invalid_cursor",
+    400,
+    "Invalid cursor",
+    "cursor is not one this API issued; pass next_cursor from the previous page unchanged, "
+    "or leave it out to start from the first page.",
+)
+UNAUTHORIZED = problem(
+    "unauthorized",
+    401,
+    "Unauthorized",
+    "Send a valid API key as 'Authorization: Bearer rpk_…'. Keys come from "
+    "'rapport keys create' or POST /v1/api-keys.",
+    headers={"WWW-Authenticate": 'Bearer realm="rapport"'},
+)
+NOT_FOUND = problem("not_found", 404, "Not found")
+NO_FOLLOW_PLAN = problem("no_follow_plan", 404, "No follow plan")
+METHOD_NOT_ALLOWED = problem("method_not_allowed", 405, "Method not allowed")
+REQUEST_TIMEOUT = problem("request_timeout", 408, "Request timeout")
+EXTERNAL_ID_CONFLICT = problem("external_id_conflict", 409, "Conflict")
+CONCURRENT_CHANGE = problem(
+    "concurrent_change",
+    409,
+    "Conflict",
+    "Another request changed the same resource at the same moment; nothing was written. "
+    "Retry the request.",
+)
+PAYLOAD_TOO_LARGE = problem("payload_too_large", 413, "Payload too large")
+UNSUPPORTED_MEDIA_TYPE = problem("unsupported_media_type", 415, "Unsupported media type")
+VALIDATION_ERROR = problem("validation_error", 422, "Invalid request")
+INVALID_DATA = problem(
+    "invalid_data",
+    422,
+    "Invalid data",
+    "The database refused a value in this request; nothing was written. Check lengths and "
+    "characters.",
+)
+PLAN_EXCEEDS_LIMIT = problem("plan_exceeds_limit", 422, "Plan not allowed")
+RANGE_TOO_LONG = problem("range_too_long", 422, "Range too long")
+INVALID_WEEK = problem("invalid_week", 422, "Invalid week")
+WEEK_NOT_STARTED = problem("week_not_started", 422, "Invalid week")
+INVALID_CSV = problem("invalid_csv", 422, "Invalid CSV")
+INVALID_CSV_HEADER = problem("invalid_csv_header", 422, "Invalid CSV")
+TOO_MANY_ROWS = problem("too_many_rows", 422, "Invalid CSV")
+TOO_MANY_COLUMNS = problem("too_many_columns", 422, "Invalid CSV")
+LINE_TOO_LONG = problem("line_too_long", 422, "Invalid CSV")
+INTERNAL_ERROR = problem(
+    "internal_error",
+    500,
+    "Internal error",
+    "Something went wrong on our side; the request was not applied. Retry, and report it if "
+    "it persists.",
+)
+DATABASE_UNAVAILABLE = problem(
+    "database_unavailable",
+    503,
+    "Database unavailable",
+    "The database is not reachable right now; retry in a few seconds.",
+    headers={"Retry-After": "2"},
+)
+DATABASE_BUSY = problem(
+    "database_busy",
+    503,
+    "Database busy",
+    "The database is busy with other requests; nothing was written. Retry in a moment.",
+    headers={"Retry-After": "1"},
+)
+STORAGE_FULL = problem(
+    "storage_full",
+    507,
+    "Storage full",
+    "The database has no space left (disk or file size limit); nothing was written. "
+    "Reads still work; writes will succeed once an operator frees space.",
+)
+READ_ONLY = problem(
+    "read_only",
+    507,
+    "Database read-only",
+    "The database is read-only (a read-only file, file system or PostgreSQL standby); "
+    "nothing was written. Reads may still work; an operator must make it writable.",
+)
+# Any other HTTPException of the framework: answered with that exception's status.
+HTTP_ERROR = problem("http_error", 400, "HTTP error")
+
+
 class ProblemError(Exception):
-    """An error the API answers on purpose: status, stable code, and a sentence to act on."""
+    """An error the API answers on purpose: a catalogued problem and a sentence to act on.
+    Raise it through the catalogue: ``raise NOT_FOUND.error("User not found.")``."""
 
     def __init__(
         self,
-        status: int,
-        code: str,
+        problem: Problem,
         detail: str,
         *,
-        title: str | None = None,
         errors: list[dict[str, Any]] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         **extra: Any,
-    ):
+    ) -> None:
         super().__init__(detail)
-        self.status = status
-        self.code = code
+        self.problem = problem
         self.detail = detail
-        self.title = title or code.replace("_", " ").capitalize()
         self.errors = errors
         self.headers = headers
         self.extra = extra
 
+    @property
+    def status(self) -> int:
+        return self.problem.status
+
+    @property
+    def code(self) -> str:
+        return self.problem.code
+
+    @property
+    def title(self) -> str:
+        return self.problem.title
+
+    def response(self) -> JSONResponse:
+        return self.problem.response(
+            self.detail, errors=self.errors, headers=self.headers, **self.extra
+        )
+
 
 def not_found(what: str) -> ProblemError:
-    return ProblemError(404, "not_found", f"{what} not found.", title="Not found")
+    return NOT_FOUND.error(f"{what} not found.")
 
 
 def database_busy() -> ProblemError:
-    """Too many requests are waiting for the database (a pool connection, or on SQLite the
+    """Too many requests are waiting for the database (a session slot, or on SQLite the
     write lock): answered quickly instead of queueing without end; nothing was written."""
-    return ProblemError(
-        503,
-        "database_busy",
-        "The database is busy with other requests; nothing was written. Retry in a moment.",
-        title="Database busy",
-        headers={"Retry-After": "1"},
-    )
+    return DATABASE_BUSY.error()
 
 
-def problem_response(
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
-    *,
-    errors: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    if extra:
-        body.update(extra)
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
-
-
-def _field_name(loc: tuple) -> str:
+def _field_name(loc: tuple[int | str, ...]) -> str:
     names = [str(p) for p in loc[1:] if not isinstance(p, int)] or [str(loc[-1])]
     return names[-1]
 
@@ -121,8 +288,7 @@ def _friendly(err: dict[str, Any]) -> str:
         unit = "characters" if isinstance(value, str) else "items"
         bound = _LENGTH_KINDS[kind].format(**(err.get("ctx") or {}))
         return f"{name} must have {bound} {unit} (it has {len(value)})"
-    msg = err.get("msg", "is invalid")
-    msg = msg.removeprefix("Value error, ")
+    msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
     if msg.startswith((f"{name} ", f"{name}:")):
         return msg
     if msg.startswith(("must ", "is ", "should ")):
@@ -156,7 +322,8 @@ def validation_items(
 def _summary_part(item: dict[str, Any]) -> str:
     """An item in the problem's detail, naming the field once: the detail already starts
     with the field's name, so a pointer takes the name's place (#/events/3/occurred_at must…)."""
-    detail, where = item["detail"], item.get("pointer") or item.get("parameter")
+    detail: str = item["detail"]
+    where: str | None = item.get("pointer") or item.get("parameter")
     if not where:
         return detail
     name = where.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
@@ -165,43 +332,43 @@ def _summary_part(item: dict[str, Any]) -> str:
     return f"{where}: {detail}"
 
 
+def query_item(name: str, detail: str, where: str = "query") -> dict[str, Any]:
+    """A validation item about a parameter (``where``: query, path or header)."""
+    return {"parameter": name, "in": where, "detail": detail}
+
+
+def pointer_item(pointer: str, detail: str) -> dict[str, Any]:
+    """A validation item about a body value, e.g. ``#/events/3/occurred_at``."""
+    return {"pointer": pointer, "detail": detail}
+
+
 def validation_problem(items: list[dict[str, Any]], detail: str | None = None) -> ProblemError:
+    """The one way to build a ``validation_error``: its items, and a detail that sums up
+    the first five of them unless one is given."""
     summary = detail or "; ".join(_summary_part(i) for i in items[:5])
-    return ProblemError(422, "validation_error", summary, title="Invalid request", errors=items)
+    return VALIDATION_ERROR.error(summary, errors=items)
 
 
 async def _problem_handler(_request: Request, exc: ProblemError) -> JSONResponse:
-    return problem_response(
-        exc.status,
-        exc.code,
-        exc.title,
-        exc.detail,
-        errors=exc.errors,
-        headers=exc.headers,
-        extra=exc.extra,
-    )
+    return exc.response()
 
 
 async def _validation_handler(_request: Request, exc: RequestValidationError) -> JSONResponse:
     raw = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in raw):
-        return problem_response(
-            400,
-            "malformed_json",
-            "Malformed JSON",
-            "The request body is not valid JSON; check quotes, commas and brackets.",
+        return MALFORMED_JSON.response(
+            "The request body is not valid JSON; check quotes, commas and brackets."
         )
-    p = validation_problem(validation_items(raw))
-    return await _problem_handler(_request, p)
+    return validation_problem(validation_items(raw)).response()
 
 
-_HTTP_CODES = {
-    404: ("not_found", "No such path; see /docs for the API's routes."),
-    405: ("method_not_allowed", "This path does not accept that HTTP method."),
+_HTTP_PROBLEMS: dict[int, tuple[Problem, str]] = {
+    404: (NOT_FOUND, "No such path; see /docs for the API's routes."),
+    405: (METHOD_NOT_ALLOWED, "This path does not accept that HTTP method."),
 }
 
 
-def allowed_methods(app, scope: dict) -> list[str]:
+def allowed_methods(app: Any, scope: Mapping[str, Any]) -> list[str]:
     """Every method some route of ``app`` accepts on this request's path. Starlette's 405
     names only the first route that matched the path (`OPTIONS /v1/users` said `POST`)."""
     try:  # FastAPI ≥ 0.16x keeps included routers lazy; this flattens them.
@@ -222,31 +389,21 @@ def allowed_methods(app, scope: dict) -> list[str]:
     return sorted(methods)
 
 
-async def _http_handler(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
-    headers = getattr(exc, "headers", None)
+async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    problem, detail = _HTTP_PROBLEMS.get(exc.status_code, (None, str(exc.detail)))
+    if problem is None:
+        problem = replace(HTTP_ERROR, status=exc.status_code)
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        allow = ", ".join(allowed_methods(_request.app, _request.scope))
-        headers = {**(headers or {}), "Allow": allow}
-        detail = f"This path does not accept {_request.method}; it accepts {allow}."
-    return problem_response(
-        exc.status_code,
-        code,
-        code.replace("_", " ").capitalize(),
-        detail,
-        headers=headers,
-    )
+        allow = ", ".join(allowed_methods(request.app, request.scope))
+        headers["Allow"] = allow
+        detail = f"This path does not accept {request.method}; it accepts {allow}."
+    return problem.response(detail, headers=headers)
 
 
 async def _database_handler(_request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable: %s", type(exc).__name__)
-    return problem_response(
-        503,
-        "database_unavailable",
-        "Database unavailable",
-        "The database is not reachable right now; retry in a few seconds.",
-        headers={"Retry-After": "2"},
-    )
+    return DATABASE_UNAVAILABLE.response()
 
 
 async def _busy_handler(request: Request, _exc: Exception) -> JSONResponse:
@@ -256,12 +413,7 @@ async def _busy_handler(request: Request, _exc: Exception) -> JSONResponse:
 
 async def _unexpected_handler(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
-    return problem_response(
-        500,
-        "internal_error",
-        "Internal error",
-        "Something went wrong on our side; the request was not applied. Retry, and report it if it persists.",
-    )
+    return INTERNAL_ERROR.response()
 
 
 # SQLite result codes (the primary code is the low byte of the extended one) and PostgreSQL
@@ -272,31 +424,15 @@ _SQLITE_FULL, _SQLITE_READONLY = 13, 8
 _SQLITE_FILE_CODES = {10, 14}  # SQLITE_IOERR, SQLITE_CANTOPEN
 _PG_DISK_FULL, _PG_READ_ONLY = "53100", "25006"  # disk_full, read_only_sql_transaction
 
-STORAGE_PROBLEMS = {
-    "storage_full": (
-        "Storage full",
-        (
-            "The database has no space left (disk or file size limit); nothing was written. "
-            "Reads still work; writes will succeed once an operator frees space."
-        ),
-    ),
-    "read_only": (
-        "Database read-only",
-        (
-            "The database is read-only (a read-only file, file system or PostgreSQL standby); "
-            "nothing was written. Reads may still work; an operator must make it writable."
-        ),
-    ),
-}
-
-
 _STORAGE_ERRNOS = {
-    errno.ENOSPC: "storage_full",
-    errno.EDQUOT: "storage_full",
-    errno.EROFS: "read_only",
-    errno.EACCES: "read_only",
-    errno.EPERM: "read_only",
+    errno.ENOSPC: STORAGE_FULL.code,
+    errno.EDQUOT: STORAGE_FULL.code,
+    errno.EROFS: READ_ONLY.code,
+    errno.EACCES: READ_ONLY.code,
+    errno.EPERM: READ_ONLY.code,
 }
+_SQLITE_STORAGE = {_SQLITE_FULL: STORAGE_FULL.code, _SQLITE_READONLY: READ_ONLY.code}
+_PG_STORAGE = {_PG_DISK_FULL: STORAGE_FULL.code, _PG_READ_ONLY: READ_ONLY.code}
 
 
 def storage_problem_code(exc: BaseException, sqlite_url: str | None = None) -> str | None:
@@ -312,14 +448,14 @@ def storage_problem_code(exc: BaseException, sqlite_url: str | None = None) -> s
             from app.core.storage import sqlite_file_problem
 
             return sqlite_file_problem(sqlite_url)
-        return {_SQLITE_FULL: "storage_full", _SQLITE_READONLY: "read_only"}.get(sqlite_code & 0xFF)
+        return _SQLITE_STORAGE.get(sqlite_code & 0xFF)
     sqlstate = getattr(orig, "sqlstate", None)
-    return {_PG_DISK_FULL: "storage_full", _PG_READ_ONLY: "read_only"}.get(sqlstate or "")
+    return _PG_STORAGE.get(sqlstate or "")
 
 
 def storage_problem_response(code: str) -> JSONResponse:
-    title, detail = STORAGE_PROBLEMS[code]
-    return problem_response(507, code, title, detail)
+    """The 507 answer of ``storage_full`` or ``read_only``."""
+    return CATALOGUE[code].response()
 
 
 def _storage_failure(request: Request, exc: BaseException) -> JSONResponse | None:
@@ -346,28 +482,25 @@ async def _dbapi_handler(request: Request, exc: DBAPIError) -> JSONResponse:
         return await _database_handler(request, exc)
     if isinstance(exc, IntegrityError):
         # A concurrent request changed the same thing first (e.g. two PUTs creating one plan).
-        return problem_response(
-            409,
-            "concurrent_change",
-            "Conflict",
-            "Another request changed the same resource at the same moment; nothing was written. "
-            "Retry the request.",
-        )
+        return CONCURRENT_CHANGE.response()
     if isinstance(exc, DataError):
-        return problem_response(
-            422,
-            "invalid_data",
-            "Invalid data",
-            "The database refused a value in this request; nothing was written. Check lengths and characters.",
-        )
+        return INVALID_DATA.response()
     return await _unexpected_handler(request, exc)
 
 
+def _handler(function: Any) -> ExceptionHandler:
+    # Starlette types a handler as taking any Exception; each of these takes the class it
+    # is registered for, which is what Starlette calls it with.
+    handler: ExceptionHandler = function
+    return handler
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ProblemError, _problem_handler)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _validation_handler)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
-    app.add_exception_handler(DBAPIError, _dbapi_handler)  # type: ignore[arg-type]
-    app.add_exception_handler(OSError, _os_error_handler)  # type: ignore[arg-type]
-    app.add_exception_handler(PoolTimeoutError, _busy_handler)  # no pool connection in time
+    app.add_exception_handler(ProblemError, _handler(_problem_handler))
+    app.add_exception_handler(RequestValidationError, _handler(_validation_handler))
+    app.add_exception_handler(StarletteHTTPException, _handler(_http_handler))
+    app.add_exception_handler(DBAPIError, _handler(_dbapi_handler))
+    app.add_exception_handler(OSError, _handler(_os_error_handler))
+    # No pool connection in time (QueuePool limit … reached): a 503, never a 500.
+    app.add_exception_handler(PoolTimeoutError, _handler(_busy_handler))
     app.add_exception_handler(Exception, _unexpected_handler)

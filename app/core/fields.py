@@ -1,10 +1,9 @@
 """Shared field types for API schemas and tables."""
 
 import re
-import uuid
 from datetime import UTC, date, datetime
 from importlib.resources import files
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -14,12 +13,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainSerializer,
     Strict,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema as cs
 
+from app.calc import pacing, vocabulary
 from app.core.types import UTCDateTime  # noqa: F401  (re-exported for tables)
 
 
@@ -28,36 +31,32 @@ class Component:
     that every use refers to, instead of repeating an inline ``enum`` each time.
     Validation is the wrapped type's own: a ``Literal`` stays a ``Literal``."""
 
-    def __init__(self, name: str, description: str):
+    def __init__(self, name: str, description: str) -> None:
         self.name = name
         self.description = description
 
-    def __get_pydantic_core_schema__(self, source, handler):
-        return {**handler(source), "ref": self.name}
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> cs.CoreSchema:
+        # A CoreSchema is a union of TypedDicts; every member takes a "ref".
+        return cast(cs.CoreSchema, {**handler(source), "ref": self.name})
 
-    def __get_pydantic_json_schema__(self, core_schema, handler):
+    def __get_pydantic_json_schema__(
+        self, core_schema: cs.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
         schema = handler.resolve_ref_schema(handler(core_schema))
         schema.update(title=self.name, description=self.description)
         return handler(core_schema)
 
 
+# calc's vocabularies, each documented once as a named schema: the Literals themselves are
+# declared in app.calc (beside their values), never re-listed here.
 Platform = Annotated[
-    Literal["x", "facebook", "linkedin", "instagram", "bluesky", "threads", "mastodon", "tiktok"],
+    vocabulary.Platform,
     Component("Platform", "A social platform Rapport knows (GET /v1/platforms lists its presets)."),
 ]
 Kind = Annotated[
-    Literal[
-        "follow",
-        "unfollow",
-        "post",
-        "share",
-        "reply",
-        "mention",
-        "direct_message",
-        "comment",
-        "wall_post",
-        "like",
-    ],
+    vocabulary.Kind,
     Component(
         "Kind",
         "What happened. Contacts (is_sales may be true) are post, share, reply, mention, "
@@ -65,15 +64,15 @@ Kind = Annotated[
     ),
 ]
 Direction = Annotated[
-    Literal["outbound", "inbound"],
+    vocabulary.Direction,
     Component("Direction", "outbound: the user did it; inbound: someone did it to the user."),
 ]
 Weekday = Annotated[
-    Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    vocabulary.Weekday,
     Component("Weekday", "A day of the week, in the user's time zone."),
 ]
 PaceStatus = Annotated[
-    Literal["over_limit", "ahead", "behind", "on_track"],
+    pacing.PaceStatus,
     Component(
         "PaceStatus", "Follow pacing at as_of (§6.1): over_limit, ahead, behind or on_track."
     ),
@@ -85,8 +84,9 @@ def _to_utc(value: datetime) -> datetime:
 
 
 # The shape of an instant the API takes: RFC 3339 with seconds and (for the schema) an
-# offset, years 1970-2099 as written. One pattern serves validation and the OpenAPI
-# document, so what the schema allows is exactly what the API accepts.
+# offset, years 1970-2099 as written. The OpenAPI document states this pattern and the
+# validator applies the same one to every instant with an offset; beyond it, the API also
+# refuses dates that do not exist (2026-02-30), which a pattern does not express.
 RFC3339_PATTERN = (
     r"^(19[7-9][0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]"
     r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
@@ -105,8 +105,7 @@ def _rfc3339_only(value: object) -> object:
     # shapes RFC 3339 does not have (no seconds, a space, +0500).
     if isinstance(value, datetime):
         return value
-    match = _SHAPE.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
+    if not isinstance(value, str) or (match := _SHAPE.fullmatch(value)) is None:
         raise ValueError(_INSTANT_HINT)
     if not 1970 <= int(match["year"]) <= 2099:
         raise ValueError("must be in the years 1970 to 2099, e.g. 2026-11-27T09:30:00Z")
@@ -134,10 +133,12 @@ def _iso_date_only(value: object) -> object:
 class _SchemaExtra:
     """Adds keywords to a type's JSON schema (works inside unions, unlike Field)."""
 
-    def __init__(self, **keywords: object):
+    def __init__(self, **keywords: object) -> None:
         self.keywords = keywords
 
-    def __get_pydantic_json_schema__(self, core_schema, handler):
+    def __get_pydantic_json_schema__(
+        self, core_schema: cs.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
         schema = handler(core_schema)
         schema.update(self.keywords)
         return schema
@@ -181,7 +182,6 @@ UtcOut = Annotated[
     PlainSerializer(lambda v: _to_utc(v).isoformat().replace("+00:00", "Z"), return_type=str),
 ]
 
-Id = uuid.UUID
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
 ExternalId = Annotated[Text, Field(min_length=1, max_length=200)]
 
@@ -226,12 +226,16 @@ class _TimeZoneSchema:
     """A string checked against TIME_ZONES (so a wrong name gets one sentence, not a list of
     598), documented as the shared ``TimeZone`` enum."""
 
-    def __get_pydantic_core_schema__(self, _source, _handler):
+    def __get_pydantic_core_schema__(
+        self, _source: Any, _handler: GetCoreSchemaHandler
+    ) -> cs.CoreSchema:
         return cs.no_info_after_validator_function(
             _valid_zone, cs.str_schema(max_length=64), ref="TimeZone"
         )
 
-    def __get_pydantic_json_schema__(self, core_schema, handler):
+    def __get_pydantic_json_schema__(
+        self, core_schema: cs.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
         ref = handler(core_schema)
         schema = handler.resolve_ref_schema(ref)
         schema.clear()

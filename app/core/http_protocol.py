@@ -13,27 +13,17 @@ gets a 408 problem if nothing has been answered on the connection yet, and the c
 is closed either way. ``rapport serve`` passes this class to uvicorn.
 """
 
-import json
-
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.core.config import get_settings
-from app.core.errors import PROBLEM_MEDIA_TYPE
-
-_TIMEOUT_CODE = "request_timeout"
+from app.core.errors import PROBLEM_MEDIA_TYPE, REQUEST_TIMEOUT
 
 
 def _timeout_response(seconds: float, default_headers: list[tuple[bytes, bytes]]) -> bytes:
-    body = json.dumps(
-        {
-            "type": f"/problems/{_TIMEOUT_CODE}",
-            "title": "Request timeout",
-            "status": 408,
-            "detail": f"The request did not arrive whole within {seconds:g} s of its first byte; "
-            "send it again, all at once.",
-            "code": _TIMEOUT_CODE,
-        }
-    ).encode()
+    body = REQUEST_TIMEOUT.encoded(
+        f"The request did not arrive whole within {seconds:g} s of its first byte; "
+        "send it again, all at once."
+    )
     lines = [b"HTTP/1.1 408 Request Timeout"]
     lines += [name + b": " + value for name, value in default_headers]
     lines += [

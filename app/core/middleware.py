@@ -9,7 +9,13 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core.errors import (
+    MALFORMED_JSON,
+    PAYLOAD_TOO_LARGE,
+    PROBLEM_MEDIA_TYPE,
+    UNSUPPORTED_MEDIA_TYPE,
+    Problem,
+)
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -84,20 +90,12 @@ def check_json(body: bytes) -> str | None:
     return None
 
 
-async def _send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
-    body = json.dumps(
-        {
-            "type": f"/problems/{code}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "code": code,
-        }
-    ).encode()
+async def _send_problem(send: Send, problem: Problem, detail: str) -> None:
+    body = problem.encoded(detail)
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": problem.status,
             "headers": [
                 (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
@@ -134,9 +132,7 @@ class RequestGateMiddleware:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _send_problem(
                     send,
-                    413,
-                    "payload_too_large",
-                    "Payload too large",
+                    PAYLOAD_TOO_LARGE,
                     f"The body is over {limit} bytes; split it into smaller requests "
                     "(events:batch takes up to 1000 events).",
                 )
@@ -153,9 +149,7 @@ class RequestGateMiddleware:
             if size > limit:
                 await _send_problem(
                     send,
-                    413,
-                    "payload_too_large",
-                    "Payload too large",
+                    PAYLOAD_TOO_LARGE,
                     f"The body is over {limit} bytes; split it into smaller requests.",
                 )
                 return
@@ -171,9 +165,7 @@ class RequestGateMiddleware:
             if media is None or (media not in other if other else not _is_json(media)):
                 await _send_problem(
                     send,
-                    415,
-                    "unsupported_media_type",
-                    "Unsupported media type",
+                    UNSUPPORTED_MEDIA_TYPE,
                     f"Content-Type {media or '(missing)'} is not accepted here; send "
                     f"'Content-Type: {accepted[0]}'.",
                 )
@@ -181,7 +173,7 @@ class RequestGateMiddleware:
             if _is_json(media):
                 problem = check_json(body)
                 if problem:
-                    await _send_problem(send, 400, "malformed_json", "Malformed JSON", problem)
+                    await _send_problem(send, MALFORMED_JSON, problem)
                     return
 
         replayed = False

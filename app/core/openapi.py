@@ -9,12 +9,14 @@ every 4xx/5xx response (also those a route declares itself) the problem schema u
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core import errors
+from app.core.errors import PROBLEM_MEDIA_TYPE, Problem
 
 _REF = "#/components/schemas/{model}"
 
@@ -65,83 +67,113 @@ class ProblemDetails(BaseModel):
 
 _BODY_METHODS = {"post", "put", "patch"}
 
+Operation = dict[str, Any]
 
-def _secured(_method: str, op: dict) -> bool:
+
+def _secured(_method: str, op: Operation) -> bool:
     return bool(op.get("security"))
 
 
-def _takes_body(method: str, _op: dict) -> bool:
+def _takes_body(method: str, _op: Operation) -> bool:
     return method in _BODY_METHODS
 
 
-# (status, description, does the operation answer it?), from the shared mechanisms:
-# the request gate (400/413/415), authentication (401), the path's resources (404),
-# validation (422), conflicts on writes (409) and an unreachable database (503).
-_RULES: list[tuple[str, str, Callable[[str, dict], bool]]] = [
-    (
-        "400",
-        (
-            "Malformed request: the body is not strict JSON (duplicate keys, NaN, invalid "
-            "UTF-8, ...), or a cursor this API did not issue"
-        ),
-        lambda method, op: _takes_body(method, op) or _has_param(op, "query", "cursor"),
-    ),
-    (
-        "401",
-        "Missing, malformed, unknown or revoked API key (with WWW-Authenticate: Bearer)",
-        _secured,
-    ),
-    (
-        "404",
-        "Not found: the user or resource named in the path does not exist in this workspace",
-        lambda _method, op: _has_param(op, "path"),
-    ),
-    (
-        "409",
-        (
-            "Conflict with stored data (an external_id taken with different content, or a "
-            "concurrent change); nothing was written"
-        ),
-        lambda method, op: _takes_body(method, op) and _secured(method, op),
-    ),
-    ("413", "The body is over the size limit (1 MiB)", _takes_body),
-    ("415", "Unsupported Content-Type", _takes_body),
-    # Every operation: a query parameter the operation does not declare is refused too.
-    (
-        "422",
-        (
-            "Invalid request: `errors` lists each bad value with a JSON pointer or parameter "
-            "name; a query parameter this operation does not declare is refused the same way "
-            "(the problem names the closest declared one)"
-        ),
-        lambda _method, _op: True,
-    ),
-    ("503", "The database is unreachable; retry after Retry-After seconds", _secured),
-]
-
-
-def _has_param(op: dict, where: str, name: str | None = None) -> bool:
+def _has_param(op: Operation, where: str, name: str | None = None) -> bool:
     return any(
         p.get("in") == where and (name is None or p.get("name") == name)
         for p in op.get("parameters", [])
     )
 
 
+def _size(n: int) -> str:
+    """1048576 → "1 MiB", 65536 → "64 KiB", else the bytes."""
+    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n:,} bytes"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A status every operation of some shape can answer, from the shared mechanisms; the
+    status is that of its catalogued ``problems`` (one status per rule)."""
+
+    problems: tuple[Problem, ...]
+    description: str
+    applies: Callable[[str, Operation], bool]
+
+    @property
+    def status(self) -> str:
+        (status,) = {p.status for p in self.problems}
+        return str(status)
+
+
+def _rules(max_body_bytes: int) -> list[_Rule]:
+    """The request gate (400/413/415), authentication (401), the path's resources (404),
+    conflicts on writes (409), validation (422) and an unreachable database (503)."""
+    return [
+        _Rule(
+            (errors.MALFORMED_JSON, errors.INVALID_CURSOR),
+            "Malformed request: the body is not strict JSON (duplicate keys, NaN, invalid "
+            "UTF-8, ...), or a cursor this API did not issue",
+            lambda method, op: _takes_body(method, op) or _has_param(op, "query", "cursor"),
+        ),
+        _Rule(
+            (errors.UNAUTHORIZED,),
+            "Missing, malformed, unknown or revoked API key (with WWW-Authenticate: Bearer)",
+            _secured,
+        ),
+        _Rule(
+            (errors.NOT_FOUND,),
+            "Not found: the user or resource named in the path does not exist in this workspace",
+            lambda _method, op: _has_param(op, "path"),
+        ),
+        _Rule(
+            (errors.EXTERNAL_ID_CONFLICT, errors.CONCURRENT_CHANGE),
+            "Conflict with stored data (an external_id taken with different content, or a "
+            "concurrent change); nothing was written",
+            lambda method, op: _takes_body(method, op) and _secured(method, op),
+        ),
+        _Rule(
+            (errors.PAYLOAD_TOO_LARGE,),
+            f"The body is over the size limit ({_size(max_body_bytes)})",
+            _takes_body,
+        ),
+        _Rule((errors.UNSUPPORTED_MEDIA_TYPE,), "Unsupported Content-Type", _takes_body),
+        # Every operation: a query parameter the operation does not declare is refused too.
+        _Rule(
+            (errors.VALIDATION_ERROR,),
+            "Invalid request: `errors` lists each bad value with a JSON pointer or parameter "
+            "name; a query parameter this operation does not declare is refused the same way "
+            "(the problem names the closest declared one)",
+            lambda _method, _op: True,
+        ),
+        _Rule(
+            (errors.DATABASE_UNAVAILABLE, errors.DATABASE_BUSY),
+            "The database is unreachable; retry after Retry-After seconds",
+            _secured,
+        ),
+    ]
+
+
 def _problem_content() -> dict[str, Any]:
     return {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF.format(model="ProblemDetails")}}}
 
 
-def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
-    """Declare the shared error responses on every operation, all as problem+json."""
+def add_problem_responses(document: dict[str, Any], max_body_bytes: int) -> dict[str, Any]:
+    """Declare the shared error responses on every operation, all as problem+json; the
+    ``code`` of ProblemDetails lists the catalogue's codes."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     problem = ProblemDetails.model_json_schema(ref_template=_REF, by_alias=True)
+    problem["properties"]["code"]["enum"] = sorted(errors.CATALOGUE)
     schemas.update(problem.pop("$defs", {}), ProblemDetails=problem)
+    rules = _rules(max_body_bytes)
     for path_item in document.get("paths", {}).values():
         for method, op in path_item.items():
             responses = op.setdefault("responses", {})
-            for status, description, applies in _RULES:
-                if applies(method, op) and status not in responses:
-                    responses[status] = {"description": description}
+            for rule in rules:
+                if rule.applies(method, op) and rule.status not in responses:
+                    responses[rule.status] = {"description": rule.description}
             for status, response in responses.items():
                 if status[0] in "45":
                     response["content"] = _problem_content()
@@ -153,10 +185,12 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Serve the document with the problem responses added (idempotent on FastAPI's cache)."""
+    """Serve the document with the problem responses added (idempotent on FastAPI's cache),
+    stating the body size limit of the app's settings."""
     generate = app.openapi
+    max_body_bytes: int = app.state.settings.max_body_bytes
 
     def openapi() -> dict[str, Any]:
-        return add_problem_responses(generate())
+        return add_problem_responses(generate(), max_body_bytes)
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the document

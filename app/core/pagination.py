@@ -21,7 +21,7 @@ from fastapi import Query
 from sqlalchemy import ColumnElement, and_, or_, tuple_
 from sqlalchemy.sql.elements import UnaryExpression
 
-from app.core.errors import ProblemError
+from app.core.errors import INVALID_CURSOR, ProblemError
 from app.core.fields import CursorText
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1–500.")]
@@ -56,12 +56,7 @@ _PARSE: dict[type, Callable[[object], Any]] = {uuid.UUID: _uuid, str: _text}
 
 
 def invalid_cursor() -> ProblemError:
-    return ProblemError(
-        400,
-        "invalid_cursor",
-        "cursor is not one this API issued; pass next_cursor from the previous page unchanged, "
-        "or leave it out to start from the first page.",
-    )
+    return INVALID_CURSOR.error()
 
 
 def encode_cursor(at: datetime, tie: uuid.UUID | str, key: str = "id") -> str:

@@ -34,7 +34,16 @@ from pydantic import ValidationError
 from sqlalchemy import Row, Select, select
 from sqlmodel import Session
 
-from app.core.errors import ProblemError, validation_items
+from app.core.errors import (
+    INVALID_CSV,
+    INVALID_CSV_HEADER,
+    LINE_TOO_LONG,
+    TOO_MANY_COLUMNS,
+    TOO_MANY_ROWS,
+    Problem,
+    ProblemError,
+    validation_items,
+)
 from app.events import service, store
 from app.events.models import EVENT_TABLE, EventIn
 from app.events.problems import Where, store_problem
@@ -137,9 +146,9 @@ def export_lines(
 
 
 def _problem(
-    detail: str, errors: list[dict[str, Any]] | None = None, code: str = "invalid_csv"
+    detail: str, errors: list[dict[str, Any]] | None = None, problem: Problem = INVALID_CSV
 ) -> ProblemError:
-    return ProblemError(422, code, detail, title="Invalid CSV", errors=errors)
+    return problem.error(detail, errors=errors)
 
 
 def _header(row: list[str], line: int) -> list[str]:
@@ -155,7 +164,7 @@ def _header(row: list[str], line: int) -> list[str]:
                     "detail": f"{len(row)} columns, at most {MAX_COLUMNS}",
                 }
             ],
-            "too_many_columns",
+            TOO_MANY_COLUMNS,
         )
     names = [h.strip().lower() for h in row]
     counts = Counter(names)
@@ -184,7 +193,7 @@ def _header(row: list[str], line: int) -> list[str]:
             + "; ".join(parts)
             + f". Known columns: {', '.join(COLUMNS)}.",
             errors,
-            "invalid_csv_header",
+            INVALID_CSV_HEADER,
         )
     return names
 
@@ -227,7 +236,7 @@ def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
                     "detail": f"longer than {MAX_LINE_BYTES} bytes",
                 }
             ],
-            "line_too_long",
+            LINE_TOO_LONG,
         )
     try:
         text = body.decode("utf-8-sig")
@@ -252,7 +261,7 @@ def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
                 raise _problem(
                     f"More than {MAX_IMPORT_ROWS} rows (row {MAX_IMPORT_ROWS + 1} starts "
                     f"on line {first_line}); split the file.",
-                    code="too_many_rows",
+                    problem=TOO_MANY_ROWS,
                 )
             records.append((record, first_line))
     except csv.Error as exc:
@@ -262,7 +271,7 @@ def _records(body: bytes) -> tuple[list[str], int, list[tuple[list[str], int]]]:
             "The body has no header row; the first line must name the columns: "
             + ", ".join(COLUMNS)
             + ".",
-            code="invalid_csv_header",
+            problem=INVALID_CSV_HEADER,
         )
     return header, header_line, records
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from app.core.errors import ProblemError
+from app.core.errors import UNSUPPORTED_MEDIA_TYPE
 from app.deps import UserDep, WriteSessionDep, read_only, write_session_next
 from app.events import csv_io
 from app.events.models import EventBatchResult
@@ -31,12 +31,9 @@ async def csv_body(request: Request) -> bytes:
     """The raw body, after checking it is declared as text/csv (else 415)."""
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media != csv_io.CSV_MEDIA_TYPE:
-        raise ProblemError(
-            415,
-            "unsupported_media_type",
+        raise UNSUPPORTED_MEDIA_TYPE.error(
             f"Content-Type {media or '(missing)'} is not accepted here; send "
-            "'Content-Type: text/csv'.",
-            title="Unsupported media type",
+            "'Content-Type: text/csv'."
         )
     return await request.body()
 

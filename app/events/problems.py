@@ -4,7 +4,12 @@
 from collections.abc import Callable
 from typing import Any
 
-from app.core.errors import ProblemError, validation_problem
+from app.core.errors import (
+    CONCURRENT_CHANGE,
+    EXTERNAL_ID_CONFLICT,
+    ProblemError,
+    validation_problem,
+)
 from app.events.store import ConcurrentChange, ExternalIdConflict, RepeatedExternalId, StoreError
 
 Where = Callable[[int], dict[str, Any]]
@@ -41,24 +46,18 @@ def conflict_problem(error: ExternalIdConflict, where: Where) -> ProblemError:
     extra: dict[str, Any] = (
         {"existing_id": str(error.conflicts[0][1])} if len(error.conflicts) == 1 else {}
     )
-    return ProblemError(
-        409,
-        "external_id_conflict",
+    return EXTERNAL_ID_CONFLICT.error(
         "An event with this external_id already exists with different content; nothing was "
         "written. Send the same content to retry safely, or use a new external_id.",
-        title="Conflict",
         errors=errors,
         **extra,
     )
 
 
 def concurrent_change_problem() -> ProblemError:
-    return ProblemError(
-        409,
-        "concurrent_change",
+    return CONCURRENT_CHANGE.error(
         "Another request stored and deleted an event with "
-        "this external_id at the same moment; nothing was written. Retry the request.",
-        title="Conflict",
+        "this external_id at the same moment; nothing was written. Retry the request."
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlmodel import Session
 
-from app.core.errors import ProblemError, not_found
+from app.core.errors import not_found, query_item, validation_problem
 from app.core.fields import Direction, Instant, Kind, Platform
 from app.core.negotiation import JSON, preferred
 from app.core.pagination import Cursor, Limit
@@ -110,12 +110,8 @@ def list_events(
     to: Annotated[Instant | None, Query(description="occurred_at < to")] = None,
 ) -> EventList | StreamingResponse:
     if from_ is not None and to is not None and from_ > to:
-        raise ProblemError(
-            422,
-            "validation_error",
-            "from is after to; send from ≤ to.",
-            title="Invalid request",
-            errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}],
+        raise validation_problem(
+            [query_item("from", "must not be after to")], "from is after to; send from ≤ to."
         )
     filters = service.EventFilters(
         platform, kind, direction, normalise_counterpart(counterpart), from_, to, is_sales

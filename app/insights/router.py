@@ -16,7 +16,6 @@ from app.insights.schemas import (
     EngagementOut,
     PacingOut,
     PostingOut,
-    ReasonOut,
     SalesRatioOut,
 )
 
@@ -28,11 +27,9 @@ AsOf = Annotated[
 ]
 
 
-def WindowDays(default: int):
-    return Annotated[
-        int,
-        Query(ge=1, le=3650, description=f"Local days ending today (1–3650, default {default})."),
-    ]
+_WINDOW_DAYS = "Local days ending today (1–3650, default {})."
+WindowDays30 = Annotated[int, Query(ge=1, le=3650, description=_WINDOW_DAYS.format(30))]
+WindowDays7 = Annotated[int, Query(ge=1, le=3650, description=_WINDOW_DAYS.format(7))]
 
 
 @router.get(
@@ -46,9 +43,11 @@ def pacing(
     session: SessionDep,
     platform: Platform,
     as_of: AsOf = None,
-    window_days: WindowDays(30) = 30,
+    window_days: WindowDays30 = 30,
 ) -> PacingOut:
-    return service.pacing(session, user, platform, as_of or utc_now(), window_days)
+    return PacingOut.from_result(
+        service.pacing(session, user, platform, as_of or utc_now(), window_days)
+    )
 
 
 @router.get(
@@ -67,27 +66,33 @@ def posting(
     to: Annotated[LocalDate | None, Query(description="Last local date (inclusive).")] = None,
     as_of: AsOf = None,
 ) -> PostingOut:
-    return service.posting(session, user, platform, as_of or utc_now(), from_, to)
+    return PostingOut.from_result(
+        service.posting(session, user, platform, as_of or utc_now(), from_, to)
+    )
 
 
 @router.get("/sales-ratio", response_model=SalesRatioOut, summary="Sales-contact ratio (§6.3)")
 def sales_ratio(
     user: UserDep,
     session: SessionDep,
-    window_days: WindowDays(30) = 30,
+    window_days: WindowDays30 = 30,
     platform: Platform | None = None,
     as_of: AsOf = None,
 ) -> SalesRatioOut:
-    return service.sales_ratio(session, user, as_of or utc_now(), window_days, platform)
+    return SalesRatioOut.from_result(
+        service.sales_ratio(session, user, as_of or utc_now(), window_days, platform)
+    )
 
 
 @router.get(
     "/engagement", response_model=EngagementOut, summary="Broadcasts versus interactions (§6.4)"
 )
 def engagement(
-    user: UserDep, session: SessionDep, window_days: WindowDays(7) = 7, as_of: AsOf = None
+    user: UserDep, session: SessionDep, window_days: WindowDays7 = 7, as_of: AsOf = None
 ) -> EngagementOut:
-    return service.engagement(session, user, as_of or utc_now(), window_days)
+    return EngagementOut.from_result(
+        service.engagement(session, user, as_of or utc_now(), window_days)
+    )
 
 
 @router.post(
@@ -106,9 +111,4 @@ def checks(body: CheckIn, user: UserDep, session: SessionDep) -> CheckOut:
         at,
         body.text,
     )
-    return CheckOut(
-        allowed=result.allowed,
-        at=at,
-        reasons=[ReasonOut(code=r.code, detail=r.detail) for r in result.reasons],
-        next_allowed_at=result.next_allowed_at,
-    )
+    return CheckOut.from_result(result, at)

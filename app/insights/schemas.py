@@ -1,12 +1,27 @@
-"""Answers of the insight endpoints (SPEC §6.1–§6.5)."""
+"""Answers of the insight endpoints (SPEC §6.1–§6.5), shaped from the services' results.
 
-from datetime import date
-from typing import Annotated, Literal
+Each ``from_result`` validates a result of ``app.insights.results`` (or the guard's
+``GuardResult``) from its attributes: the calc dataclasses' fields are the models' fields,
+so nothing is copied by hand, and the codes and flags are calc's own Literals.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.calc.engagement import EngagementFlag
+from app.calc.guard import Action, GuardResult, ReasonCode
+from app.calc.posting import PostingFlag
 from app.core.fields import InputModel, Instant, PaceStatus, Platform, Text, UtcOut
+from app.insights.results import Engagement, Pacing, PlatformPosting, Posting, SalesRatio
 from app.plans.models import FollowPlanPublic
+
+
+def _fields(result: object, **context: Any) -> dict[str, Any]:
+    """A calc result's fields (nested dataclasses stay objects, validated from their
+    attributes) with what the answer adds to them."""
+    return {**vars(result), **context}
 
 
 class DayQuotaOut(BaseModel):
@@ -35,11 +50,24 @@ class PacingOut(BaseModel):
     days: list[DayQuotaOut]
     plan: FollowPlanPublic
 
+    @classmethod
+    def from_result(cls, p: Pacing) -> Self:
+        return cls.model_validate(
+            _fields(
+                p.report,
+                platform=p.platform,
+                as_of=p.as_of,
+                window_days=p.window_days,
+                plan=p.plan,
+            ),
+            from_attributes=True,
+        )
+
 
 class PostingDayOut(BaseModel):
     date: date
     posts: int
-    flags: list[Literal["over_posting", "burst", "no_post"]]
+    flags: list[PostingFlag]
 
 
 class PostingSectionOut(BaseModel):
@@ -55,6 +83,12 @@ class PostingSectionOut(BaseModel):
     current_streak: int
     longest_streak: int
 
+    @classmethod
+    def from_result(cls, s: PlatformPosting) -> Self:
+        return cls.model_validate(
+            _fields(s.section, platform=s.platform, **vars(s.rules)), from_attributes=True
+        )
+
 
 class PostingOut(BaseModel):
     from_: date = Field(alias="from", serialization_alias="from")
@@ -63,6 +97,15 @@ class PostingOut(BaseModel):
     platforms: list[PostingSectionOut]
 
     model_config = ConfigDict(populate_by_name=True)
+
+    @classmethod
+    def from_result(cls, p: Posting) -> Self:
+        return cls(
+            from_=p.first,
+            to=p.last,
+            as_of=p.as_of,
+            platforms=[PostingSectionOut.from_result(s) for s in p.platforms],
+        )
 
 
 class RatioOut(BaseModel):
@@ -90,6 +133,21 @@ class SalesRatioOut(RatioOut):
     by_platform: list[PlatformRatioOut]
     by_counterpart: list[CounterpartRatioOut]
 
+    @classmethod
+    def from_result(cls, r: SalesRatio) -> Self:
+        return cls.model_validate(
+            _fields(
+                r.figures,
+                as_of=r.as_of,
+                window_days=r.window_days,
+                platform=r.platform,
+                by_platform=[_fields(f, platform=p) for p, f in r.by_platform],
+                # Dicts, not models: pydantic-core validates hundreds of them faster than
+                # Python builds models.
+                by_counterpart=[_fields(f, counterpart=c) for c, f in r.by_counterpart],
+            )
+        )
+
 
 class EngagementOut(BaseModel):
     as_of: UtcOut
@@ -100,11 +158,15 @@ class EngagementOut(BaseModel):
     people_engaged: int
     interaction_share: float | None
     interaction_share_target: float
-    flags: list[Literal["broadcast_heavy"]]
+    flags: list[EngagementFlag]
+
+    @classmethod
+    def from_result(cls, e: Engagement) -> Self:
+        return cls.model_validate(_fields(e.figures, as_of=e.as_of, window_days=e.window_days))
 
 
 class CheckIn(InputModel):
-    action: Literal["follow", "post", "sales_contact"]
+    action: Action
     platform: Platform
     count: Annotated[int, Field(ge=1, le=1000)] = 1
     counterpart: Annotated[Text | None, Field(max_length=200)] = None
@@ -119,18 +181,7 @@ class CheckIn(InputModel):
 
 
 class ReasonOut(BaseModel):
-    code: Literal[
-        "daily_cap",
-        "burst_limit",
-        "weekly_limit",
-        "platform_limit",
-        "exceeds_limit",
-        "over_posting",
-        "too_soon",
-        "text_too_long",
-        "sales_ratio",
-        "counterpart_ratio",
-    ]
+    code: ReasonCode
     detail: str
 
 
@@ -139,3 +190,7 @@ class CheckOut(BaseModel):
     at: UtcOut
     reasons: list[ReasonOut]
     next_allowed_at: UtcOut | None
+
+    @classmethod
+    def from_result(cls, result: GuardResult, at: datetime) -> Self:
+        return cls.model_validate(_fields(result, at=at), from_attributes=True)

@@ -1,17 +1,21 @@
-"""Insights: fetch what a window needs, hand plain values to app.calc, shape the answer.
+"""Insights: fetch what a window needs, hand plain values to app.calc, and return its
+results (``app.insights.results``); the router shapes them into responses.
 
-The pacing endpoint and the follow check share `_follow_inputs`; posting and the post check
-share the posting rules; the sales ratio and the sales check share `_ratio_scope`. So the
-guard agrees with the insight endpoints at the same instant by construction.
+The guard (``check``) is meant to agree with the insight endpoints at the same instant:
+the follow check takes ``follow_rules`` and the follows since
+``pacing_calc.follows_fetch_start`` as pacing does, the post check ``posting_rules`` as
+posting does, and the sales check ``ratio_calc.ratio_figures`` over contacts in a window.
+Each pair reads its events with its own query, so nothing in the code makes them agree:
+tests/insights/test_checks_{follow,post,sales}.py check that they do.
 """
 
-from dataclasses import asdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlalchemy import Select, bindparam, select
+from sqlmodel import Session, col
 
 from app.calc import pacing as pacing_calc
 from app.calc import posting as posting_calc
@@ -19,22 +23,21 @@ from app.calc import ratios as ratio_calc
 from app.calc.engagement import engagement_figures
 from app.calc.follow_limits import check_follow
 from app.calc.follow_rules import FollowRules, preset_follow_rules
-from app.calc.guard import GuardResult
+from app.calc.guard import Action, GuardResult
 from app.calc.post_limits import check_post_with_limits
 from app.calc.timewindows import day_start, local_date, window_start
-from app.calc.vocabulary import BROADCAST_KINDS, PLATFORM_PRESETS, PLATFORMS, weekday_numbers
-from app.core.errors import ProblemError
+from app.calc.vocabulary import (
+    BROADCAST_KINDS,
+    PLATFORM_PRESETS,
+    PLATFORMS,
+    Platform,
+    weekday_numbers,
+)
+from app.core.errors import NO_FOLLOW_PLAN, RANGE_TOO_LONG, query_item, validation_problem
 from app.events import store
 from app.events.store import DbWindowSource
-from app.insights.schemas import (
-    EngagementOut,
-    PacingOut,
-    PlatformRatioOut,
-    PostingOut,
-    PostingSectionOut,
-    SalesRatioOut,
-)
-from app.plans.models import FollowPlan, FollowPlanPublic, PostingPlan
+from app.insights.results import Engagement, Pacing, PlatformPosting, Posting, SalesRatio
+from app.plans.models import FollowPlan, PostingPlan
 from app.plans.service import get_follow_plan, get_posting_plan
 from app.users.models import User
 
@@ -72,17 +75,27 @@ def _follows(
 
 
 def pacing(
-    session: Session, user: User, platform: str, as_of: datetime, window_days: int
-) -> PacingOut:
+    session: Session, user: User, platform: Platform, as_of: datetime, window_days: int
+) -> Pacing:
     plan = get_follow_plan(session, user.id, platform)
     if plan is None:
-        raise ProblemError(
-            404,
-            "no_follow_plan",
+        raise NO_FOLLOW_PLAN.error(
             f"This user has no follow plan for {platform}; PUT "
-            f"/v1/users/{user.id}/follow-plans/{platform} with a weekly_target first.",
-            title="No follow plan",
+            f"/v1/users/{user.id}/follow-plans/{platform} with a weekly_target first."
         )
+    return plan_pacing(session, user, plan, platform, as_of, window_days)
+
+
+def plan_pacing(
+    session: Session,
+    user: User,
+    plan: FollowPlan,
+    platform: Platform,
+    as_of: datetime,
+    window_days: int,
+) -> Pacing:
+    """Pacing of a follow plan already read (``plan.platform`` is ``platform``)."""
+
     tz = user.zone
     rules = follow_rules(plan)
     today_start = day_start(local_date(as_of, tz), tz)
@@ -108,31 +121,7 @@ def pacing(
         follow_back,
         _rule_source(session, user, platform, rules),
     )
-    return PacingOut(
-        platform=platform,
-        as_of=as_of,
-        window_days=window_days,
-        plan=FollowPlanPublic.model_validate(plan, from_attributes=True),
-        days=[{"date": d.date, "quota": d.quota, "follows": d.follows} for d in report.days],
-        **{
-            k: getattr(report, k)
-            for k in (
-                "effective_daily_cap",
-                "follows_today",
-                "follows_this_week",
-                "unfollows_today",
-                "expected_by_today",
-                "expected_before_today",
-                "recommended_today",
-                "remaining_today",
-                "peak_burst_today",
-                "allowed_now",
-                "next_allowed_at",
-                "status",
-                "follow_back_rate",
-            )
-        },
-    )
+    return Pacing(platform, as_of, window_days, plan, rules, follows, report)
 
 
 def posting_range(
@@ -140,33 +129,26 @@ def posting_range(
 ) -> tuple[date, date]:
     """Default: the 7 local days ending today; one bound given: 7 days from/to it."""
     week = timedelta(days=6)
-    if first is None and last is None:
-        last = local_date(as_of, tz)
     if first is None:
-        first = last - week  # type: ignore[operator]
-    if last is None:
+        last = last if last is not None else local_date(as_of, tz)
+        first = last - week
+    elif last is None:
         last = first + week
     if first > last:
-        raise ProblemError(
-            422,
-            "validation_error",
+        raise validation_problem(
+            [query_item("from", "must not be after to")],
             f"from ({first}) is after to ({last}); send from ≤ to.",
-            title="Invalid request",
-            errors=[{"parameter": "from", "in": "query", "detail": "must not be after to"}],
         )
     if (last - first).days + 1 > MAX_POSTING_RANGE_DAYS:
-        raise ProblemError(
-            422,
-            "range_too_long",
+        raise RANGE_TOO_LONG.error(
             f"from {first} to {last} is {(last - first).days + 1} days; ask for at most "
             f"{MAX_POSTING_RANGE_DAYS} days at a time.",
-            title="Range too long",
-            errors=[{"parameter": "to", "in": "query", "detail": "at most 366 days after from"}],
+            errors=[query_item("to", f"at most {MAX_POSTING_RANGE_DAYS} days after from")],
         )
     return first, last
 
 
-def posting_rules(plan: PostingPlan | None, platform: str) -> posting_calc.PostingRules:
+def posting_rules(plan: PostingPlan | None, platform: Platform) -> posting_calc.PostingRules:
     preset = PLATFORM_PRESETS[platform]
     if plan is None:
         return posting_calc.PostingRules(
@@ -178,18 +160,18 @@ def posting_rules(plan: PostingPlan | None, platform: str) -> posting_calc.Posti
 
 
 @cache
-def _posting_plans():
-    return select(PostingPlan).where(PostingPlan.user_id == bindparam("user_id"))  # type: ignore[arg-type]
+def _posting_plans() -> Select[tuple[PostingPlan]]:
+    return select(PostingPlan).where(col(PostingPlan.user_id) == bindparam("user_id"))
 
 
 def posting(
     session: Session,
     user: User,
-    platform: str | None,
+    platform: Platform | None,
     as_of: datetime,
     first: date | None,
     last: date | None,
-) -> PostingOut:
+) -> Posting:
     tz = user.zone
     first, last = posting_range(tz, as_of, first, last)
     range_end = day_start(last + timedelta(days=1), tz)  # first instant after the range
@@ -203,7 +185,7 @@ def posting(
     }
     # Without `platform`, every platform is summarised (one query, one cache entry) and the
     # answer keeps those with a plan or with posts in the range.
-    candidates = [platform] if platform else list(PLATFORMS)
+    candidates: Sequence[Platform] = [platform] if platform else PLATFORMS
     rules = {p: posting_rules(plans.get(p), p) for p in candidates}
     days = store.post_days(
         session,
@@ -216,6 +198,7 @@ def posting(
         include_end,
     )
     platforms = [p for p in candidates if platform or p in plans or days[p]]
+    posts_today: dict[str, int]
     today = local_date(as_of, tz)
     if first <= today <= last:
         posts_today = {p: days[p][today].posts if today in days[p] else 0 for p in platforms}
@@ -226,58 +209,42 @@ def posting(
         ):
             posts_today[p] += 1
     streaks = store.current_streaks(session, user.id, tz, today, posts_today, days, first, last)
-    sections = []
-    for p in platforms:
-        section = posting_calc.section_from_days(
-            rules[p], tz, as_of, first, last, days[p], posts_today[p], streaks[p]
+    sections = [
+        PlatformPosting(
+            p,
+            rules[p],
+            posting_calc.section_from_days(
+                rules[p], tz, as_of, first, last, days[p], posts_today[p], streaks[p]
+            ),
         )
-        sections.append(
-            PostingSectionOut(
-                platform=p,
-                min_posts_per_day=rules[p].min_posts_per_day,
-                max_posts_per_day=rules[p].max_posts_per_day,
-                min_gap_minutes=rules[p].min_gap_minutes,
-                days=[{"date": d.date, "posts": d.posts, "flags": d.flags} for d in section.days],
-                posts_today=section.posts_today,
-                remaining_today=section.remaining_today,
-                over_posting_days=section.over_posting_days,
-                missed_days=section.missed_days,
-                current_streak=section.current_streak,
-                longest_streak=section.longest_streak,
-            )
-        )
-    return PostingOut(from_=first, to=last, as_of=as_of, platforms=sections)
-
-
-def _figures(non_sales: int, sales: int, required: float) -> dict:
-    return asdict(ratio_calc.ratio_figures(non_sales, sales, required))
+        for p in platforms
+    ]
+    return Posting(first, last, as_of, sections)
 
 
 def sales_ratio(
-    session: Session, user: User, as_of: datetime, window_days: int, platform: str | None
-) -> SalesRatioOut:
+    session: Session, user: User, as_of: datetime, window_days: int, platform: Platform | None
+) -> SalesRatio:
     start = window_start(as_of, user.zone, window_days)
     required = user.sales_ratio
     per_platform, rows = store.contacts(session, user.id, start, as_of, platform)
     non_sales = sum(n for n, _ in per_platform.values())
     sales = sum(s for _, s in per_platform.values())
-    worst = ratio_calc.worst_counterparts(rows, required)
-    return SalesRatioOut(
-        as_of=as_of,
-        window_days=window_days,
-        platform=platform,
-        **_figures(non_sales, sales, required),
-        by_platform=[
-            PlatformRatioOut(platform=p, **_figures(*per_platform[p], required))
+    return SalesRatio(
+        as_of,
+        window_days,
+        platform,
+        ratio_calc.ratio_figures(non_sales, sales, required),
+        [
+            (p, ratio_calc.ratio_figures(*per_platform[p], required))
             for p in PLATFORMS
             if p in per_platform
         ],
-        # Plain dicts: pydantic-core validates hundreds of them faster than Python builds models.
-        by_counterpart=[{"counterpart": c, **f.__dict__} for c, f in worst],
+        ratio_calc.worst_counterparts(rows, required),
     )
 
 
-def engagement(session: Session, user: User, as_of: datetime, window_days: int) -> EngagementOut:
+def engagement(session: Session, user: User, as_of: datetime, window_days: int) -> Engagement:
     start = window_start(as_of, user.zone, window_days)
     broadcasts, interactions, inbound, people = store.engagement_counts(
         session, user.id, start, as_of
@@ -285,24 +252,14 @@ def engagement(session: Session, user: User, as_of: datetime, window_days: int) 
     figures = engagement_figures(
         broadcasts, interactions, inbound, people, user.interaction_share_target
     )
-    return EngagementOut(
-        as_of=as_of,
-        window_days=window_days,
-        broadcasts=broadcasts,
-        interactions=interactions,
-        inbound=inbound,
-        people_engaged=people,
-        interaction_share=figures.interaction_share,
-        interaction_share_target=user.interaction_share_target,
-        flags=figures.flags,
-    )
+    return Engagement(as_of, window_days, figures)
 
 
 def check(
     session: Session,
     user: User,
-    action: str,
-    platform: str,
+    action: Action,
+    platform: Platform,
     count: int,
     counterpart: str | None,
     at: datetime,

@@ -6,8 +6,12 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlmodel import SQLModel
 
-from app.calc.vocabulary import PLATFORM_PRESETS, PlatformPreset
-from app.core.errors import problem_response, storage_problem_code, storage_problem_response
+from app.calc.vocabulary import PLATFORM_PRESETS, PlatformPreset, TextUnit
+from app.core.errors import (
+    DATABASE_UNAVAILABLE,
+    storage_problem_code,
+    storage_problem_response,
+)
 from app.core.storage import probe
 
 router = APIRouter(tags=["meta"])
@@ -57,7 +61,7 @@ class PlatformPresetPublic(SQLModel):
     bio_limit: int
     bio_unit: Literal["chars", "graphemes"]
     post_text_limit: int
-    post_text_unit: Literal["weighted", "graphemes", "utf16_code_units", "chars"] = Field(
+    post_text_unit: TextUnit = Field(
         description="weighted: as X counts (twitter-text v3); graphemes: UAX #29 extended "
         "grapheme clusters; utf16_code_units; chars: Unicode code points after NFC."
     )
@@ -81,7 +85,7 @@ def _public(p: PlatformPreset) -> PlatformPresetPublic:
         bio_limit=p.bio_limit,
         bio_unit=p.bio_unit,  # type: ignore[arg-type]
         post_text_limit=p.text_limit,
-        post_text_unit=p.text_unit,  # type: ignore[arg-type]
+        post_text_unit=p.text_unit,
         sources=[
             SourcePublic(topic=s.topic, source=s.source, checked=s.checked) for s in p.sources
         ],
@@ -118,12 +122,8 @@ def readyz(request: Request):
         # A read-only SQLite file fails already at connect (journal mode, or no -shm file).
         problem = storage_problem_code(exc, db.url if db.is_sqlite else None)
         if problem is None:
-            return problem_response(
-                503,
-                "database_unavailable",
-                "Not ready",
-                "The database is not reachable; retry in a few seconds.",
-                headers={"Retry-After": "2"},
+            return DATABASE_UNAVAILABLE.response(
+                "The database is not reachable; retry in a few seconds."
             )
     if problem is not None:
         return storage_problem_response(problem)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import delete, select
 
 from app.calc.vocabulary import PLATFORMS
-from app.core.errors import ProblemError, not_found
+from app.core.errors import NO_FOLLOW_PLAN, not_found
 from app.core.fields import Platform
 from app.deps import SessionDep, UserDep
 from app.plans import service
@@ -54,12 +54,9 @@ def list_follow_plans(user: UserDep, session: SessionDep) -> FollowPlanList:
 def get_follow_plan(platform: Platform, user: UserDep, session: SessionDep) -> FollowPlanPublic:
     plan = service.get_follow_plan(session, user.id, platform)
     if plan is None:
-        raise ProblemError(
-            404,
-            "no_follow_plan",
+        raise NO_FOLLOW_PLAN.error(
             f"This user has no follow plan for {platform}; "
-            f"PUT /v1/users/{user.id}/follow-plans/{platform} to create one.",
-            title="Not found",
+            f"PUT /v1/users/{user.id}/follow-plans/{platform} to create one."
         )
     return FollowPlanPublic.model_validate(plan, from_attributes=True)
 

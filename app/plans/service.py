@@ -10,20 +10,14 @@ from sqlmodel import Session
 from app.calc.platform_rules import PlatformRule, max_in_span
 from app.calc.timewindows import local_date
 from app.calc.vocabulary import PLATFORM_PRESETS
-from app.core.errors import ProblemError
+from app.core.errors import PLAN_EXCEEDS_LIMIT, ProblemError, pointer_item, validation_problem
 from app.core.types import utc_now
 from app.plans.models import ALL_WEEKDAYS, FollowPlan, FollowPlanIn, PostingPlan, PostingPlanIn
 from app.users.models import User
 
 
 def _plan_problem(pointer: str, detail: str) -> ProblemError:
-    return ProblemError(
-        422,
-        "plan_exceeds_limit",
-        detail,
-        title="Plan not allowed",
-        errors=[{"pointer": pointer, "detail": detail}],
-    )
+    return PLAN_EXCEEDS_LIMIT.error(detail, errors=[pointer_item(pointer, detail)])
 
 
 _DAY, _WEEK = timedelta(days=1), timedelta(days=7)
@@ -144,15 +138,10 @@ def resolve_posting_plan(platform: str, data: PostingPlanIn) -> dict:
         else data.min_gap_minutes,
     }
     if values["min_posts_per_day"] > values["max_posts_per_day"]:
-        raise ProblemError(
-            422,
-            "validation_error",
+        raise validation_problem(
+            [pointer_item("#/min_posts_per_day", "must not exceed max_posts_per_day")],
             f"min_posts_per_day {values['min_posts_per_day']} is above max_posts_per_day "
             f"{values['max_posts_per_day']}; the minimum must not exceed the maximum.",
-            title="Invalid request",
-            errors=[
-                {"pointer": "#/min_posts_per_day", "detail": "must not exceed max_posts_per_day"}
-            ],
         )
     return values
 

@@ -2,7 +2,6 @@
 
 import uuid
 from functools import cache
-from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, exists, literal, select, union_all
@@ -12,6 +11,7 @@ from app.calc.profile_findings import (
     BIO_MAX_CHARS,
     BIO_MIN_CHARS,
     Finding,
+    FindingCode,
     bio_size,
     missing_profile_finding,
     profile_findings,
@@ -21,15 +21,6 @@ from app.core.fields import Platform
 from app.events.models import Event
 from app.plans.models import FollowPlan, PostingPlan
 from app.profiles.models import Profile
-
-FindingCode = Literal[
-    "missing_profile",
-    "missing_photo",
-    "photo_not_smiling",
-    "missing_bio",
-    "bio_too_short",
-    "bio_too_long",
-]
 
 
 class FindingOut(BaseModel):
@@ -60,7 +51,7 @@ class ProfileCheckOut(BaseModel):
 
 
 def _out(findings: list[Finding]) -> list[FindingOut]:
-    return [FindingOut(code=f.code, detail=f.detail) for f in findings]  # type: ignore[arg-type]
+    return [FindingOut(code=f.code, detail=f.detail) for f in findings]
 
 
 def _platforms_of(session: Session, model, user_id: uuid.UUID) -> set[str]:
@@ -93,7 +84,7 @@ def _platforms_with_events(session: Session, user_id: uuid.UUID, platforms: list
 
 def findings_by_platform(
     session: Session, user_id: uuid.UUID
-) -> list[tuple[str, Profile | None, list[Finding]]]:
+) -> list[tuple[Platform, Profile | None, list[Finding]]]:
     """(platform, stored profile or None, findings) for every platform that has a profile
     or needs one, in §1 order."""
     profiles = {
@@ -105,7 +96,7 @@ def findings_by_platform(
     with_events = _platforms_with_events(
         session, user_id, [p for p in PLATFORMS if p not in profiles]
     )
-    result: list[tuple[str, Profile | None, list[Finding]]] = []
+    result: list[tuple[Platform, Profile | None, list[Finding]]] = []
     for platform in PLATFORMS:
         profile = profiles.get(platform)
         if profile is not None:
@@ -127,7 +118,7 @@ def findings_by_platform(
     return result
 
 
-def check_out(found: list[tuple[str, Profile | None, list[Finding]]]) -> ProfileCheckOut:
+def check_out(found: list[tuple[Platform, Profile | None, list[Finding]]]) -> ProfileCheckOut:
     sections = [
         PlatformProfileCheck(
             platform=platform,

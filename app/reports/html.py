@@ -3,7 +3,8 @@
 Every value, user-provided or not, goes through ``html.escape`` before it reaches the page.
 """
 
-from datetime import UTC
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from html import escape
 
 from app.reports.schemas import ReportOut
@@ -20,7 +21,7 @@ def e(value: object) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> str:
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     head = "".join(f"<th>{e(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -157,7 +158,7 @@ def _posting(r: ReportOut) -> str:
     return "".join(out)
 
 
-def _utc(instant) -> str:
+def _utc(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

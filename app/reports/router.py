@@ -58,8 +58,8 @@ def report(
             "the week's as_of is the end of the week or this, whichever is earlier."
         ),
     ] = None,
-) -> ReportOut:
-    out = service.weekly_report(session, user, week, as_of or utc_now())
+) -> ReportOut | HTMLResponse:
+    out = ReportOut.from_result(service.weekly_report(session, user, week, as_of or utc_now()))
     if preferred(request.headers.get("accept"), [JSON, HTML]) == HTML:
-        return HTMLResponse(html.render(out, user.name))  # type: ignore[return-value]
+        return HTMLResponse(html.render(out, user.name))
     return out

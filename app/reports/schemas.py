@@ -1,15 +1,18 @@
-"""The weekly report (SPEC §6.8)."""
+"""The weekly report (SPEC §6.8), shaped from ``app.reports.service.WeeklyReport``."""
 
 import uuid
-from datetime import date
-from typing import Literal
+from datetime import date, timedelta
+from typing import Self
 
 from pydantic import BaseModel, Field
 
+from app.calc.next_actions import NextActionCode
 from app.core.fields import PaceStatus, Platform, UtcOut
+from app.insights.results import PlatformPosting
 from app.insights.schemas import EngagementOut, PostingDayOut, SalesRatioOut
-from app.profiles.check import ProfileCheckOut
+from app.profiles.check import ProfileCheckOut, check_out
 from app.relationships.schemas import StageCounts
+from app.reports.service import FollowWeek, WeeklyReport
 
 
 class FollowDayOut(BaseModel):
@@ -36,6 +39,26 @@ class FollowWeekOut(BaseModel):
     remaining_today: int = Field(description="§6.1 remaining_today at as_of.")
     days: list[FollowDayOut]
 
+    @classmethod
+    def from_result(cls, f: FollowWeek) -> Self:
+        rules, report = f.pacing.rules, f.pacing.report
+        return cls.model_validate(
+            {
+                "platform": f.pacing.platform,
+                "weekly_target": rules.weekly_target,
+                "follows": f.follows,
+                "remaining_to_target": max(0, rules.weekly_target - f.follows),
+                "over_limit_days": f.over_limit_days,
+                "daily_cap": rules.daily_cap,
+                "burst_limit": rules.burst_limit,
+                "burst_window_minutes": rules.burst_window_minutes,
+                "status": report.status,
+                "remaining_today": report.remaining_today,
+                "days": f.days,
+            },
+            from_attributes=True,
+        )
+
 
 class PostingWeekOut(BaseModel):
     platform: Platform
@@ -47,25 +70,26 @@ class PostingWeekOut(BaseModel):
     over_posting_days: int
     days: list[PostingDayOut]
 
+    @classmethod
+    def from_result(cls, s: PlatformPosting) -> Self:
+        days = s.section.days
+        return cls.model_validate(
+            {
+                "platform": s.platform,
+                "min_posts_per_day": s.rules.min_posts_per_day,
+                "max_posts_per_day": s.rules.max_posts_per_day,
+                "posts": sum(d.posts for d in days),
+                "days_posted": sum(1 for d in days if d.posts),
+                "missed_days": s.section.missed_days,
+                "over_posting_days": s.section.over_posting_days,
+                "days": days,
+            },
+            from_attributes=True,
+        )
+
 
 class NextActionOut(BaseModel):
-    code: Literal[
-        "follow_slower",
-        "post_less",
-        "helpful_contacts",
-        "missing_profile",
-        "missing_photo",
-        "photo_not_smiling",
-        "missing_bio",
-        "bio_too_short",
-        "bio_too_long",
-        "follow_more",
-        "follow_shortfall",
-        "post_today",
-        "post_missed",
-        "interact_more",
-        "reconnect",
-    ]
+    code: NextActionCode
     platform: Platform | None
     count: int | None = Field(description="The number the action asks for.")
     text: str
@@ -92,3 +116,27 @@ class ReportOut(BaseModel):
     sales_ratio: SalesRatioOut
     relationships: StageCounts
     next_actions: list[NextActionOut]
+
+    @classmethod
+    def from_result(cls, r: WeeklyReport) -> Self:
+        iso = r.monday.isocalendar()
+        return cls.model_validate(
+            {
+                "user_id": r.user.id,
+                "timezone": r.user.timezone,
+                "week": f"{iso.year}-W{iso.week:02d}",
+                "first_day": r.monday,
+                "last_day": r.monday + timedelta(days=6),
+                "as_of": r.as_of,
+                "complete": r.complete,
+                "days_covered": r.days_covered,
+                "profile": check_out(r.profile),
+                "follows": [FollowWeekOut.from_result(f) for f in r.follows],
+                "posting": [PostingWeekOut.from_result(s) for s in r.posting.platforms],
+                "engagement": EngagementOut.from_result(r.engagement),
+                "sales_ratio": SalesRatioOut.from_result(r.sales_ratio),
+                "relationships": r.relationships,
+                "next_actions": r.next_actions,
+            },
+            from_attributes=True,
+        )

@@ -1,4 +1,6 @@
-"""The weekly report (SPEC §6.8): the insight services at the week's as_of, in one document.
+"""The weekly report (SPEC §6.8): the insight services' results at the week's as_of,
+combined into one ``WeeklyReport`` (``app.reports.schemas.ReportOut`` shapes it). Each
+follow plan is read once, and its week's follows are those pacing already read.
 
 as_of is the end of the ISO week (local Sunday 24:00 minus 1 µs, so "today" is still the
 Sunday) or now (the as_of parameter) when that is earlier. Posting cadence of a finished
@@ -7,27 +9,25 @@ Engagement and the sales ratio cover the week's local days up to as_of; relation
 stages are counted over all history up to as_of.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from app.calc.next_actions import FollowWeek, PostingWeek, WeekFigures, next_actions
+from app.calc.next_actions import FollowWeek as NextFollowWeek
+from app.calc.next_actions import NextAction, PostingWeek, WeekFigures, next_actions
+from app.calc.profile_findings import Finding
 from app.calc.timewindows import day_start, local_date, parse_iso_week, week_monday
-from app.calc.vocabulary import PLATFORMS
-from app.calc.weekly import follow_days
-from app.core.errors import ProblemError
-from app.events import store as events_store
+from app.calc.vocabulary import PLATFORMS, Platform
+from app.calc.weekly import FollowDay, follow_days
+from app.core.errors import INVALID_WEEK, WEEK_NOT_STARTED, Problem, ProblemError, query_item
 from app.insights import service as insights
+from app.insights.results import Engagement, Pacing, Posting, SalesRatio
 from app.plans.service import get_follow_plan
-from app.profiles.check import check_out, findings_by_platform
+from app.profiles.check import findings_by_platform
+from app.profiles.models import Profile
+from app.relationships.schemas import StageCounts
 from app.relationships.service import count_stages
-from app.reports.schemas import (
-    FollowDayOut,
-    FollowWeekOut,
-    NextActionOut,
-    PostingWeekOut,
-    ReportOut,
-)
 from app.users.models import User
 
 _TICK = timedelta(microseconds=1)
@@ -36,14 +36,8 @@ _TICK = timedelta(microseconds=1)
 FIRST_WEEK, LAST_WEEK = (1970, 1), (2099, 53)
 
 
-def _week_problem(code: str, detail: str) -> ProblemError:
-    return ProblemError(
-        422,
-        code,
-        detail,
-        title="Invalid week",
-        errors=[{"parameter": "week", "in": "query", "detail": detail}],
-    )
+def _week_problem(problem: Problem, detail: str) -> ProblemError:
+    return problem.error(detail, errors=[query_item("week", detail)])
 
 
 def resolve_week(user: User, week: str | None, now: datetime) -> tuple[date, datetime, bool]:
@@ -56,122 +50,142 @@ def resolve_week(user: User, week: str | None, now: datetime) -> tuple[date, dat
             monday = parse_iso_week(week, FIRST_WEEK, LAST_WEEK)
         except ValueError as exc:
             raise _week_problem(
-                "invalid_week", f"{exc} (the weeks of the years 1970 to 2099); e.g. ?week=2026-W48"
+                INVALID_WEEK, f"{exc} (the weeks of the years 1970 to 2099); e.g. ?week=2026-W48"
             ) from None
     start, end = day_start(monday, tz), day_start(monday + timedelta(days=7), tz)
     if start > now:
         iso = monday.isocalendar()
         raise _week_problem(
-            "week_not_started",
+            WEEK_NOT_STARTED,
             f"week {iso.year}-W{iso.week:02d} starts on {monday} ({user.timezone}) "
             "and has not begun yet; ask for the current or a past week",
         )
     return monday, min(end - _TICK, now), now >= end
 
 
-def _follow_week(session: Session, user: User, platform: str, monday: date, as_of: datetime):
+@dataclass(frozen=True)
+class FollowWeek:
+    """One follow plan's week: pacing at as_of and the limits of each day."""
+
+    pacing: Pacing
+    days: list[FollowDay]
+
+    @property
+    def follows(self) -> int:
+        return sum(d.follows for d in self.days)
+
+    @property
+    def over_limit_days(self) -> int:
+        return sum(d.over_limit for d in self.days)
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    """The week's insight results, combined (the router shapes them)."""
+
+    user: User
+    monday: date
+    as_of: datetime
+    complete: bool
+    days_covered: int
+    profile: list[tuple[Platform, Profile | None, list[Finding]]]
+    follows: list[FollowWeek]
+    posting: Posting
+    engagement: Engagement
+    sales_ratio: SalesRatio
+    relationships: StageCounts
+    next_actions: list[NextAction]
+
+
+def _follow_week(
+    session: Session, user: User, platform: Platform, monday: date, as_of: datetime
+) -> FollowWeek | None:
     plan = get_follow_plan(session, user.id, platform)
     if plan is None:
         return None
-    pacing = insights.pacing(session, user, platform, as_of, 7)
-    rules = insights.follow_rules(plan)
-    follows = [
-        t
-        for _, t in events_store.instants(
-            session, user.id, [platform], ["follow"], day_start(monday, user.zone), as_of
-        )
-    ]
-    days = follow_days(rules, user.zone, [(d.date, d.quota) for d in pacing.days], follows, as_of)
-    return FollowWeekOut(
-        platform=platform,
-        weekly_target=plan.weekly_target,  # type: ignore[arg-type]
-        follows=sum(d.follows for d in days),
-        remaining_to_target=max(0, plan.weekly_target - sum(d.follows for d in days)),
-        over_limit_days=sum(d.over_limit for d in days),
-        daily_cap=plan.daily_cap,
-        burst_limit=plan.burst_limit,
-        burst_window_minutes=plan.burst_window_minutes,
-        status=pacing.status,
-        remaining_today=pacing.remaining_today,
-        days=[FollowDayOut(**vars(d)) for d in days],
-    )
+    pacing = insights.plan_pacing(session, user, plan, platform, as_of, 7)
+    # pacing.follows start at or before the week's Monday, so they hold all the week's.
+    quotas = [(d.date, d.quota) for d in pacing.report.days]
+    return FollowWeek(pacing, follow_days(pacing.rules, user.zone, quotas, pacing.follows, as_of))
 
 
-def weekly_report(session: Session, user: User, week: str | None, now: datetime) -> ReportOut:
-    monday, as_of, complete = resolve_week(user, week, now)
-    days_covered = (local_date(as_of, user.zone) - monday).days + 1
-    found = findings_by_platform(session, user.id)
-    follows = [f for p in PLATFORMS if (f := _follow_week(session, user, p, monday, as_of))]
-    # A finished week's Sunday has ended: ask at the week's end so it can count as missed.
-    posting_as_of = as_of + _TICK if complete else as_of
-    posting = [
-        PostingWeekOut(
-            platform=s.platform,
-            min_posts_per_day=s.min_posts_per_day,
-            max_posts_per_day=s.max_posts_per_day,
-            posts=sum(d.posts for d in s.days),
-            days_posted=sum(1 for d in s.days if d.posts),
-            missed_days=s.missed_days,
-            over_posting_days=s.over_posting_days,
-            days=s.days,
-        )
-        for s in insights.posting(
-            session, user, None, posting_as_of, monday, monday + timedelta(days=6)
-        ).platforms
-    ]
-    engagement = insights.engagement(session, user, as_of, days_covered)
-    ratio = insights.sales_ratio(session, user, as_of, days_covered, None)
-    stages = count_stages(session, user, as_of)
-    figures = WeekFigures(
-        profile=[(p, f) for p, _, findings in found for f in findings],
+def _figures(
+    user: User,
+    complete: bool,
+    days_covered: int,
+    profile: list[tuple[Platform, Profile | None, list[Finding]]],
+    follows: list[FollowWeek],
+    posting: Posting,
+    engagement: Engagement,
+    ratio: SalesRatio,
+    stale: int,
+) -> WeekFigures:
+    """The numbers next_actions derives the actions from; the days to come (today's
+    remaining follows and posts) only while the week is not over."""
+    return WeekFigures(
+        profile=[(p, f) for p, _, findings in profile for f in findings],
         follows=[
-            FollowWeek(
-                f.platform,
-                f.weekly_target,
+            NextFollowWeek(
+                f.pacing.platform,
+                f.pacing.rules.weekly_target,
                 f.follows,
                 f.over_limit_days,
-                f.daily_cap,
-                f.burst_limit,
-                f.burst_window_minutes,
-                None if complete else f.remaining_today,
+                f.pacing.rules.daily_cap,
+                f.pacing.rules.burst_limit,
+                f.pacing.rules.burst_window_minutes,
+                None if complete else f.pacing.report.remaining_today,
             )
             for f in follows
         ],
         posting=[
             PostingWeek(
                 s.platform,
-                s.min_posts_per_day,
-                s.max_posts_per_day,
-                s.missed_days,
-                s.over_posting_days,
-                None if complete else s.days[days_covered - 1].posts,
+                s.rules.min_posts_per_day,
+                s.rules.max_posts_per_day,
+                s.section.missed_days,
+                s.section.over_posting_days,
+                None if complete else s.section.days[days_covered - 1].posts,
             )
-            for s in posting
+            for s in posting.platforms
         ],
-        broadcasts=engagement.broadcasts,
-        interactions=engagement.interactions,
+        broadcasts=engagement.figures.broadcasts,
+        interactions=engagement.figures.interactions,
         interaction_share_target=user.interaction_share_target,
-        non_sales=ratio.non_sales,
-        sales=ratio.sales,
-        non_sales_needed=ratio.non_sales_needed,
-        stale=stages.stale,
+        non_sales=ratio.figures.non_sales,
+        sales=ratio.figures.sales,
+        non_sales_needed=ratio.figures.non_sales_needed,
+        stale=stale,
         keep_in_touch_days=user.keep_in_touch_days,
     )
-    iso = monday.isocalendar()
-    return ReportOut(
-        user_id=user.id,
-        timezone=user.timezone,
-        week=f"{iso.year}-W{iso.week:02d}",
-        first_day=monday,
-        last_day=monday + timedelta(days=6),
-        as_of=as_of,
-        complete=complete,
-        days_covered=days_covered,
-        profile=check_out(found),
-        follows=follows,
-        posting=posting,
-        engagement=engagement,
-        sales_ratio=ratio,
-        relationships=stages,
-        next_actions=[NextActionOut(**vars(a)) for a in next_actions(figures)],
+
+
+def weekly_report(session: Session, user: User, week: str | None, now: datetime) -> WeeklyReport:
+    monday, as_of, complete = resolve_week(user, week, now)
+    days_covered = (local_date(as_of, user.zone) - monday).days + 1
+    found = findings_by_platform(session, user.id)
+    follows = [f for p in PLATFORMS if (f := _follow_week(session, user, p, monday, as_of))]
+    # A finished week's Sunday has ended: ask at the week's end so it can count as missed.
+    posting_as_of = as_of + _TICK if complete else as_of
+    posting = insights.posting(
+        session, user, None, posting_as_of, monday, monday + timedelta(days=6)
+    )
+    engagement = insights.engagement(session, user, as_of, days_covered)
+    ratio = insights.sales_ratio(session, user, as_of, days_covered, None)
+    stages = count_stages(session, user, as_of)
+    figures = _figures(
+        user, complete, days_covered, found, follows, posting, engagement, ratio, stages.stale
+    )
+    return WeeklyReport(
+        user,
+        monday,
+        as_of,
+        complete,
+        days_covered,
+        found,
+        follows,
+        posting,
+        engagement,
+        ratio,
+        stages,
+        next_actions(figures),
     )

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from app.core.errors import ProblemError
+from app.core.errors import EXTERNAL_ID_CONFLICT, ProblemError
 from app.core.pagination import Keyset
 from app.core.types import utc_now
 from app.users.models import USER_TABLE, User, UserCreate, UserUpdate
@@ -23,12 +23,9 @@ def _external_id_taken(
     ).scalar_one_or_none()
     if existing is None:
         return None
-    return ProblemError(
-        409,
-        "external_id_conflict",
+    return EXTERNAL_ID_CONFLICT.error(
         f"A user with external_id '{external_id}' already exists in this workspace; "
         "use existing_id, or choose another external_id.",
-        title="Conflict",
         existing_id=str(existing),
     )
 

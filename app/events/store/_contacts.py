@@ -102,7 +102,7 @@ def window_contacts(
 ) -> tuple[dict[str, Pair], list[tuple[str, int, int]]]:
     """Outbound contacts in [start, end]: (platform → (non_sales, sales) for platforms with
     any, [(counterpart, non_sales, sales)] for every counterpart with a sales contact)."""
-    platforms = [platform] if platform else list(PLATFORMS)
+    platforms: list[str] = [platform] if platform else list(PLATFORMS)
     split = split_utc_days(start, end)
     whole = Contacts({}, {}, frozenset())
     if split.days:
