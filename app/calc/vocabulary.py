@@ -41,6 +41,7 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 
 # outbound: the user did it; inbound: someone did it to the user.
 Direction = Literal["outbound", "inbound"]
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 
 BROADCASTS: frozenset[Kind] = frozenset({"post", "share"})
 INTERACTIONS: frozenset[Kind] = frozenset(

@@ -19,22 +19,28 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from app.auth import service as auth_service
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.migrate import upgrade
 from app.main import create_app
+from tests.databases import throwaway_database
 
 WAIT_S = 0.3
 
 
 @pytest.fixture
-def busy_app(database):
-    settings = Settings(database_url=database.url, db_wait_timeout_s=WAIT_S, db_pool_size=1)
-    db = Database(database.url, settings)
-    with db.session(write=True) as s:
-        ws = auth_service.get_or_create_workspace(s, f"busy-{uuid.uuid4().hex[:8]}")
-        _, key = auth_service.create_key(s, ws, "busy")
-        s.commit()
-    app = create_app(settings, db)
-    yield app, key
-    db.dispose()
+def busy_app(backend, tmp_path):
+    """An app on a database of its own: these tests commit (users, keys) outside the
+    per-test transaction, which must not leak into the session's shared database."""
+    with throwaway_database(backend, tmp_path) as url:
+        upgrade(url)
+        settings = Settings(database_url=url, db_wait_timeout_s=WAIT_S, db_pool_size=1)
+        db = Database(url, settings)
+        with db.session(write=True) as s:
+            ws = auth_service.get_or_create_workspace(s, f"busy-{uuid.uuid4().hex[:8]}")
+            _, key = auth_service.create_key(s, ws, "busy")
+            s.commit()
+        app = create_app(settings, db)
+        yield app, key, url
+        db.dispose()
 
 
 def _client(app, key) -> httpx.AsyncClient:
@@ -53,13 +59,11 @@ def _assert_busy(r: httpx.Response) -> None:
     assert r.headers["retry-after"] == "1"
 
 
-def test_sqlite_writers_waiting_for_another_process_get_503_then_go_through(
-    busy_app, backend, database
-):
+def test_sqlite_writers_waiting_for_another_process_get_503_then_go_through(busy_app, backend):
     if backend != "sqlite":
         pytest.skip("the SQLite write lock")
-    app, key = busy_app
-    other = Database(database.url, Settings(database_url=database.url))  # another process's lock
+    app, key, url = busy_app
+    other = Database(url, Settings(database_url=url))  # another process's lock
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -98,13 +102,13 @@ def test_sqlite_writers_waiting_for_another_process_get_503_then_go_through(
     assert [r.status_code for r in after] == [201] * 5, "the write lock was not given back"
 
 
-def test_cancelled_waiters_leave_nothing_held(busy_app, backend, database):
+def test_cancelled_waiters_leave_nothing_held(busy_app, backend):
     """Requests cancelled (their client gone) while they wait for the write lock, for the
     writer's turn, or for a session slot, and one cancelled while it holds the lock: the
     requests after them go through. (Before: a writer cancelled while its thread waited
     for the lock took it afterwards and never gave it back; every later writer hung.)"""
-    app, key = busy_app
-    other = Database(database.url, Settings(database_url=database.url))
+    app, key, url = busy_app
+    other = Database(url, Settings(database_url=url))
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -150,17 +154,17 @@ def test_cancelled_waiters_leave_nothing_held(busy_app, backend, database):
     assert [r.status_code for r in after] == [201] * 4 + [200], [r.text for r in after]
 
 
-def test_full_pool_is_a_quick_503(busy_app, backend, database):
+def test_full_pool_is_a_quick_503(busy_app, backend):
     """One session slot, held by a request that waits for a row lock: the next request
     waits on the event loop for at most the wait timeout, then gets a 503."""
     if backend != "postgres":
         pytest.skip("a row lock held from outside (SQLite writers are covered above)")
-    app, key = busy_app
+    app, key, url = busy_app
 
     async def run():
         async with _client(app, key) as c:
             user_id = (await c.post("/v1/users", json={"name": "locked"})).json()["id"]
-            outside = Database(database.url, Settings(database_url=database.url))
+            outside = Database(url, Settings(database_url=url))
             conn = outside.engine.connect()
             try:
                 conn.execute(
@@ -187,7 +191,7 @@ def test_full_pool_is_a_quick_503(busy_app, backend, database):
 
 def test_pool_timeout_is_503_database_busy(busy_app):
     """SQLAlchemy's pool timeout (QueuePool limit … reached) is a 503 problem, not a 500."""
-    app, key = busy_app
+    app, key, _url = busy_app
 
     @app.get("/test-pool-timeout")
     def _raise():
