@@ -12,7 +12,7 @@ from app.core.middleware import RequestGateMiddleware
 from app.core.openapi import install_openapi
 from app.core.query import reject_unknown_query
 from app.core.storage import StorageHealth, StorageHealthMiddleware
-from app.deps import get_workspace
+from app.deps import check_session_kinds, get_caller
 from app.events.csv_router import router as events_csv_router
 from app.events.router import router as events_router
 from app.insights.router import router as insights_router
@@ -39,9 +39,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.storage_health = StorageHealth()
 
     # Authentication first, then unknown query parameters (a 422 for every route).
-    v1 = APIRouter(
-        prefix="/v1", dependencies=[Depends(get_workspace), Depends(reject_unknown_query)]
-    )
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_caller), Depends(reject_unknown_query)])
     for router in (
         auth_router,
         users_router,
@@ -56,6 +54,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(meta_router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(v1)
 
+    check_session_kinds(app)
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestGateMiddleware, max_body_bytes=settings.max_body_bytes)

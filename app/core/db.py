@@ -16,7 +16,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from typing import TypeVar
@@ -242,29 +242,32 @@ class Database:
 
     @asynccontextmanager
     async def admitted(self, write: bool) -> AsyncIterator[None]:
-        """The request's turn to use the database, waited for on the event loop, at most
-        `db_wait_timeout_s`; then a ProblemError 503 `database_busy`. Leaving never awaits,
-        so a cancelled request (a client gone) cannot keep a slot or the write lock."""
-        deadline = time.monotonic() + self.wait_timeout_s
-        if write and self._sqlite_write_lock is not None:
-            async with self._sqlite_writer(deadline):
-                yield
-            return
-        slots = self._slots()
-        await _wait(slots.acquire(), deadline)
+        """`admit` as a context: the turn is given back when the block is left."""
+        release = await self.admit(write)
         try:
             yield
         finally:
-            slots.release()
+            release()
 
-    @asynccontextmanager
-    async def _sqlite_writer(self, deadline: float) -> AsyncIterator[None]:
+    async def admit(self, write: bool) -> Callable[[], None]:
+        """The request's turn to use the database, waited for on the event loop, at most
+        `db_wait_timeout_s`; then a ProblemError 503 `database_busy`. Returns the function
+        that gives the turn back: it never blocks nor awaits, so a cancelled request (a
+        client gone) cannot keep a slot or the write lock, and a second call does nothing."""
+        deadline = time.monotonic() + self.wait_timeout_s
+        if write and self._sqlite_write_lock is not None:
+            return _once(await self._sqlite_writer(deadline))
+        slots = self._slots()
+        await _wait(slots.acquire(), deadline)
+        return _once(slots.release)
+
+    async def _sqlite_writer(self, deadline: float) -> Callable[[], None]:
         lock = self._sqlite_write_lock
         assert lock is not None
         turn = self._writer_turn()
         await _wait(turn.acquire(), deadline)
         try:
-            taken: Future = self._lock_thread.submit(lock.acquire)
+            taken: Future[None] = self._lock_thread.submit(lock.acquire)
         except BaseException:
             turn.release()
             raise
@@ -281,7 +284,7 @@ class Database:
             # the lock thread may still get it. Give it back then, and only then pass the turn on.
             loop = asyncio.get_running_loop()
 
-            def hand_back(f: Future) -> None:
+            def hand_back(f: Future[None]) -> None:
                 if not f.cancelled() and f.exception() is None:
                     lock.release()
                 # A closed loop (RuntimeError) has nobody left to take the turn.
@@ -290,13 +293,27 @@ class Database:
 
             taken.add_done_callback(hand_back)
             raise
-        try:
-            yield
-        finally:
+
+        def release() -> None:
             try:
                 lock.release()
             finally:
                 turn.release()
+
+        return release
+
+    @contextmanager
+    def bookkeeping(self, holds_write_lock: bool) -> Iterator[Session | None]:
+        """A session for one short write transaction of bookkeeping (an API key's
+        last_used_at), or None when it would have to wait: on SQLite it needs the write
+        lock, which a reader takes only if no writer of any process holds it now. Opened
+        after the request's own session is closed, inside the request's turn."""
+        with nullcontext(True) if holds_write_lock else self.write_lock_if_free() as free:
+            if not free:
+                yield None
+                return
+            with Session(self.write_engine, expire_on_commit=False) as session:
+                yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -304,7 +321,19 @@ class Database:
             self._writer_engine.dispose()
 
 
-async def _wait(awaitable, deadline: float):
+def _once(release: Callable[[], None]) -> Callable[[], None]:
+    done = False
+
+    def once() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            release()
+
+    return once
+
+
+async def _wait(awaitable: Awaitable[_T], deadline: float) -> _T:
     """Await until the deadline; past it, a 503 database_busy. (asyncio's Lock and Semaphore
     give a wake-up that comes with the cancellation on to the next waiter.)"""
     try:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from app.core.fields import Instant, LocalDate, Platform
 from app.core.types import utc_now
-from app.deps import SessionDep, UserDep, read_only
+from app.deps import ReadSession, UserDep
 from app.events.models import normalise_counterpart
 from app.insights import service
 from app.insights.schemas import (
@@ -43,7 +43,7 @@ def WindowDays(default: int):
 )
 def pacing(
     user: UserDep,
-    session: SessionDep,
+    session: ReadSession,
     platform: Platform,
     as_of: AsOf = None,
     window_days: WindowDays(30) = 30,
@@ -59,7 +59,7 @@ def pacing(
 )
 def posting(
     user: UserDep,
-    session: SessionDep,
+    session: ReadSession,
     platform: Platform | None = None,
     from_: Annotated[
         LocalDate | None, Query(alias="from", description="First local date (inclusive).")
@@ -73,7 +73,7 @@ def posting(
 @router.get("/sales-ratio", response_model=SalesRatioOut, summary="Sales-contact ratio (§6.3)")
 def sales_ratio(
     user: UserDep,
-    session: SessionDep,
+    session: ReadSession,
     window_days: WindowDays(30) = 30,
     platform: Platform | None = None,
     as_of: AsOf = None,
@@ -85,7 +85,7 @@ def sales_ratio(
     "/engagement", response_model=EngagementOut, summary="Broadcasts versus interactions (§6.4)"
 )
 def engagement(
-    user: UserDep, session: SessionDep, window_days: WindowDays(7) = 7, as_of: AsOf = None
+    user: UserDep, session: ReadSession, window_days: WindowDays(7) = 7, as_of: AsOf = None
 ) -> EngagementOut:
     return service.engagement(session, user, as_of or utc_now(), window_days)
 
@@ -93,8 +93,7 @@ def engagement(
 @router.post(
     "/checks", response_model=CheckOut, summary="Pre-flight guard: may I do this now? (§6.5)"
 )
-@read_only
-def checks(body: CheckIn, user: UserDep, session: SessionDep) -> CheckOut:
+def checks(body: CheckIn, user: UserDep, session: ReadSession) -> CheckOut:
     at: datetime = body.at or utc_now()
     result = service.check(
         session,

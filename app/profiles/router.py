@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.calc.vocabulary import PLATFORMS
 from app.core.fields import Platform
 from app.core.types import utc_now
-from app.deps import SessionDep, UserDep
+from app.deps import ReadSession, UserDep, WriteSession
 from app.profiles.models import Profile, ProfileIn, ProfileList, ProfilePublic
 
 router = APIRouter(prefix="/users/{user_id}/profiles", tags=["profiles"])
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/users/{user_id}/profiles", tags=["profiles"])
     summary="Create or replace the user's profile on a platform",
 )
 def put_profile(
-    platform: Platform, body: ProfileIn, user: UserDep, session: SessionDep, response: Response
+    platform: Platform, body: ProfileIn, user: UserDep, session: WriteSession, response: Response
 ) -> ProfilePublic:
     profile = session.execute(
         select(Profile).where(Profile.user_id == user.id, Profile.platform == platform)  # type: ignore[arg-type]
@@ -36,7 +36,7 @@ def put_profile(
 
 
 @router.get("", response_model=ProfileList, summary="List the user's profiles")
-def list_profiles(user: UserDep, session: SessionDep) -> ProfileList:
+def list_profiles(user: UserDep, session: ReadSession) -> ProfileList:
     rows = session.execute(select(Profile).where(Profile.user_id == user.id)).scalars()  # type: ignore[arg-type]
     ordered = sorted(rows, key=lambda p: PLATFORMS.index(p.platform))
     return ProfileList(
