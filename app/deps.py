@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from anyio import CancelScope, CapacityLimiter, to_thread
-from fastapi import Depends, FastAPI, Path, Request, Security
+from fastapi import APIRouter, Depends, Path, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
@@ -251,9 +251,9 @@ def session_kind(request: Request) -> SessionKind:
     return known[1]
 
 
-def check_session_kinds(app: FastAPI) -> None:
+def check_session_kinds(router: APIRouter) -> None:
     """Fail at start-up, not at the first request, on a route that names two kinds."""
-    for route in app.routes:
+    for route in router.routes:
         dependant = getattr(route, "dependant", None)
         if dependant is not None:
             _KINDS[id(route)] = (route, _kind_of(getattr(route, "path", "?"), dependant))

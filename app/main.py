@@ -31,6 +31,21 @@ Authenticate with `Authorization: Bearer rpk_…`. Every error is `application/p
 with a stable `code`. Timestamps are RFC 3339 with an offset and come back in UTC (`Z`)."""
 
 
+# Every /v1 router, in the order their routes are matched.
+V1_ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    users_router,
+    plans_router,
+    profiles_router,
+    events_router,
+    insights_router,
+    profile_check_router,
+    relationships_router,
+    reports_router,
+    events_csv_router,
+)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Rapport", version="1.0.0", description=DESCRIPTION)
@@ -40,21 +55,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     # Authentication first, then unknown query parameters (a 422 for every route).
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_caller), Depends(reject_unknown_query)])
-    for router in (
-        auth_router,
-        users_router,
-        plans_router,
-        profiles_router,
-        events_router,
-        insights_router,
-    ):
-        v1.include_router(router)
-    for router in (profile_check_router, relationships_router, reports_router, events_csv_router):
+    for router in V1_ROUTERS:
+        check_session_kinds(router)
         v1.include_router(router)
     app.include_router(meta_router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(v1)
 
-    check_session_kinds(app)
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestGateMiddleware, max_body_bytes=settings.max_body_bytes)
