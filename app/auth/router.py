@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Body, status
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.auth import service
 from app.auth.models import (
@@ -55,7 +56,7 @@ def list_api_keys(session: ReadSession, workspace: WorkspaceDep) -> ApiKeyList:
 )
 def revoke_api_key(key_id: uuid.UUID, session: WriteSession, workspace: WorkspaceDep) -> None:
     key = session.execute(
-        select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace.id)  # type: ignore[arg-type]
+        select(ApiKey).where(col(ApiKey.id) == key_id, col(ApiKey.workspace_id) == workspace.id)
     ).scalar_one_or_none()
     if key is None:
         raise not_found("API key")

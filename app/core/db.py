@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 import weakref
@@ -22,7 +23,7 @@ from contextlib import AbstractContextManager, asynccontextmanager, contextmanag
 from typing import TypeVar
 
 import anyio
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -37,7 +38,9 @@ _SPARE_CONNECTIONS = 4
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised via engine use
+    def _on_connect(
+        dbapi_connection: sqlite3.Connection, _record: object
+    ) -> None:  # pragma: no cover - exercised via engine use
         # Let SQLAlchemy, not pysqlite, decide where transactions begin (SAVEPOINTs and
         # BEGIN IMMEDIATE depend on it).
         dbapi_connection.isolation_level = None
@@ -50,7 +53,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         # Writers take the write lock up front, so two writers queue on busy_timeout
         # instead of failing when a read lock cannot be upgraded.
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
@@ -91,9 +94,16 @@ def make_engine(url: str, settings: Settings) -> Engine:
 _T = TypeVar("_T")
 
 
+def rows_matched(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session; the number of rows it matched."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)  # what a DML statement returns
+    return result.rowcount
+
+
 def _per_loop(factory: Callable[[], _T]) -> Callable[[], _T]:
     """One asyncio primitive per event loop (a test client runs its own loop)."""
-    made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    made: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _T] = weakref.WeakKeyDictionary()
 
     def get() -> _T:
         loop = asyncio.get_running_loop()
@@ -165,7 +175,7 @@ class _SqliteWriteLock:
     def __enter__(self) -> None:
         self.acquire()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
 
@@ -219,7 +229,7 @@ class Database:
     def session(self, write: bool) -> Iterator[Session]:
         """A session for tools and scripts (blocking): a SQLite writer first waits, without a
         timeout, for the write lock of every process on the file."""
-        lock: AbstractContextManager = (
+        lock: AbstractContextManager[object] = (
             self._sqlite_write_lock if write and self._sqlite_write_lock else nullcontext()
         )
         with lock, self.new_session(write) as s:

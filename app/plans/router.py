@@ -1,9 +1,14 @@
 """/v1/users/{user_id}/follow-plans and /posting-plans"""
 
+from collections.abc import Iterable
+from typing import TypeVar
+
 from fastapi import APIRouter, Response, status
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from app.calc.vocabulary import PLATFORMS
+from app.core.db import rows_matched
 from app.core.errors import ProblemError, not_found
 from app.core.fields import Platform
 from app.deps import ReadSession, UserDep, WriteSession
@@ -22,7 +27,10 @@ from app.plans.models import (
 router = APIRouter(prefix="/users/{user_id}", tags=["plans"])
 
 
-def _order(plans):
+_Plan = TypeVar("_Plan", FollowPlan, PostingPlan)
+
+
+def _order(plans: Iterable[_Plan]) -> list[_Plan]:
     return sorted(plans, key=lambda p: PLATFORMS.index(p.platform))
 
 
@@ -42,7 +50,7 @@ def put_follow_plan(
 
 @router.get("/follow-plans", response_model=FollowPlanList, summary="List follow plans")
 def list_follow_plans(user: UserDep, session: ReadSession) -> FollowPlanList:
-    rows = session.execute(select(FollowPlan).where(FollowPlan.user_id == user.id)).scalars()  # type: ignore[arg-type]
+    rows = session.execute(select(FollowPlan).where(col(FollowPlan.user_id) == user.id)).scalars()
     return FollowPlanList(
         items=[FollowPlanPublic.model_validate(p, from_attributes=True) for p in _order(rows)]
     )
@@ -70,10 +78,13 @@ def get_follow_plan(platform: Platform, user: UserDep, session: ReadSession) -> 
     summary="Delete a follow plan",
 )
 def delete_follow_plan(platform: Platform, user: UserDep, session: WriteSession) -> None:
-    result = session.execute(
-        delete(FollowPlan).where(FollowPlan.user_id == user.id, FollowPlan.platform == platform)
-    )  # type: ignore[arg-type]
-    if result.rowcount == 0:
+    deleted = rows_matched(
+        session,
+        delete(FollowPlan).where(
+            col(FollowPlan.user_id) == user.id, col(FollowPlan.platform) == platform
+        ),
+    )
+    if deleted == 0:
         raise not_found("follow plan")
 
 
@@ -97,7 +108,7 @@ def put_posting_plan(
 
 @router.get("/posting-plans", response_model=PostingPlanList, summary="List posting plans")
 def list_posting_plans(user: UserDep, session: ReadSession) -> PostingPlanList:
-    rows = session.execute(select(PostingPlan).where(PostingPlan.user_id == user.id)).scalars()  # type: ignore[arg-type]
+    rows = session.execute(select(PostingPlan).where(col(PostingPlan.user_id) == user.id)).scalars()
     return PostingPlanList(
         items=[PostingPlanPublic.model_validate(p, from_attributes=True) for p in _order(rows)]
     )
@@ -119,8 +130,11 @@ def get_posting_plan(platform: Platform, user: UserDep, session: ReadSession) ->
     summary="Delete a posting plan",
 )
 def delete_posting_plan(platform: Platform, user: UserDep, session: WriteSession) -> None:
-    result = session.execute(
-        delete(PostingPlan).where(PostingPlan.user_id == user.id, PostingPlan.platform == platform)
-    )  # type: ignore[arg-type]
-    if result.rowcount == 0:
+    deleted = rows_matched(
+        session,
+        delete(PostingPlan).where(
+            col(PostingPlan.user_id) == user.id, col(PostingPlan.platform) == platform
+        ),
+    )
+    if deleted == 0:
         raise not_found("posting plan")

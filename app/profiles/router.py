@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Response, status
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.calc.vocabulary import PLATFORMS
 from app.core.fields import Platform
@@ -22,7 +23,7 @@ def put_profile(
     platform: Platform, body: ProfileIn, user: UserDep, session: WriteSession, response: Response
 ) -> ProfilePublic:
     profile = session.execute(
-        select(Profile).where(Profile.user_id == user.id, Profile.platform == platform)  # type: ignore[arg-type]
+        select(Profile).where(col(Profile.user_id) == user.id, col(Profile.platform) == platform)
     ).scalar_one_or_none()
     created = profile is None
     profile = profile or Profile(user_id=user.id, platform=platform, handle=body.handle)
@@ -37,7 +38,7 @@ def put_profile(
 
 @router.get("", response_model=ProfileList, summary="List the user's profiles")
 def list_profiles(user: UserDep, session: ReadSession) -> ProfileList:
-    rows = session.execute(select(Profile).where(Profile.user_id == user.id)).scalars()  # type: ignore[arg-type]
+    rows = session.execute(select(Profile).where(col(Profile.user_id) == user.id)).scalars()
     ordered = sorted(rows, key=lambda p: PLATFORMS.index(p.platform))
     return ProfileList(
         items=[ProfilePublic.model_validate(p, from_attributes=True) for p in ordered]

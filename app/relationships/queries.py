@@ -22,15 +22,17 @@ databases page in the same order. Those differences are compiled per dialect
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import ColumnElement, Select, Subquery
 
 from app.calc.vocabulary import CONTACT_KINDS
 from app.core.portable_sql import bytewise, local_date, not_indexed
 from app.events.models import Event
 
-E = Event.__table__.c  # type: ignore[attr-defined]
+_EVENT = Event.metadata.tables["event"]  # the Table itself: typed, unlike __table__
+E = _EVENT.c
 
 
 def grouped(user_id: uuid.UUID, as_of: datetime, counterparts: list[str] | None = None) -> Subquery:
@@ -81,14 +83,18 @@ def staged(
     return select(g, stage).subquery("r")
 
 
-def _keyset(at_col, name_col, after: tuple[datetime, str] | None) -> list:
+def _keyset(
+    at_col: ColumnElement[Any], name_col: ColumnElement[Any], after: tuple[datetime, str] | None
+) -> list[ColumnElement[bool]]:
     if after is None:
         return []
     at, name = after
     return [or_(at_col < at, and_(at_col == at, name_col > name))]
 
 
-def _stale(at_col, stale_cutoff: datetime, stale: bool | None) -> list:
+def _stale(
+    at_col: ColumnElement[Any], stale_cutoff: datetime, stale: bool | None
+) -> list[ColumnElement[bool]]:
     if stale is None:
         return []
     return [at_col < stale_cutoff if stale else at_col >= stale_cutoff]
@@ -101,9 +107,9 @@ def latest_contacts(
     stale: bool | None,
     after: tuple[datetime, str] | None,
     limit: int,
-):
+) -> Select[Any]:
     """SELECT the counterparts of the next page (limit + 1), newest last contact first."""
-    e, later = Event.__table__.alias("e"), Event.__table__.alias("later")  # type: ignore[attr-defined]
+    e, later = _EVENT.alias("e"), _EVENT.alias("later")
     newer = select(later.c.id).where(
         later.c.user_id == e.c.user_id,
         later.c.counterpart == e.c.counterpart,
@@ -129,7 +135,7 @@ def latest_contacts(
     )
 
 
-def ordered(r: Subquery):
+def ordered(r: Subquery) -> Select[Any]:
     """SELECT every row of ``r``, newest last contact first, ties by counterpart."""
     return select(r).order_by(r.c.last_contact_at.desc(), bytewise(r.c.counterpart).asc())
 
@@ -141,7 +147,7 @@ def page(
     stale: bool | None,
     after: tuple[datetime, str] | None,
     limit: int,
-):
+) -> Select[Any]:
     """SELECT one page of ``r`` in one stage (limit + 1 rows, to know whether there is a
     next page)."""
     name = bytewise(r.c.counterpart)
@@ -156,7 +162,7 @@ def page(
     )
 
 
-def stage_counts(r: Subquery, stale_cutoff: datetime):
+def stage_counts(r: Subquery, stale_cutoff: datetime) -> Select[Any]:
     """SELECT stage, count, stale count GROUP BY stage."""
     return select(
         r.c.stage, func.count(), func.sum(case((r.c.last_contact_at < stale_cutoff, 1), else_=0))

@@ -3,8 +3,11 @@
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session
 
@@ -58,7 +61,7 @@ def _page_rows(
     stale: bool | None,
     after: tuple[datetime, str] | None,
     limit: int,
-) -> list:
+) -> Sequence[Row[Any]]:
     cutoff = stale_cutoff(user, as_of)
     if stage is not None:
         r = _staged(user, as_of)

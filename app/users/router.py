@@ -8,12 +8,12 @@ from app.core.errors import not_found
 from app.core.pagination import Cursor, Limit
 from app.deps import ReadSession, UserDep, WorkspaceDep, WriteSession
 from app.users import service
-from app.users.models import UserCreate, UserList, UserPublic, UserUpdate
+from app.users.models import User, UserCreate, UserList, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-def public(user) -> UserPublic:
+def public(user: User) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
 

@@ -4,8 +4,9 @@ import uuid
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from app.core.db import rows_matched
 from app.core.errors import ProblemError
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.types import utc_now
@@ -16,7 +17,9 @@ def _external_id_taken(
     session: Session, workspace_id: uuid.UUID, external_id: str
 ) -> ProblemError | None:
     existing = session.execute(
-        select(User.id).where(User.workspace_id == workspace_id, User.external_id == external_id)  # type: ignore[arg-type]
+        select(col(User.id)).where(
+            col(User.workspace_id) == workspace_id, col(User.external_id) == external_id
+        )
     ).scalar_one_or_none()
     if existing is None:
         return None
@@ -90,17 +93,22 @@ def list_users(
     cursor: str | None,
     external_id: str | None,
 ) -> tuple[list[User], str | None]:
-    query = select(User).where(User.workspace_id == workspace_id)  # type: ignore[arg-type]
+    query = select(User).where(col(User.workspace_id) == workspace_id)
     if external_id is not None:
-        query = query.where(User.external_id == external_id)  # type: ignore[arg-type]
+        query = query.where(col(User.external_id) == external_id)
     if cursor:
         at, last_id = decode_cursor(cursor)
         query = query.where(
-            or_(User.created_at > at, and_(User.created_at == at, User.id > last_id))
-        )  # type: ignore[arg-type,operator]
+            or_(
+                col(User.created_at) > at,
+                and_(col(User.created_at) == at, col(User.id) > last_id),
+            )
+        )
     rows = list(
-        session.execute(query.order_by(User.created_at, User.id).limit(limit + 1)).scalars()
-    )  # type: ignore[arg-type]
+        session.execute(
+            query.order_by(col(User.created_at), col(User.id)).limit(limit + 1)
+        ).scalars()
+    )
     next_cursor = (
         encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     )
@@ -110,10 +118,11 @@ def list_users(
 def delete_user(session: Session, user: User) -> bool:
     """Delete the user and, by the foreign keys' cascades, everything the user owns; False
     when another request deleted it first (the DELETE itself decides, so one request wins)."""
-    removed = session.execute(
+    removed = rows_matched(
+        session,
         delete(User)
-        .where(User.id == user.id, User.workspace_id == user.workspace_id)  # type: ignore[arg-type]
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .where(col(User.id) == user.id, col(User.workspace_id) == user.workspace_id)
+        .execution_options(synchronize_session=False),
+    )
     session.expunge(user)
     return removed == 1
