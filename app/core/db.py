@@ -317,12 +317,15 @@ class Database:
         """A session for one short write transaction of bookkeeping (an API key's
         last_used_at), or None when it would have to wait: on SQLite it needs the write
         lock, which a reader takes only if no writer of any process holds it now. Opened
-        after the request's own session is closed, inside the request's turn."""
+        after the request's own session is closed, inside the request's turn. On PostgreSQL
+        it runs in autocommit: its one UPDATE is a transaction of its own, without the two
+        round trips of BEGIN and COMMIT."""
         with nullcontext(True) if holds_write_lock else self.write_lock_if_free() as free:
             if not free:
                 yield None
                 return
-            with Session(self.write_engine, expire_on_commit=False) as session:
+            engine = self.write_engine if self.is_sqlite else self.read_engine
+            with Session(engine, expire_on_commit=False) as session:
                 yield session
 
     def dispose(self) -> None:

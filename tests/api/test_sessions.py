@@ -7,12 +7,17 @@ transaction), on the session's migrated database.
 """
 
 import asyncio
+import threading
+import time
 import uuid
 
 import httpx
-from sqlalchemy import event
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, select, update
 
 from app.auth import service as auth_service
+from app.auth.models import ApiKey
 from app.core.config import Settings
 from app.core.db import Database
 from app.deps import session_kind
@@ -115,3 +120,73 @@ def test_more_csv_imports_than_slots_all_go_through(database):
     assert [r.status_code for r in answers] == [200] * imports, [r.text for r in answers]
     assert sum(r.json()["created"] for r in answers) == imports * 20
     assert len(listed.json()["items"]) == imports * 20
+
+
+def _app_with_key(database, **settings_kw):
+    settings = Settings(database_url=database.url, **settings_kw)
+    db = Database(database.url, settings)
+    with db.session(write=True) as s:
+        ws = auth_service.get_or_create_workspace(s, f"touch-{uuid.uuid4().hex[:8]}")
+        key, secret = auth_service.create_key(s, ws, "touch")
+        s.commit()
+    return create_app(settings, db), db, key.id, secret
+
+
+def _last_used(db: Database, key_id):
+    with db.session(write=False) as s:
+        return s.execute(select(ApiKey.last_used_at).where(ApiKey.id == key_id)).scalar_one()
+
+
+def test_a_csv_import_records_its_key_use(database):
+    """The deferred write session, not the short auth session, records last_used_at."""
+    app, db, key_id, secret = _app_with_key(database)
+    try:
+        with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as c:
+            uid = c.post("/v1/users", json={"name": "csv"}).json()["id"]
+            with db.session(write=True) as s:  # forget the touch of the POST above
+                s.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=None))
+                s.commit()
+            r = c.post(
+                f"/v1/users/{uid}/events:import",
+                content=b"platform,kind,occurred_at\nx,follow,2026-11-01T10:00:00Z\n",
+                headers={"Content-Type": "text/csv"},
+            )
+            assert r.status_code == 200, r.text
+        assert _last_used(db, key_id) is not None
+    finally:
+        db.dispose()
+
+
+def test_a_sqlite_reader_never_waits_for_the_write_lock_to_record_its_key(database, backend):
+    """While another process holds the write lock, a GET answers at once and leaves
+    last_used_at for a later request; once the lock is free, the next GET records it."""
+    if backend != "sqlite":
+        pytest.skip("the SQLite write lock")
+    app, db, key_id, secret = _app_with_key(database, key_touch_interval_s=0)
+    other = Database(database.url, Settings(database_url=database.url))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with other.session(write=True):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    try:
+        with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as c:
+            holder.start()
+            held.wait(5)
+            began = time.monotonic()
+            assert c.get("/v1/me").status_code == 200
+            assert time.monotonic() - began < 1
+            assert _last_used(db, key_id) is None
+            release.set()
+            holder.join(10)
+            assert c.get("/v1/me").status_code == 200
+        assert _last_used(db, key_id) is not None
+    finally:
+        release.set()
+        if holder.is_alive():
+            holder.join(10)
+        other.dispose()
+        db.dispose()
