@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from anyio import CancelScope, CapacityLimiter, to_thread
-from fastapi import APIRouter, Depends, Path, Request, Security
+from fastapi import APIRouter, Depends, Path, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
@@ -112,11 +112,16 @@ def _record_use(db: Database, key: ApiKey, interval_s: int, holds_write_lock: bo
         pass
 
 
-async def _read_session(session: Annotated[Session, Depends(get_session)]) -> Session:
+# scope="function": the session ends (commits) when the endpoint returns, before the response
+# is sent, so a failed commit is the client's error response, never a 200 for lost work.
+_RequestSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def _read_session(session: _RequestSession) -> Session:
     return session
 
 
-async def _write_session(session: Annotated[Session, Depends(get_session)]) -> Session:
+async def _write_session(session: _RequestSession) -> Session:
     return session
 
 
@@ -142,7 +147,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: 
 
 async def get_caller(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: _RequestSession,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     finish_now = session_kind(request) == "deferred_write"
@@ -187,7 +192,10 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 
 async def _deferred_write_session(
     caller: CallerDep,
-    session: Annotated[Session, Security(get_session, scopes=[_WRITE_SCOPE])],
+    session: Annotated[
+        Session,
+        params.Security(dependency=get_session, scopes=[_WRITE_SCOPE], scope="function"),
+    ],
 ) -> Session:
     session.info[_KEY] = caller.key
     return session

@@ -79,7 +79,7 @@ def _public(p: PlatformPreset) -> PlatformPresetPublic:
         max_posts_source=p.max_posts_source,
         rules=[PlatformRulePublic(**r.as_dict()) for r in p.rules],
         bio_limit=p.bio_limit,
-        # app.calc keeps the units as str; the Literals are the schema's (the same values).
+        # Both ignores below: app.calc keeps the units as str; the Literals are the schema's.
         bio_unit=p.bio_unit,  # type: ignore[arg-type]
         post_text_limit=p.text_limit,
         post_text_unit=p.text_unit,  # type: ignore[arg-type]

@@ -2,8 +2,9 @@
 of each route, one statement for the key and the path's user, and a CSV import that
 authenticates and parses before it waits for its write session without holding a turn.
 
-The concurrency test runs the app in-process on its own `Database` (not the test
-transaction), on the session's migrated database.
+The tests that commit for real run the app in-process on a database of their own
+(`own_database`), so the rows they leave never meet the tests that count rows in the
+session's database.
 """
 
 import asyncio
@@ -20,8 +21,20 @@ from app.auth import service as auth_service
 from app.auth.models import ApiKey
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.migrate import upgrade
 from app.deps import session_kind
 from app.main import V1_ROUTERS, create_app
+from tests.databases import throwaway_database
+
+
+@pytest.fixture(scope="module")
+def own_database(backend, tmp_path_factory):
+    """A migrated database of this module's own, whose rows are committed for real."""
+    with throwaway_database(backend, tmp_path_factory.mktemp(f"sessions-{backend}")) as url:
+        upgrade(url)
+        db = Database(url, Settings(database_url=url))
+        yield db
+        db.dispose()
 
 
 def _kinds() -> dict[tuple[str, str], str]:
@@ -67,13 +80,14 @@ def test_the_key_and_the_paths_user_come_in_one_statement(client, user, connecti
     assert "api_key" in statements[0] and "app_user" in statements[0]
 
 
-def test_more_csv_imports_than_slots_all_go_through(database):
+def test_more_csv_imports_than_slots_all_go_through(own_database):
     """Each import authenticates in a short read session whose turn it gives back before
     it reads its body; only then does it wait for the write session. (Before: on
     PostgreSQL an import held its slot while it waited for a second one, and ten at once
     on ten slots starved each other into 503s.)"""
-    settings = Settings(database_url=database.url, db_pool_size=2, db_wait_timeout_s=10)
-    db = Database(database.url, settings)
+    url = own_database.url
+    settings = Settings(database_url=url, db_pool_size=2, db_wait_timeout_s=10)
+    db = Database(url, settings)
     with db.session(write=True) as s:
         ws = auth_service.get_or_create_workspace(s, f"csv-{uuid.uuid4().hex[:8]}")
         _, key = auth_service.create_key(s, ws, "csv")
@@ -137,9 +151,9 @@ def _last_used(db: Database, key_id):
         return s.execute(select(ApiKey.last_used_at).where(ApiKey.id == key_id)).scalar_one()
 
 
-def test_a_csv_import_records_its_key_use(database):
+def test_a_csv_import_records_its_key_use(own_database):
     """The deferred write session, not the short auth session, records last_used_at."""
-    app, db, key_id, secret = _app_with_key(database)
+    app, db, key_id, secret = _app_with_key(own_database)
     try:
         with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as c:
             uid = c.post("/v1/users", json={"name": "csv"}).json()["id"]
@@ -157,13 +171,13 @@ def test_a_csv_import_records_its_key_use(database):
         db.dispose()
 
 
-def test_a_sqlite_reader_never_waits_for_the_write_lock_to_record_its_key(database, backend):
+def test_a_sqlite_reader_never_waits_for_the_write_lock_to_record_its_key(own_database, backend):
     """While another process holds the write lock, a GET answers at once and leaves
     last_used_at for a later request; once the lock is free, the next GET records it."""
     if backend != "sqlite":
         pytest.skip("the SQLite write lock")
-    app, db, key_id, secret = _app_with_key(database, key_touch_interval_s=0)
-    other = Database(database.url, Settings(database_url=database.url))
+    app, db, key_id, secret = _app_with_key(own_database, key_touch_interval_s=0)
+    other = Database(own_database.url, Settings(database_url=own_database.url))
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -190,3 +204,38 @@ def test_a_sqlite_reader_never_waits_for_the_write_lock_to_record_its_key(databa
             holder.join(10)
         other.dispose()
         db.dispose()
+
+
+def test_a_route_that_names_two_kinds_of_session_fails_at_start_up():
+    from fastapi import APIRouter
+
+    from app.deps import ReadSession, WriteSession, check_session_kinds
+
+    router = APIRouter()
+
+    @router.post("/both")
+    def both(read: ReadSession, write: WriteSession) -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match="one kind of session"):
+        check_session_kinds(router)
+
+
+def test_every_session_ends_before_the_response_is_sent():
+    """Each use of get_session is scope="function": the commit runs when the endpoint has
+    returned, before the response starts, so a failed commit is the client's error, never
+    a 200 for work that was lost (tests/reliability/test_storage_problems.py shows it on a
+    full disk)."""
+    from app.deps import get_session
+
+    seen = 0
+    for router in V1_ROUTERS:
+        for route in router.routes:
+            stack = [route.dependant]
+            while stack:
+                current = stack.pop()
+                if current.call is get_session:
+                    seen += 1
+                    assert current.scope == "function", route.path
+                stack.extend(current.dependencies)
+    assert seen
