@@ -5,6 +5,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -13,6 +14,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
 
 from app.auth import service as auth_service
 from app.auth.models import ApiKey, Workspace
@@ -95,7 +97,7 @@ def _using_database(command: str) -> Iterator[Settings]:
         yield settings
     except (DBAPIError, CommandError, OSError) as exc:
         _fail(_why(exc, url))
-    if not existed and os.path.exists(sqlite_file):
+    if not existed and sqlite_file is not None and os.path.exists(sqlite_file):
         typer.echo(
             f"rapport {command}: created a new SQLite database at {os.path.abspath(sqlite_file)}",
             err=True,
@@ -189,16 +191,19 @@ def keys_list() -> None:
         db = _database()
         with db.session(write=False) as session:
             rows = session.execute(
-                select(ApiKey, Workspace.name)
-                .join(Workspace, Workspace.id == ApiKey.workspace_id)  # type: ignore[arg-type]
-                .order_by(ApiKey.created_at)  # type: ignore[arg-type]
+                select(ApiKey, col(Workspace.name))
+                .join(Workspace, col(Workspace.id) == col(ApiKey.workspace_id))
+                .order_by(col(ApiKey.created_at))
             ).all()
         db.dispose()
     typer.echo(
         f"{'PREFIX':<14}{'WORKSPACE':<20}{'NAME':<16}{'CREATED':<22}{'LAST USED':<22}REVOKED"
     )
+
+    def fmt(t: datetime | None) -> str:
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else "-"
+
     for key, ws_name in rows:
-        fmt = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else "-"  # noqa: E731
         typer.echo(
             f"{key.prefix:<14}{ws_name[:19]:<20}{key.name[:15]:<16}{fmt(key.created_at):<22}"
             f"{fmt(key.last_used_at):<22}{fmt(key.revoked_at)}"
@@ -214,7 +219,9 @@ def keys_revoke(
         upgrade(settings.database_url)
         db = _database()
         with db.session(write=True) as session:
-            found = list(session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalars())  # type: ignore[arg-type]
+            found = list(
+                session.execute(select(ApiKey).where(col(ApiKey.prefix) == prefix)).scalars()
+            )
             if len(found) != 1:
                 db.dispose()
                 typer.echo(

@@ -1,133 +1,211 @@
-"""FastAPI dependencies: the request's session (the only place that commits), the caller's
-workspace, and the user named in the path (404 across workspaces)."""
+"""FastAPI dependencies: what a request gets, named in its endpoint's signature.
+
+- ``ReadSession`` / ``WriteSession``: the request's one session. A route whose signature
+  (or a dependency of it) names ``WriteSession`` gets a write session for the whole request,
+  authentication included (on SQLite: the single write lock); every other route, a POST
+  that only reads such as /checks included, gets a read session. `session_kind` reads this
+  from the route's dependency tree once per route; `check_session_kinds` refuses, when the
+  app is built, a route that names two kinds.
+- ``DeferredWriteSession`` (the CSV import): authentication reads in a short read session
+  of its own, which is finished, and its turn given back, in the same worker-thread hop; the
+  write session waits for its turn only where the parameter is resolved, after the
+  dependencies before it (reading and validating the body). No request ever holds a turn
+  while it waits for another.
+- Only these session dependencies commit: when the endpoint returned; otherwise they roll
+  back. Services add, flush and query.
+- ``CallerDep``: ``Caller(workspace, key, user)``. One statement reads the key, its
+  workspace and the user named in the path (`app.auth.service.authenticate`), so ``UserDep``
+  costs no query of its own.
+- The key's ``last_used_at`` is recorded after the request's session is committed and
+  closed, in a short write transaction of its own (`Database.bookkeeping`), best effort.
+"""
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from anyio import CancelScope, CapacityLimiter, to_thread
-from fastapi import Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, params
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.dependencies.models import Dependant
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 from sqlmodel import Session
 
 from app.auth.models import ApiKey, Workspace
 from app.auth.service import authenticate, key_needs_touch, touch_key
+from app.core.db import Database
 from app.core.errors import not_found
 from app.core.types import utc_now
 from app.users.models import User
 
-_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+SessionKind = Literal["read", "write", "deferred_write"]
+
+# Keys of Session.info, the session's own per-request notes.
+_RELEASE = "rapport_release"  # gives the session's turn back (Database.admit)
+_FINISHED = "rapport_finished"  # committed and closed before the endpoint ran
+_KEY = "rapport_key"  # the API key whose last_used_at the end of the session records
+# The scope a DeferredWriteSession asks get_session for (a cache key of its own).
+_WRITE_SCOPE = "rapport:write"
 
 
-def read_only(endpoint):
-    """Mark a POST/PUT endpoint that only reads (e.g. /checks): it gets a read session,
-    so on SQLite it does not queue for the single write lock."""
-    endpoint.read_only = True
-    return endpoint
+async def get_session(request: Request, security_scopes: SecurityScopes) -> AsyncIterator[Session]:
+    """A session of the request (tests override this one function); see the module doc.
 
-
-def write_session_next(request: Request) -> None:
-    """For a ``read_only`` endpoint that writes only after work of its own (the CSV import
-    validates its body first): the next WriteSessionDep of this request is a write session."""
-    request.state.write_session_next = True
-
-
-def _writes(request: Request) -> bool:
-    if getattr(request.state, "write_session_next", False):
-        return True
-    route = request.scope.get("route")
-    if getattr(getattr(route, "endpoint", None), "read_only", False):
-        return False
-    return request.method not in _READ_METHODS
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The request's session; commits when the endpoint returned, rolls back otherwise.
-
-    The request first waits for its turn at the database on the event loop (`admitted`: a
-    session slot; a SQLite writer, the write lock), so a crowd of waiting requests holds
-    no worker thread and no connection, and the holder of a lock can always go on; a
-    request that waits longer than `db_wait_timeout_s` is a quick 503 `database_busy`.
-    The session is opened on the event loop (no I/O: the connection is taken at the first
-    query). The end (commit, close) runs in a thread with a limiter of its own and shielded
-    from cancellation, as FastAPI does for sync dependencies, and the turn is given back
-    without awaiting: a client that disconnects never leaves a slot or the write lock held.
+    The request first waits for its turn at the database on the event loop
+    (`Database.admit`: a session slot; a SQLite writer, the write lock), so a crowd of
+    waiting requests holds no worker thread and no connection, and the holder of a lock can
+    always go on; a request that waits longer than `db_wait_timeout_s` is a quick 503
+    `database_busy`. The session is opened on the event loop (no I/O: the connection is
+    taken at the first query). The end (commit, close) runs in a thread with a limiter of
+    its own and shielded from cancellation, as FastAPI does for sync dependencies, and the
+    turn is given back without awaiting: a client that disconnects never leaves a slot or
+    the write lock held.
     """
-    db = request.app.state.db
-    write = _writes(request)
-    async with db.admitted(write):
+    db: Database = request.app.state.db
+    write = _WRITE_SCOPE in security_scopes.scopes or session_kind(request) == "write"
+    release = await db.admit(write)
+    try:
         session = db.new_session(write)
+        session.info[_RELEASE] = release
         try:
             yield session
         except BaseException:
-            with CancelScope(shield=True):
-                await to_thread.run_sync(session.close, limiter=CapacityLimiter(1))
+            if not session.info.get(_FINISHED):
+                with CancelScope(shield=True):
+                    await to_thread.run_sync(session.close, limiter=CapacityLimiter(1))
             raise
         else:
-            with CancelScope(shield=True):
-                await to_thread.run_sync(_end, request, session, write, limiter=CapacityLimiter(1))
+            if not session.info.get(_FINISHED):
+                interval_s: int = request.app.state.settings.key_touch_interval_s
+                with CancelScope(shield=True):
+                    await to_thread.run_sync(
+                        _end, db, session, write, interval_s, limiter=CapacityLimiter(1)
+                    )
+    finally:
+        release()
 
 
-def _end(request: Request, session: Session, write: bool) -> None:
+def _end(db: Database, session: Session, write: bool, interval_s: int) -> None:
     try:
         session.commit()
-        if write:
-            _touch_key_after_commit(request, session)
-        else:  # a SQLite reader never queues for the write lock, not even for bookkeeping
-            with request.app.state.db.write_lock_if_free() as free:
-                if free:
-                    _touch_key_after_commit(request, session)
     finally:
         session.close()
+    key: ApiKey | None = session.info.get(_KEY)
+    if key is not None:
+        _record_use(db, key, interval_s, holds_write_lock=write)
 
 
-def _touch_key_after_commit(request: Request, session: Session) -> None:
-    """Record last_used_at in its own short transaction, best effort: a busy database
-    must not fail a request that has already succeeded."""
-    key: ApiKey | None = getattr(request.state, "api_key", None)
-    if key is None:
-        return
+def _record_use(db: Database, key: ApiKey, interval_s: int, holds_write_lock: bool) -> None:
+    """Record last_used_at in its own short transaction, best effort: a busy database must
+    not fail a request that has already succeeded. A SQLite reader never queues for the
+    write lock for it."""
     now = utc_now()
-    if not key_needs_touch(key, now, request.app.state.settings.key_touch_interval_s):
+    if not key_needs_touch(key, now, interval_s):
         return
     try:
-        touch_key(session, key.id, now)
-        session.commit()
-        request.state.api_key = None  # touched: a request's second session does not again
-    except Exception:
-        session.rollback()
+        with db.bookkeeping(holds_write_lock) as session:
+            if session is not None:
+                touch_key(session, key.id, now)
+                session.commit()
+    except Exception:  # best effort, see above
+        pass
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-# A second session of the request, opened where it is declared (after the dependencies
-# before it): a write session once write_session_next was called.
-WriteSessionDep = Annotated[Session, Depends(get_session, scope="function", use_cache=False)]
+# scope="function": the session ends (commits) when the endpoint returns, before the response
+# is sent, so a failed commit is the client's error response, never a 200 for lost work.
+_RequestSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def _read_session(session: _RequestSession) -> Session:
+    return session
+
+
+async def _write_session(session: _RequestSession) -> Session:
+    return session
+
+
+ReadSession = Annotated[Session, Depends(_read_session)]
+WriteSession = Annotated[Session, Depends(_write_session)]
+
+
+# --- the caller -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the key's workspace, the key, and the user named in the path when
+    it is one of the workspace's (None when there is no such user, or no user in the path)."""
+
+    workspace: Workspace
+    key: ApiKey
+    user: User | None
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: Bearer rpk_…'")
 
 
-async def get_workspace(
+async def get_caller(
     request: Request,
-    session: SessionDep,
+    session: _RequestSession,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Workspace:
-    return await run_in_threadpool(_authenticate, request, session)
+) -> Caller:
+    finish_now = session_kind(request) == "deferred_write"
+    caller = await run_in_threadpool(
+        _authenticate,
+        session,
+        request.headers.get("authorization"),
+        _path_user_id(request),
+        finish_now,
+    )
+    if finish_now:
+        release: Callable[[], None] | None = session.info.get(_RELEASE)
+        if release is not None:
+            release()
+    else:
+        session.info[_KEY] = caller.key
+    return caller
 
 
-def _authenticate(request: Request, session: Session) -> Workspace:
-    """The caller's workspace; the user named in the path (if any) is read in the same
-    statement, for get_user."""
+def _path_user_id(request: Request) -> uuid.UUID | None:
     try:
-        user_id = uuid.UUID(request.path_params["user_id"])
+        return uuid.UUID(request.path_params["user_id"])
     except (KeyError, ValueError):  # no user in the path, or not a UUID (a 422 follows)
-        user_id = None
-    workspace, key, user = authenticate(session, request.headers.get("authorization"), user_id)
-    request.state.api_key = key
-    if user_id is not None:
-        request.state.path_user = (user_id, user)
-    return workspace
+        return None
+
+
+def _authenticate(
+    session: Session, authorization: str | None, user_id: uuid.UUID | None, finish: bool
+) -> Caller:
+    workspace, key, user = authenticate(session, authorization, user_id)
+    if finish:  # a deferred write: this read session is done before the body is read
+        try:
+            session.commit()
+        finally:
+            session.close()
+        session.info[_FINISHED] = True
+    return Caller(workspace, key, user)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def _deferred_write_session(
+    caller: CallerDep,
+    session: Annotated[
+        Session,
+        params.Security(dependency=get_session, scopes=[_WRITE_SCOPE], scope="function"),
+    ],
+) -> Session:
+    session.info[_KEY] = caller.key
+    return session
+
+
+DeferredWriteSession = Annotated[Session, Depends(_deferred_write_session)]
+
+
+async def get_workspace(caller: CallerDep) -> Workspace:
+    return caller.workspace
 
 
 WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
@@ -135,18 +213,55 @@ WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 UserIdPath = Annotated[uuid.UUID, Path(description="The user's id (a UUID).")]
 
 
-async def get_user(
-    user_id: UserIdPath, request: Request, session: SessionDep, workspace: WorkspaceDep
-) -> User:
-    read = getattr(request.state, "path_user", None)
-    user = (
-        read[1]
-        if read is not None and read[0] == user_id
-        else await run_in_threadpool(session.get, User, user_id)
-    )
-    if user is None or user.workspace_id != workspace.id:
+async def get_user(user_id: UserIdPath, caller: CallerDep) -> User:
+    """The user named in the path, read with the key (see `Caller`); 404 across workspaces."""
+    if caller.user is None or caller.user.id != user_id:
         raise not_found("user")
-    return user
+    return caller.user
 
 
 UserDep = Annotated[User, Depends(get_user)]
+
+
+# --- which session a route gets ---------------------------------------------------------
+
+_NAMED: dict[Callable[..., Any], SessionKind] = {
+    _read_session: "read",
+    _write_session: "write",
+    _deferred_write_session: "deferred_write",
+}
+# id(route) -> (route, kind); routes are neither hashable nor weakly referenceable here.
+_KINDS: dict[int, tuple[object, SessionKind]] = {}
+
+
+def _kind_of(path: str, dependant: Dependant) -> SessionKind:
+    named: set[SessionKind] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        if current.call in _NAMED:
+            named.add(_NAMED[current.call])
+        stack.extend(current.dependencies)
+    if len(named) > 1:
+        raise RuntimeError(f"{path} names {sorted(named)}: a request gets one kind of session")
+    return named.pop() if named else "read"
+
+
+def session_kind(request: Request) -> SessionKind:
+    """The kind of session the request's route names (computed once per route)."""
+    route = request.scope.get("route")
+    dependant: Dependant | None = getattr(route, "dependant", None)
+    if route is None or dependant is None:
+        return "read"
+    known = _KINDS.get(id(route))
+    if known is None or known[0] is not route:
+        known = _KINDS[id(route)] = (route, _kind_of(getattr(route, "path", "?"), dependant))
+    return known[1]
+
+
+def check_session_kinds(router: APIRouter) -> None:
+    """Fail at start-up, not at the first request, on a route that names two kinds."""
+    for route in router.routes:
+        dependant = getattr(route, "dependant", None)
+        if dependant is not None:
+            _KINDS[id(route)] = (route, _kind_of(getattr(route, "path", "?"), dependant))

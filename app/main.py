@@ -12,7 +12,7 @@ from app.core.middleware import RequestGateMiddleware
 from app.core.openapi import install_openapi
 from app.core.query import reject_unknown_query
 from app.core.storage import StorageHealth, StorageHealthMiddleware
-from app.deps import get_workspace
+from app.deps import check_session_kinds, get_caller
 from app.events.csv_router import router as events_csv_router
 from app.events.router import router as events_router
 from app.insights.router import router as insights_router
@@ -31,6 +31,21 @@ Authenticate with `Authorization: Bearer rpk_…`. Every error is `application/p
 with a stable `code`. Timestamps are RFC 3339 with an offset and come back in UTC (`Z`)."""
 
 
+# Every /v1 router, in the order their routes are matched.
+V1_ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    users_router,
+    plans_router,
+    profiles_router,
+    events_router,
+    insights_router,
+    profile_check_router,
+    relationships_router,
+    reports_router,
+    events_csv_router,
+)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="Rapport", version="1.0.0", description=DESCRIPTION)
@@ -39,19 +54,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.storage_health = StorageHealth()
 
     # Authentication first, then unknown query parameters (a 422 for every route).
-    v1 = APIRouter(
-        prefix="/v1", dependencies=[Depends(get_workspace), Depends(reject_unknown_query)]
-    )
-    for router in (
-        auth_router,
-        users_router,
-        plans_router,
-        profiles_router,
-        events_router,
-        insights_router,
-    ):
-        v1.include_router(router)
-    for router in (profile_check_router, relationships_router, reports_router, events_csv_router):
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_caller), Depends(reject_unknown_query)])
+    for router in V1_ROUTERS:
+        check_session_kinds(router)
         v1.include_router(router)
     app.include_router(meta_router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(v1)

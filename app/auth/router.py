@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Body, status
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.auth import service
 from app.auth.models import (
@@ -15,7 +16,7 @@ from app.auth.models import (
     WorkspacePublic,
 )
 from app.core.errors import not_found
-from app.deps import SessionDep, WorkspaceDep
+from app.deps import ReadSession, WorkspaceDep, WriteSession
 
 router = APIRouter(tags=["workspace"])
 
@@ -32,7 +33,7 @@ def me(workspace: WorkspaceDep) -> WorkspacePublic:
     summary="Create an API key for this workspace (the secret is shown once)",
 )
 def create_api_key(
-    session: SessionDep, workspace: WorkspaceDep, body: ApiKeyCreate | None = Body(default=None)
+    session: WriteSession, workspace: WorkspaceDep, body: ApiKeyCreate | None = Body(default=None)
 ) -> ApiKeyCreated:
     key, secret = service.create_key(session, workspace, (body or ApiKeyCreate()).name)
     return ApiKeyCreated(
@@ -43,7 +44,7 @@ def create_api_key(
 @router.get(
     "/api-keys", response_model=ApiKeyList, summary="List this workspace's keys (no secrets)"
 )
-def list_api_keys(session: SessionDep, workspace: WorkspaceDep) -> ApiKeyList:
+def list_api_keys(session: ReadSession, workspace: WorkspaceDep) -> ApiKeyList:
     keys = service.list_keys(session, workspace.id)
     return ApiKeyList(items=[ApiKeyPublic.model_validate(k, from_attributes=True) for k in keys])
 
@@ -53,9 +54,9 @@ def list_api_keys(session: SessionDep, workspace: WorkspaceDep) -> ApiKeyList:
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke a key; it is refused from the next request on",
 )
-def revoke_api_key(key_id: uuid.UUID, session: SessionDep, workspace: WorkspaceDep) -> None:
+def revoke_api_key(key_id: uuid.UUID, session: WriteSession, workspace: WorkspaceDep) -> None:
     key = session.execute(
-        select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace.id)  # type: ignore[arg-type]
+        select(ApiKey).where(col(ApiKey.id) == key_id, col(ApiKey.workspace_id) == workspace.id)
     ).scalar_one_or_none()
     if key is None:
         raise not_found("API key")

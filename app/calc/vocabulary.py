@@ -61,6 +61,10 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 
 # House defaults for every platform (§5: not platform rules).
+# User settings' defaults (§4), used by the users domain's table and schemas.
+DEFAULT_SALES_RATIO = 10
+DEFAULT_INTERACTION_SHARE_TARGET = 0.5
+DEFAULT_KEEP_IN_TOUCH_DAYS = 30
 DEFAULT_MIN_POSTS_PER_DAY = 1
 DEFAULT_MIN_GAP_MINUTES = 60
 DEFAULT_BURST_WINDOW_MINUTES = 60

@@ -5,6 +5,7 @@ prepared statement in-process and needs no such help.)"""
 
 from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql
@@ -17,5 +18,5 @@ def unnest_insert(table: Table, columns: tuple[str, ...]) -> postgresql.Insert:
     return postgresql.insert(table).from_select(list(columns), select(*arrays))
 
 
-def as_arrays(rows: Sequence[Mapping], columns: Sequence[str]) -> dict[str, list]:
+def as_arrays(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:
     return {c: [row[c] for row in rows] for c in columns}

@@ -13,16 +13,17 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from typing import TypeVar
 
 import anyio
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -37,7 +38,9 @@ _SPARE_CONNECTIONS = 4
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised via engine use
+    def _on_connect(
+        dbapi_connection: sqlite3.Connection, _record: object
+    ) -> None:  # pragma: no cover - exercised via engine use
         # Let SQLAlchemy, not pysqlite, decide where transactions begin (SAVEPOINTs and
         # BEGIN IMMEDIATE depend on it).
         dbapi_connection.isolation_level = None
@@ -50,7 +53,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         # Writers take the write lock up front, so two writers queue on busy_timeout
         # instead of failing when a read lock cannot be upgraded.
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
@@ -91,9 +94,16 @@ def make_engine(url: str, settings: Settings) -> Engine:
 _T = TypeVar("_T")
 
 
+def rows_matched(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session; the number of rows it matched."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)  # what a DML statement returns
+    return result.rowcount
+
+
 def _per_loop(factory: Callable[[], _T]) -> Callable[[], _T]:
     """One asyncio primitive per event loop (a test client runs its own loop)."""
-    made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    made: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _T] = weakref.WeakKeyDictionary()
 
     def get() -> _T:
         loop = asyncio.get_running_loop()
@@ -165,7 +175,7 @@ class _SqliteWriteLock:
     def __enter__(self) -> None:
         self.acquire()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
 
@@ -219,7 +229,7 @@ class Database:
     def session(self, write: bool) -> Iterator[Session]:
         """A session for tools and scripts (blocking): a SQLite writer first waits, without a
         timeout, for the write lock of every process on the file."""
-        lock: AbstractContextManager = (
+        lock: AbstractContextManager[object] = (
             self._sqlite_write_lock if write and self._sqlite_write_lock else nullcontext()
         )
         with lock, self.new_session(write) as s:
@@ -242,29 +252,32 @@ class Database:
 
     @asynccontextmanager
     async def admitted(self, write: bool) -> AsyncIterator[None]:
-        """The request's turn to use the database, waited for on the event loop, at most
-        `db_wait_timeout_s`; then a ProblemError 503 `database_busy`. Leaving never awaits,
-        so a cancelled request (a client gone) cannot keep a slot or the write lock."""
-        deadline = time.monotonic() + self.wait_timeout_s
-        if write and self._sqlite_write_lock is not None:
-            async with self._sqlite_writer(deadline):
-                yield
-            return
-        slots = self._slots()
-        await _wait(slots.acquire(), deadline)
+        """`admit` as a context: the turn is given back when the block is left."""
+        release = await self.admit(write)
         try:
             yield
         finally:
-            slots.release()
+            release()
 
-    @asynccontextmanager
-    async def _sqlite_writer(self, deadline: float) -> AsyncIterator[None]:
+    async def admit(self, write: bool) -> Callable[[], None]:
+        """The request's turn to use the database, waited for on the event loop, at most
+        `db_wait_timeout_s`; then a ProblemError 503 `database_busy`. Returns the function
+        that gives the turn back: it never blocks nor awaits, so a cancelled request (a
+        client gone) cannot keep a slot or the write lock, and a second call does nothing."""
+        deadline = time.monotonic() + self.wait_timeout_s
+        if write and self._sqlite_write_lock is not None:
+            return _once(await self._sqlite_writer(deadline))
+        slots = self._slots()
+        await _wait(slots.acquire(), deadline)
+        return _once(slots.release)
+
+    async def _sqlite_writer(self, deadline: float) -> Callable[[], None]:
         lock = self._sqlite_write_lock
         assert lock is not None
         turn = self._writer_turn()
         await _wait(turn.acquire(), deadline)
         try:
-            taken: Future = self._lock_thread.submit(lock.acquire)
+            taken: Future[None] = self._lock_thread.submit(lock.acquire)
         except BaseException:
             turn.release()
             raise
@@ -281,7 +294,7 @@ class Database:
             # the lock thread may still get it. Give it back then, and only then pass the turn on.
             loop = asyncio.get_running_loop()
 
-            def hand_back(f: Future) -> None:
+            def hand_back(f: Future[None]) -> None:
                 if not f.cancelled() and f.exception() is None:
                     lock.release()
                 # A closed loop (RuntimeError) has nobody left to take the turn.
@@ -290,13 +303,30 @@ class Database:
 
             taken.add_done_callback(hand_back)
             raise
-        try:
-            yield
-        finally:
+
+        def release() -> None:
             try:
                 lock.release()
             finally:
                 turn.release()
+
+        return release
+
+    @contextmanager
+    def bookkeeping(self, holds_write_lock: bool) -> Iterator[Session | None]:
+        """A session for one short write transaction of bookkeeping (an API key's
+        last_used_at), or None when it would have to wait: on SQLite it needs the write
+        lock, which a reader takes only if no writer of any process holds it now. Opened
+        after the request's own session is closed, inside the request's turn. On PostgreSQL
+        it runs in autocommit: its one UPDATE is a transaction of its own, without the two
+        round trips of BEGIN and COMMIT."""
+        with nullcontext(True) if holds_write_lock else self.write_lock_if_free() as free:
+            if not free:
+                yield None
+                return
+            engine = self.write_engine if self.is_sqlite else self.read_engine
+            with Session(engine, expire_on_commit=False) as session:
+                yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -304,7 +334,19 @@ class Database:
             self._writer_engine.dispose()
 
 
-async def _wait(awaitable, deadline: float):
+def _once(release: Callable[[], None]) -> Callable[[], None]:
+    done = False
+
+    def once() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            release()
+
+    return once
+
+
+async def _wait(awaitable: Awaitable[_T], deadline: float) -> _T:
     """Await until the deadline; past it, a 503 database_busy. (asyncio's Lock and Semaphore
     give a wake-up that comes with the cancellation on to the next waiter.)"""
     try:

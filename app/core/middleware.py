@@ -21,6 +21,7 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Routes that take a body other than JSON, by path suffix.
@@ -119,7 +120,7 @@ def _is_json(media: str) -> bool:
 
 
 class RequestGateMiddleware:
-    def __init__(self, app: Callable, max_body_bytes: int):
+    def __init__(self, app: ASGIApp, max_body_bytes: int):
         self.app = app
         self.max_body_bytes = max_body_bytes
 

@@ -5,6 +5,7 @@ PostgreSQL does the same work natively (``timestamptz AT TIME ZONE :tz``).
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from sqlite3 import Connection
 from zoneinfo import ZoneInfo
 
 LOCAL_DATE = "rapport_local_date"
@@ -30,5 +31,5 @@ def local_date(stored: str | None, tz_name: str | None) -> str | None:
     return instant.astimezone(_zone(tz_name)).date().isoformat()
 
 
-def register(dbapi_connection) -> None:
+def register(dbapi_connection: Connection) -> None:
     dbapi_connection.create_function(LOCAL_DATE, 2, local_date, deterministic=True)

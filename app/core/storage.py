@@ -16,11 +16,12 @@ write fails for lack of space until a write succeeds again (per worker process).
 """
 
 import os
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
+
+from app.core.middleware import ASGIApp, Receive, Scope, Send
 
 # Below this much free space (bytes) on a SQLite database's file system, /readyz reports
 # storage_full: a write needs room for its WAL frames and new pages, and a busy service with
@@ -46,13 +47,11 @@ class StorageHealth:
 class StorageHealthMiddleware:
     """Clears the remembered storage failure when a write request succeeds."""
 
-    def __init__(self, app: Callable, health: StorageHealth):
+    def __init__(self, app: ASGIApp, health: StorageHealth):
         self.app = app
         self.health = health
 
-    async def __call__(
-        self, scope: dict[str, Any], receive: Callable, send: Callable[..., Awaitable[None]]
-    ):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
             await self.app(scope, receive, send)
             return

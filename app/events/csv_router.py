@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from app.core.errors import UNSUPPORTED_MEDIA_TYPE
-from app.deps import UserDep, WriteSessionDep, read_only, write_session_next
+from app.deps import DeferredWriteSession, UserDep
 from app.events import csv_io
 from app.events.models import EventBatchResult
 from app.events.store import created_flags
@@ -40,9 +40,7 @@ async def csv_body(request: Request) -> bytes:
 
 async def parsed_csv(request: Request, user: UserDep) -> csv_io.Parsed:
     """The validated rows: after authentication (``user``), before any write session."""
-    parsed = await run_in_threadpool(csv_io.parse, await csv_body(request))
-    write_session_next(request)
-    return parsed
+    return await run_in_threadpool(csv_io.parse, await csv_body(request))
 
 
 ParsedCsv = Annotated[csv_io.Parsed, Depends(parsed_csv)]
@@ -77,8 +75,9 @@ ParsedCsv = Annotated[csv_io.Parsed, Depends(parsed_csv)]
     "carriage return lose that one `'` (the export adds it so a spreadsheet does "
     "not run them as formulas).",
 )
-@read_only  # the request's first session (auth) only reads; the write session comes last
-def import_events(user: UserDep, parsed: ParsedCsv, session: WriteSessionDep) -> EventBatchResult:
+def import_events(
+    user: UserDep, parsed: ParsedCsv, session: DeferredWriteSession
+) -> EventBatchResult:
     stored = csv_io.import_events(session, user.id, parsed)
     flags = created_flags(stored)
     return EventBatchResult(

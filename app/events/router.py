@@ -12,7 +12,7 @@ from app.core.errors import not_found, query_item, validation_problem
 from app.core.fields import Direction, Instant, Kind, Platform
 from app.core.negotiation import JSON, preferred
 from app.core.pagination import Cursor, Limit
-from app.deps import SessionDep, UserDep
+from app.deps import ReadSession, UserDep, WriteSession
 from app.events import csv_io, service, store
 from app.events.models import (
     Event,
@@ -59,7 +59,7 @@ def _record(
     summary="Record one event (idempotent by external_id)",
 )
 def create_event(
-    body: EventIn, user: UserDep, session: SessionDep, response: Response
+    body: EventIn, user: UserDep, session: WriteSession, response: Response
 ) -> EventPublic:
     stored = _record(session, user.id, [body], "#")[0]
     response.status_code = status.HTTP_201_CREATED if stored.created else status.HTTP_200_OK
@@ -74,7 +74,9 @@ def create_event(
     responses=_CONFLICT,
     summary="Record up to 1000 events atomically; ids come back in input order",
 )
-def create_events_batch(body: EventBatchIn, user: UserDep, session: SessionDep) -> EventBatchResult:
+def create_events_batch(
+    body: EventBatchIn, user: UserDep, session: WriteSession
+) -> EventBatchResult:
     stored = _record(session, user.id, body.events, "#/events/")
     flags = store.created_flags(stored)
     created = sum(flags)
@@ -98,7 +100,7 @@ def create_events_batch(body: EventBatchIn, user: UserDep, session: SessionDep) 
 def list_events(
     request: Request,
     user: UserDep,
-    session: SessionDep,
+    session: ReadSession,
     limit: Limit = 50,
     cursor: Cursor = None,
     platform: Platform | None = None,
@@ -123,7 +125,7 @@ def list_events(
 
 
 @router.get("/{event_id}", response_model=EventPublic, summary="Read an event")
-def get_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> EventPublic:
+def get_event(event_id: uuid.UUID, user: UserDep, session: ReadSession) -> EventPublic:
     event = service.get_event(session, user.id, event_id)
     if event is None:
         raise not_found("event")
@@ -131,6 +133,6 @@ def get_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> EventP
 
 
 @router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an event")
-def delete_event(event_id: uuid.UUID, user: UserDep, session: SessionDep) -> None:
+def delete_event(event_id: uuid.UUID, user: UserDep, session: WriteSession) -> None:
     if not store.delete(session, user.id, event_id):
         raise not_found("event")

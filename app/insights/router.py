@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from app.core.fields import Instant, LocalDate, Platform
 from app.core.types import utc_now
-from app.deps import SessionDep, UserDep, read_only
+from app.deps import ReadSession, UserDep
 from app.events.models import normalise_counterpart
 from app.insights import service
 from app.insights.schemas import (
@@ -40,7 +40,7 @@ WindowDays7 = Annotated[int, Query(ge=1, le=3650, description=_WINDOW_DAYS.forma
 )
 def pacing(
     user: UserDep,
-    session: SessionDep,
+    session: ReadSession,
     platform: Platform,
     as_of: AsOf = None,
     window_days: WindowDays30 = 30,
@@ -58,7 +58,7 @@ def pacing(
 )
 def posting(
     user: UserDep,
-    session: SessionDep,
+    session: ReadSession,
     platform: Platform | None = None,
     from_: Annotated[
         LocalDate | None, Query(alias="from", description="First local date (inclusive).")
@@ -74,7 +74,7 @@ def posting(
 @router.get("/sales-ratio", response_model=SalesRatioOut, summary="Sales-contact ratio (§6.3)")
 def sales_ratio(
     user: UserDep,
-    session: SessionDep,
+    session: ReadSession,
     window_days: WindowDays30 = 30,
     platform: Platform | None = None,
     as_of: AsOf = None,
@@ -88,7 +88,7 @@ def sales_ratio(
     "/engagement", response_model=EngagementOut, summary="Broadcasts versus interactions (§6.4)"
 )
 def engagement(
-    user: UserDep, session: SessionDep, window_days: WindowDays7 = 7, as_of: AsOf = None
+    user: UserDep, session: ReadSession, window_days: WindowDays7 = 7, as_of: AsOf = None
 ) -> EngagementOut:
     return EngagementOut.from_result(
         service.engagement(session, user, as_of or utc_now(), window_days)
@@ -98,8 +98,7 @@ def engagement(
 @router.post(
     "/checks", response_model=CheckOut, summary="Pre-flight guard: may I do this now? (§6.5)"
 )
-@read_only
-def checks(body: CheckIn, user: UserDep, session: SessionDep) -> CheckOut:
+def checks(body: CheckIn, user: UserDep, session: ReadSession) -> CheckOut:
     at: datetime = body.at or utc_now()
     result = service.check(
         session,

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 from sqlmodel import SQLModel
 
@@ -83,6 +83,7 @@ def _public(p: PlatformPreset) -> PlatformPresetPublic:
         max_posts_source=p.max_posts_source,
         rules=[PlatformRulePublic(**r.as_dict()) for r in p.rules],
         bio_limit=p.bio_limit,
+        # Both ignores below: app.calc keeps the units as str; the Literals are the schema's.
         bio_unit=p.bio_unit,  # type: ignore[arg-type]
         post_text_limit=p.text_limit,
         post_text_unit=p.text_unit,
@@ -113,7 +114,7 @@ async def healthz() -> Health:
     },
     summary="Readiness: one database round-trip, and whether the database can store",
 )
-def readyz(request: Request):
+def readyz(request: Request) -> Response | Health:
     db = request.app.state.db
     try:
         with db.engine.connect() as conn:

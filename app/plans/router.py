@@ -1,12 +1,17 @@
 """/v1/users/{user_id}/follow-plans and /posting-plans"""
 
+from collections.abc import Iterable
+from typing import TypeVar
+
 from fastapi import APIRouter, Response, status
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from app.calc.vocabulary import PLATFORMS
+from app.core.db import rows_matched
 from app.core.errors import NO_FOLLOW_PLAN, not_found
 from app.core.fields import Platform
-from app.deps import SessionDep, UserDep
+from app.deps import ReadSession, UserDep, WriteSession
 from app.plans import service
 from app.plans.models import (
     FollowPlan,
@@ -22,7 +27,10 @@ from app.plans.models import (
 router = APIRouter(prefix="/users/{user_id}", tags=["plans"])
 
 
-def _order(plans):
+_Plan = TypeVar("_Plan", FollowPlan, PostingPlan)
+
+
+def _order(plans: Iterable[_Plan]) -> list[_Plan]:
     return sorted(plans, key=lambda p: PLATFORMS.index(p.platform))
 
 
@@ -33,7 +41,7 @@ def _order(plans):
     summary="Create or replace the follow plan for a platform",
 )
 def put_follow_plan(
-    platform: Platform, body: FollowPlanIn, user: UserDep, session: SessionDep, response: Response
+    platform: Platform, body: FollowPlanIn, user: UserDep, session: WriteSession, response: Response
 ) -> FollowPlanPublic:
     plan, created = service.put_follow_plan(session, user, platform, body)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -41,8 +49,8 @@ def put_follow_plan(
 
 
 @router.get("/follow-plans", response_model=FollowPlanList, summary="List follow plans")
-def list_follow_plans(user: UserDep, session: SessionDep) -> FollowPlanList:
-    rows = session.execute(select(FollowPlan).where(FollowPlan.user_id == user.id)).scalars()  # type: ignore[arg-type]
+def list_follow_plans(user: UserDep, session: ReadSession) -> FollowPlanList:
+    rows = session.execute(select(FollowPlan).where(col(FollowPlan.user_id) == user.id)).scalars()
     return FollowPlanList(
         items=[FollowPlanPublic.model_validate(p, from_attributes=True) for p in _order(rows)]
     )
@@ -51,7 +59,7 @@ def list_follow_plans(user: UserDep, session: SessionDep) -> FollowPlanList:
 @router.get(
     "/follow-plans/{platform}", response_model=FollowPlanPublic, summary="Read a follow plan"
 )
-def get_follow_plan(platform: Platform, user: UserDep, session: SessionDep) -> FollowPlanPublic:
+def get_follow_plan(platform: Platform, user: UserDep, session: ReadSession) -> FollowPlanPublic:
     plan = service.get_follow_plan(session, user.id, platform)
     if plan is None:
         raise NO_FOLLOW_PLAN.error(
@@ -66,11 +74,14 @@ def get_follow_plan(platform: Platform, user: UserDep, session: SessionDep) -> F
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a follow plan",
 )
-def delete_follow_plan(platform: Platform, user: UserDep, session: SessionDep) -> None:
-    result = session.execute(
-        delete(FollowPlan).where(FollowPlan.user_id == user.id, FollowPlan.platform == platform)
-    )  # type: ignore[arg-type]
-    if result.rowcount == 0:
+def delete_follow_plan(platform: Platform, user: UserDep, session: WriteSession) -> None:
+    deleted = rows_matched(
+        session,
+        delete(FollowPlan).where(
+            col(FollowPlan.user_id) == user.id, col(FollowPlan.platform) == platform
+        ),
+    )
+    if deleted == 0:
         raise not_found("follow plan")
 
 
@@ -81,7 +92,11 @@ def delete_follow_plan(platform: Platform, user: UserDep, session: SessionDep) -
     summary="Create or replace the posting plan for a platform",
 )
 def put_posting_plan(
-    platform: Platform, body: PostingPlanIn, user: UserDep, session: SessionDep, response: Response
+    platform: Platform,
+    body: PostingPlanIn,
+    user: UserDep,
+    session: WriteSession,
+    response: Response,
 ) -> PostingPlanPublic:
     plan, created = service.put_posting_plan(session, user, platform, body)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -89,8 +104,8 @@ def put_posting_plan(
 
 
 @router.get("/posting-plans", response_model=PostingPlanList, summary="List posting plans")
-def list_posting_plans(user: UserDep, session: SessionDep) -> PostingPlanList:
-    rows = session.execute(select(PostingPlan).where(PostingPlan.user_id == user.id)).scalars()  # type: ignore[arg-type]
+def list_posting_plans(user: UserDep, session: ReadSession) -> PostingPlanList:
+    rows = session.execute(select(PostingPlan).where(col(PostingPlan.user_id) == user.id)).scalars()
     return PostingPlanList(
         items=[PostingPlanPublic.model_validate(p, from_attributes=True) for p in _order(rows)]
     )
@@ -99,7 +114,7 @@ def list_posting_plans(user: UserDep, session: SessionDep) -> PostingPlanList:
 @router.get(
     "/posting-plans/{platform}", response_model=PostingPlanPublic, summary="Read a posting plan"
 )
-def get_posting_plan(platform: Platform, user: UserDep, session: SessionDep) -> PostingPlanPublic:
+def get_posting_plan(platform: Platform, user: UserDep, session: ReadSession) -> PostingPlanPublic:
     plan = service.get_posting_plan(session, user.id, platform)
     if plan is None:
         raise not_found("posting plan")
@@ -111,9 +126,12 @@ def get_posting_plan(platform: Platform, user: UserDep, session: SessionDep) -> 
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a posting plan",
 )
-def delete_posting_plan(platform: Platform, user: UserDep, session: SessionDep) -> None:
-    result = session.execute(
-        delete(PostingPlan).where(PostingPlan.user_id == user.id, PostingPlan.platform == platform)
-    )  # type: ignore[arg-type]
-    if result.rowcount == 0:
+def delete_posting_plan(platform: Platform, user: UserDep, session: WriteSession) -> None:
+    deleted = rows_matched(
+        session,
+        delete(PostingPlan).where(
+            col(PostingPlan.user_id) == user.id, col(PostingPlan.platform) == platform
+        ),
+    )
+    if deleted == 0:
         raise not_found("posting plan")

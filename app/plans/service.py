@@ -3,9 +3,11 @@
 import uuid
 from datetime import date, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col
 
 from app.calc.platform_rules import PlatformRule, max_in_span
 from app.calc.timewindows import local_date
@@ -51,10 +53,10 @@ def _why(rule: PlatformRule, span: timedelta) -> str:
     return "" if own else f" ({rule.sentence()})"
 
 
-def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> dict:
+def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> dict[str, Any]:
     preset = PLATFORM_PRESETS[platform]
-    days = data.active_weekdays or list(ALL_WEEKDAYS)
-    values = {
+    days: list[str] = list(data.active_weekdays or ALL_WEEKDAYS)
+    values: dict[str, Any] = {
         "weekly_target": data.weekly_target,
         "active_weekdays": list(days),
         "daily_cap": data.daily_cap if data.daily_cap is not None else preset.daily_cap,
@@ -91,11 +93,11 @@ def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> d
 
 
 @cache
-def _plan_lookup(model: type[FollowPlan] | type[PostingPlan]):
+def _plan_lookup(model: type[FollowPlan] | type[PostingPlan]) -> Select[Any]:
     """Built once per model: the insights read a plan on every request."""
     return select(model).where(
-        model.user_id == bindparam("user_id"), model.platform == bindparam("platform")
-    )  # type: ignore[arg-type]
+        col(model.user_id) == bindparam("user_id"), col(model.platform) == bindparam("platform")
+    )
 
 
 def get_follow_plan(session: Session, user_id: uuid.UUID, platform: str) -> FollowPlan | None:
@@ -126,7 +128,7 @@ def put_follow_plan(
     return plan, existing is None
 
 
-def resolve_posting_plan(platform: str, data: PostingPlanIn) -> dict:
+def resolve_posting_plan(platform: str, data: PostingPlanIn) -> dict[str, Any]:
     preset = PLATFORM_PRESETS[platform]
     values = {
         "min_posts_per_day": preset.min_posts_per_day

@@ -2,10 +2,12 @@
 
 import uuid
 from functools import cache
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, exists, literal, select, union_all
-from sqlmodel import Session
+from sqlalchemy.sql import CompoundSelect
+from sqlmodel import Session, col
 
 from app.calc.profile_findings import (
     BIO_MAX_CHARS,
@@ -54,19 +56,23 @@ def _out(findings: list[Finding]) -> list[FindingOut]:
     return [FindingOut(code=f.code, detail=f.detail) for f in findings]
 
 
-def _platforms_of(session: Session, model, user_id: uuid.UUID) -> set[str]:
-    return set(session.execute(select(model.platform).where(model.user_id == user_id)).scalars())
+def _platforms_of(
+    session: Session, model: type[FollowPlan] | type[PostingPlan], user_id: uuid.UUID
+) -> set[str]:
+    return set(
+        session.execute(select(col(model.platform)).where(col(model.user_id) == user_id)).scalars()
+    )
 
 
 @cache
-def _platforms_with_events_stmt(platforms: tuple[str, ...]):
+def _platforms_with_events_stmt(platforms: tuple[str, ...]) -> CompoundSelect[Any]:
     # One index probe per platform (ix_event_window starts with user_id, platform), all in
     # one statement: one round trip however many platforms there are.
     return union_all(
         *(
             select(literal(p)).where(
-                exists().where(Event.user_id == bindparam("user_id"), Event.platform == p)
-            )  # type: ignore[arg-type]
+                exists().where(col(Event.user_id) == bindparam("user_id"), col(Event.platform) == p)
+            )
             for p in platforms
         )
     )
@@ -89,8 +95,8 @@ def findings_by_platform(
     or needs one, in §1 order."""
     profiles = {
         p.platform: p
-        for p in session.execute(select(Profile).where(Profile.user_id == user_id)).scalars()
-    }  # type: ignore[arg-type]
+        for p in session.execute(select(Profile).where(col(Profile.user_id) == user_id)).scalars()
+    }
     follow = _platforms_of(session, FollowPlan, user_id)
     posting = _platforms_of(session, PostingPlan, user_id)
     with_events = _platforms_with_events(
@@ -122,7 +128,7 @@ def check_out(found: list[tuple[Platform, Profile | None, list[Finding]]]) -> Pr
     sections = [
         PlatformProfileCheck(
             platform=platform,
-            has_profile=profile is not None,  # type: ignore[arg-type]
+            has_profile=profile is not None,
             handle=profile.handle if profile else None,
             bio_length=bio_size(platform, profile.bio)
             if profile and profile.bio is not None

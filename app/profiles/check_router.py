@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.deps import SessionDep, UserDep
+from app.deps import ReadSession, UserDep
 from app.profiles.check import ProfileCheckOut, profile_check
 
 router = APIRouter(prefix="/users/{user_id}", tags=["profiles"])
@@ -14,5 +14,5 @@ router = APIRouter(prefix="/users/{user_id}", tags=["profiles"])
     responses={404: {"description": "User not found"}},
     summary="Profile findings per platform (§6.6)",
 )
-def get_profile_check(user: UserDep, session: SessionDep) -> ProfileCheckOut:
+def get_profile_check(user: UserDep, session: ReadSession) -> ProfileCheckOut:
     return profile_check(session, user.id)

@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter, Response, status
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.calc.vocabulary import PLATFORMS
 from app.core.fields import Platform
 from app.core.types import utc_now
-from app.deps import SessionDep, UserDep
+from app.deps import ReadSession, UserDep, WriteSession
 from app.profiles.models import Profile, ProfileIn, ProfileList, ProfilePublic
 
 router = APIRouter(prefix="/users/{user_id}/profiles", tags=["profiles"])
@@ -19,10 +20,10 @@ router = APIRouter(prefix="/users/{user_id}/profiles", tags=["profiles"])
     summary="Create or replace the user's profile on a platform",
 )
 def put_profile(
-    platform: Platform, body: ProfileIn, user: UserDep, session: SessionDep, response: Response
+    platform: Platform, body: ProfileIn, user: UserDep, session: WriteSession, response: Response
 ) -> ProfilePublic:
     profile = session.execute(
-        select(Profile).where(Profile.user_id == user.id, Profile.platform == platform)  # type: ignore[arg-type]
+        select(Profile).where(col(Profile.user_id) == user.id, col(Profile.platform) == platform)
     ).scalar_one_or_none()
     created = profile is None
     profile = profile or Profile(user_id=user.id, platform=platform, handle=body.handle)
@@ -36,8 +37,8 @@ def put_profile(
 
 
 @router.get("", response_model=ProfileList, summary="List the user's profiles")
-def list_profiles(user: UserDep, session: SessionDep) -> ProfileList:
-    rows = session.execute(select(Profile).where(Profile.user_id == user.id)).scalars()  # type: ignore[arg-type]
+def list_profiles(user: UserDep, session: ReadSession) -> ProfileList:
+    rows = session.execute(select(Profile).where(col(Profile.user_id) == user.id)).scalars()
     ordered = sorted(rows, key=lambda p: PLATFORMS.index(p.platform))
     return ProfileList(
         items=[ProfilePublic.model_validate(p, from_attributes=True) for p in ordered]

@@ -16,41 +16,30 @@ ever reaches Python, in one of two ways:
 local_date(last inbound): PostgreSQL converts with ``AT TIME ZONE``, SQLite calls the
 ``rapport_local_date`` function registered on each connection (app.core.sqlite_functions).
 Counterparts are ordered byte-wise (COLLATE "C" on PostgreSQL, BINARY on SQLite), so both
-databases page in the same order.
+databases page in the same order. Those differences are compiled per dialect
+(app.core.portable_sql); the builders here do not know which database they build for.
 """
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, exists, func, or_, select
-from sqlalchemy.sql import ColumnElement, Subquery
-from sqlalchemy.sql.expression import UnaryExpression
-from sqlalchemy.sql.operators import custom_op
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.sql import ColumnElement, Select, Subquery
 
 from app.calc.vocabulary import CONTACT_KINDS
 from app.core import pagination
-from app.core.sqlite_functions import LOCAL_DATE
+from app.core.portable_sql import bytewise, local_date, not_indexed
 from app.events.models import Event
 
-E = Event.__table__.c  # type: ignore[attr-defined]
+_EVENT = Event.metadata.tables["event"]  # the Table itself: typed, unlike __table__
+E = _EVENT.c
 
 
-def _local_date(column, tz: str, dialect: str) -> ColumnElement:
-    if dialect == "postgresql":
-        return cast(func.timezone(tz, column), Date)
-    return getattr(func, LOCAL_DATE)(column, tz)
-
-
-def _not_indexed(column) -> ColumnElement:
-    """SQLite's no-op unary +: keeps the planner off ix_event_user_time, so the grouping
-    walks ix_event_user_counterpart in counterpart order instead of sorting every row."""
-    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
-
-
-def grouped(
-    user_id: uuid.UUID, as_of: datetime, dialect: str, counterparts: list[str] | None = None
-) -> Subquery:
-    occurred = E.occurred_at if dialect == "postgresql" else _not_indexed(E.occurred_at)
+def grouped(user_id: uuid.UUID, as_of: datetime, counterparts: list[str] | None = None) -> Subquery:
+    # On SQLite, not_indexed keeps the planner off ix_event_user_time, so the grouping walks
+    # ix_event_user_counterpart in counterpart order instead of sorting every row.
+    occurred = not_indexed(E.occurred_at)
     inbound = E.direction == "inbound"
     outbound = E.direction == "outbound"
     contact = and_(outbound, E.kind.in_(CONTACT_KINDS))
@@ -82,31 +71,30 @@ def staged(
     as_of: datetime,
     tz: str,
     sales_ratio: float,
-    dialect: str,
     counterparts: list[str] | None = None,
 ) -> Subquery:
     """The grouped figures plus a ``stage`` column (know / like / trust)."""
-    g = grouped(user_id, as_of, dialect, counterparts)
+    g = grouped(user_id, as_of, counterparts)
     trust = and_(
         g.c.inbound >= 3,
         g.c.non_sales >= sales_ratio,
-        _local_date(g.c.first_inbound, tz, dialect) != _local_date(g.c.last_inbound, tz, dialect),
+        local_date(g.c.first_inbound, tz) != local_date(g.c.last_inbound, tz),
     )
     stage = case((trust, "trust"), (g.c.inbound >= 1, "like"), else_="know").label("stage")
     return select(g, stage).subquery("r")
 
 
-def _order(column, dialect: str) -> ColumnElement:
-    return column.collate("C") if dialect == "postgresql" else column
-
-
-def _keyset(at_col, name_col, after: tuple[datetime, str] | None) -> list:
+def _keyset(
+    at_col: ColumnElement[Any], name_col: ColumnElement[Any], after: tuple[datetime, str] | None
+) -> list[ColumnElement[bool]]:
     if after is None:
         return []
     return [pagination.after((at_col, name_col), after, descending=(True, False))]
 
 
-def _stale(at_col, stale_cutoff: datetime, stale: bool | None) -> list:
+def _stale(
+    at_col: ColumnElement[Any], stale_cutoff: datetime, stale: bool | None
+) -> list[ColumnElement[bool]]:
     if stale is None:
         return []
     return [at_col < stale_cutoff if stale else at_col >= stale_cutoff]
@@ -115,14 +103,13 @@ def _stale(at_col, stale_cutoff: datetime, stale: bool | None) -> list:
 def latest_contacts(
     user_id: uuid.UUID,
     as_of: datetime,
-    dialect: str,
     stale_cutoff: datetime,
     stale: bool | None,
     after: tuple[datetime, str] | None,
     limit: int,
-):
+) -> Select[Any]:
     """SELECT the counterparts of the next page (limit + 1), newest last contact first."""
-    e, later = Event.__table__.alias("e"), Event.__table__.alias("later")  # type: ignore[attr-defined]
+    e, later = _EVENT.alias("e"), _EVENT.alias("later")
     newer = select(later.c.id).where(
         later.c.user_id == e.c.user_id,
         later.c.counterpart == e.c.counterpart,
@@ -132,7 +119,7 @@ def latest_contacts(
             and_(later.c.occurred_at == e.c.occurred_at, later.c.id > e.c.id),
         ),
     )
-    name = _order(e.c.counterpart, dialect)
+    name = bytewise(e.c.counterpart)
     return (
         select(e.c.counterpart)
         .where(
@@ -148,25 +135,24 @@ def latest_contacts(
     )
 
 
-def ordered(r: Subquery, dialect: str):
+def ordered(r: Subquery) -> Select[Any]:
     """SELECT every row of ``r``, newest last contact first, ties by counterpart."""
-    return select(r).order_by(r.c.last_contact_at.desc(), _order(r.c.counterpart, dialect).asc())
+    return select(r).order_by(r.c.last_contact_at.desc(), bytewise(r.c.counterpart).asc())
 
 
 def page(
     r: Subquery,
-    dialect: str,
     stage: str,
     stale_cutoff: datetime,
     stale: bool | None,
     after: tuple[datetime, str] | None,
     limit: int,
-):
+) -> Select[Any]:
     """SELECT one page of ``r`` in one stage (limit + 1 rows, to know whether there is a
     next page)."""
-    name = _order(r.c.counterpart, dialect)
+    name = bytewise(r.c.counterpart)
     return (
-        ordered(r, dialect)
+        ordered(r)
         .where(
             r.c.stage == stage,
             *_stale(r.c.last_contact_at, stale_cutoff, stale),
@@ -176,7 +162,7 @@ def page(
     )
 
 
-def stage_counts(r: Subquery, stale_cutoff: datetime):
+def stage_counts(r: Subquery, stale_cutoff: datetime) -> Select[Any]:
     """SELECT stage, count, stale count GROUP BY stage."""
     return select(
         r.c.stage, func.count(), func.sum(case((r.c.last_contact_at < stale_cutoff, 1), else_=0))

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from app.core.fields import Instant
 from app.core.pagination import Cursor, Limit
 from app.core.types import utc_now
-from app.deps import SessionDep, UserDep
+from app.deps import ReadSession, UserDep
 from app.relationships import service
 from app.relationships.schemas import RelationshipList, Stage
 
@@ -38,7 +38,7 @@ AsOf = Annotated[
 )
 def list_relationships(
     user: UserDep,
-    session: SessionDep,
+    session: ReadSession,
     stage: Annotated[Stage | None, Query(description="Only this stage.")] = None,
     stale: Annotated[
         bool | None, Query(description="Only stale (true) or fresh (false) rows.")

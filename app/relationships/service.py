@@ -1,7 +1,11 @@
 """Know, like, trust (SPEC §6.7): one row per counterpart, paged by the database."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Row
+from sqlalchemy.sql import Subquery
 from sqlmodel import Session
 
 from app.core.pagination import decode_cursor, encode_cursor
@@ -15,10 +19,8 @@ def stale_cutoff(user: User, as_of: datetime) -> datetime:
     return as_of - timedelta(days=user.keep_in_touch_days)
 
 
-def _staged(session: Session, user: User, as_of: datetime, counterparts: list[str] | None = None):
-    dialect = session.get_bind().dialect.name
-    r = queries.staged(user.id, as_of, user.timezone, user.sales_ratio, dialect, counterparts)
-    return r, dialect
+def _staged(user: User, as_of: datetime, counterparts: list[str] | None = None) -> Subquery:
+    return queries.staged(user.id, as_of, user.timezone, user.sales_ratio, counterparts)
 
 
 def _page_rows(
@@ -29,21 +31,20 @@ def _page_rows(
     stale: bool | None,
     after: tuple[datetime, str] | None,
     limit: int,
-) -> list:
+) -> Sequence[Row[Any]]:
     cutoff = stale_cutoff(user, as_of)
-    dialect = session.get_bind().dialect.name
     if stage is not None:
-        r, _ = _staged(session, user, as_of)
-        return session.execute(queries.page(r, dialect, stage, cutoff, stale, after, limit)).all()
+        r = _staged(user, as_of)
+        return session.execute(queries.page(r, stage, cutoff, stale, after, limit)).all()
     names = list(
         session.execute(
-            queries.latest_contacts(user.id, as_of, dialect, cutoff, stale, after, limit)
+            queries.latest_contacts(user.id, as_of, cutoff, stale, after, limit)
         ).scalars()
     )
     if not names:
         return []
-    r, _ = _staged(session, user, as_of, names)
-    return session.execute(queries.ordered(r, dialect)).all()
+    r = _staged(user, as_of, names)
+    return session.execute(queries.ordered(r)).all()
 
 
 def list_relationships(
@@ -85,7 +86,7 @@ def list_relationships(
 
 
 def count_stages(session: Session, user: User, as_of: datetime) -> StageCounts:
-    r, _ = _staged(session, user, as_of)
+    r = _staged(user, as_of)
     counts = {"know": 0, "like": 0, "trust": 0}
     stale = 0
     for stage, n, n_stale in session.execute(queries.stage_counts(r, stale_cutoff(user, as_of))):

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from app.core.fields import Instant, WeekText
 from app.core.negotiation import JSON, preferred
 from app.core.types import utc_now
-from app.deps import SessionDep, UserDep
+from app.deps import ReadSession, UserDep
 from app.reports import html, service
 from app.reports.schemas import ReportOut
 
@@ -41,7 +41,7 @@ HTML = "text/html"
 def report(
     request: Request,
     user: UserDep,
-    session: SessionDep,
+    session: ReadSession,
     week: Annotated[
         WeekText | None,
         Query(

@@ -7,14 +7,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.calc.vocabulary import (
+    DEFAULT_INTERACTION_SHARE_TARGET,
+    DEFAULT_KEEP_IN_TOUCH_DAYS,
+    DEFAULT_SALES_RATIO,
+)
 from app.core.fields import ExternalId, InputModel, Name, TimeZoneName, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
 
+# The defaults are SPEC §4's (app.calc.vocabulary), the only ones: the columns of User take
+# theirs from the same constants. (A comment, not a docstring: that would be the schema's
+# description in openapi.json.)
 class UserSettings(InputModel):
-    sales_ratio: float = Field(default=10, ge=1, le=1_000_000)
-    interaction_share_target: float = Field(default=0.5, ge=0, le=1)
-    keep_in_touch_days: int = Field(default=30, ge=1, le=3650)
+    sales_ratio: float = Field(default=DEFAULT_SALES_RATIO, ge=1, le=1_000_000)
+    interaction_share_target: float = Field(default=DEFAULT_INTERACTION_SHARE_TARGET, ge=0, le=1)
+    keep_in_touch_days: int = Field(default=DEFAULT_KEEP_IN_TOUCH_DAYS, ge=1, le=3650)
 
 
 class UserSettingsPatch(InputModel):
@@ -36,9 +44,9 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
     external_id: str | None = Field(default=None, max_length=200)
-    sales_ratio: float = 10
-    interaction_share_target: float = 0.5
-    keep_in_touch_days: int = 30
+    sales_ratio: float = DEFAULT_SALES_RATIO
+    interaction_share_target: float = DEFAULT_INTERACTION_SHARE_TARGET
+    keep_in_touch_days: int = DEFAULT_KEEP_IN_TOUCH_DAYS
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.core.errors import not_found
 from app.core.pagination import Cursor, Limit
-from app.deps import SessionDep, UserDep, WorkspaceDep
+from app.deps import ReadSession, UserDep, WorkspaceDep, WriteSession
 from app.users import service
-from app.users.models import UserCreate, UserList, UserPublic, UserUpdate
+from app.users.models import User, UserCreate, UserList, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-def public(user) -> UserPublic:
+def public(user: User) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
 
@@ -21,7 +21,7 @@ def public(user) -> UserPublic:
     "", response_model=UserPublic, status_code=status.HTTP_201_CREATED, summary="Create a user"
 )
 def create_user(
-    body: UserCreate, session: SessionDep, workspace: WorkspaceDep, response: Response
+    body: UserCreate, session: WriteSession, workspace: WorkspaceDep, response: Response
 ) -> UserPublic:
     user = service.create_user(session, workspace.id, body)
     response.headers["Location"] = f"/v1/users/{user.id}"
@@ -30,7 +30,7 @@ def create_user(
 
 @router.get("", response_model=UserList, summary="List users, oldest first")
 def list_users(
-    session: SessionDep,
+    session: ReadSession,
     workspace: WorkspaceDep,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -50,7 +50,7 @@ def get_user(user: UserDep) -> UserPublic:
     response_model=UserPublic,
     summary="Update a user; settings merge the keys they name",
 )
-def update_user(body: UserUpdate, user: UserDep, session: SessionDep) -> UserPublic:
+def update_user(body: UserUpdate, user: UserDep, session: WriteSession) -> UserPublic:
     return public(service.update_user(session, user, body))
 
 
@@ -59,6 +59,6 @@ def update_user(body: UserUpdate, user: UserDep, session: SessionDep) -> UserPub
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a user and everything the user owns",
 )
-def delete_user(user: UserDep, session: SessionDep) -> None:
+def delete_user(user: UserDep, session: WriteSession) -> None:
     if not service.delete_user(session, user):
         raise not_found("user")

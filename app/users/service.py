@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from app.core.db import rows_matched
 from app.core.errors import EXTERNAL_ID_CONFLICT, ProblemError
 from app.core.pagination import Keyset
 from app.core.types import utc_now
@@ -19,7 +20,9 @@ def _external_id_taken(
     session: Session, workspace_id: uuid.UUID, external_id: str
 ) -> ProblemError | None:
     existing = session.execute(
-        select(User.id).where(User.workspace_id == workspace_id, User.external_id == external_id)  # type: ignore[arg-type]
+        select(col(User.id)).where(
+            col(User.workspace_id) == workspace_id, col(User.external_id) == external_id
+        )
     ).scalar_one_or_none()
     if existing is None:
         return None
@@ -101,10 +104,11 @@ def list_users(
 def delete_user(session: Session, user: User) -> bool:
     """Delete the user and, by the foreign keys' cascades, everything the user owns; False
     when another request deleted it first (the DELETE itself decides, so one request wins)."""
-    removed = session.execute(
+    removed = rows_matched(
+        session,
         delete(User)
         .where(col(User.id) == user.id, col(User.workspace_id) == user.workspace_id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     session.expunge(user)
     return removed == 1

@@ -3,7 +3,7 @@ Retry-After, never a 500 and never a hang; and a request that gave up (or whose 
 away) while waiting leaves nothing held: the next requests go through.
 
 These run the app in-process on its own `Database` (not the test transaction), with a short
-wait timeout, on the session's migrated database.
+wait timeout, on a migrated database of this module's own.
 """
 
 import asyncio
@@ -24,6 +24,17 @@ from app.main import create_app
 from tests.databases import throwaway_database
 
 WAIT_S = 0.3
+
+
+@pytest.fixture(scope="module")
+def database(backend, tmp_path_factory):
+    """This module's own migrated database: its requests commit for real, and the users
+    they leave must not meet the tests that count the rows of the session's database."""
+    with throwaway_database(backend, tmp_path_factory.mktemp(f"busy-{backend}")) as url:
+        upgrade(url)
+        db = Database(url, Settings(database_url=url))
+        yield db
+        db.dispose()
 
 
 @pytest.fixture
