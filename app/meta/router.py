@@ -2,7 +2,9 @@
 
 from typing import Literal
 
+import anyio
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlmodel import SQLModel
 
@@ -113,7 +115,7 @@ async def healthz() -> Health:
     },
     summary="Readiness: one database round-trip, and whether the database can store",
 )
-def readyz(request: Request):
+def readyz(request: Request) -> Health | JSONResponse:
     db = request.app.state.db
     try:
         with db.engine.connect() as conn:
@@ -127,6 +129,10 @@ def readyz(request: Request):
             )
     if problem is not None:
         return storage_problem_response(problem)
+    # Redis (shared rate-limit counters) down: requests go on, counted per process.
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None and anyio.from_thread.run(limiter.redis_healthy) is False:
+        return Health(status="degraded")
     return Health(status="ready")
 
 
