@@ -34,7 +34,8 @@ log = logging.getLogger("rapport")
 # After a Redis failure, this process counts alone for this long before trying Redis again.
 REDIS_RETRY_S = 1.0
 REDIS_TIMEOUT_S = 0.5
-# Probes answer even to an address over the failure limit (a load balancer shares it).
+# Probes need no key and answer even to an address over the failure limit (a load balancer
+# shares it); a key sent to them is not counted.
 _EXEMPT_PATHS = {"/healthz", "/readyz", "/metrics"}
 KEY_POLICY = "key"
 AUTH_POLICY = "auth-failure"
@@ -184,7 +185,8 @@ class RateLimitMiddleware:
             if auth.remaining <= 0 and scope["path"] not in _EXEMPT_PATHS:
                 await self._refuse(scope, receive, send, [auth], "failed authentications")
                 return
-        if authorization is not None and limiter.key_limit is not None:
+        exempt = scope["path"] in _EXEMPT_PATHS
+        if authorization is not None and limiter.key_limit is not None and not exempt:
             ident = hashlib.sha256(authorization).hexdigest()[:32]
             key = await limiter.state(KEY_POLICY, limiter.key_limit, ident, hit=True)
             if not key.allowed:

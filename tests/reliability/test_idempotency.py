@@ -19,7 +19,7 @@ from app.idempotency.models import IdempotencyKey
 from app.users.models import User
 from tests.databases import throwaway_database
 from tests.reliability.servers import rapport_cli
-from tests.support.processes import TEST_KEY, RapportServer
+from tests.support.processes import RapportServer
 
 OFF = {"RAPPORT_RATE_LIMIT": "off"}
 
@@ -117,6 +117,7 @@ def test_keys_are_per_workspace(deployment):
     name, key = f"ws-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     with servers[0].client() as c:
         assert _post_user(c, key, name).status_code == 201
+        assert _post_user(c, key, name).headers["idempotent-replayed"] == "true"
     with httpx.Client(
         base_url=servers[1].url, headers={"Authorization": f"Bearer {other_key.group()}"}
     ) as other:
@@ -136,6 +137,11 @@ def test_an_unknown_or_missing_api_key_passes_through_to_the_401(deployment):
         )
         assert r.status_code == 401
         assert r.json()["code"] == "unauthorized"
+    # The 401s claimed nothing: the key then runs for a valid API key, once.
+    with servers[0].client() as c:
+        name = f"after-401-{uuid.uuid4().hex[:6]}"
+        assert _post_user(c, "k-401", name).status_code == 201
+        assert _post_user(c, "k-401", name).headers["idempotent-replayed"] == "true"
 
 
 def test_a_key_longer_than_255_characters_is_refused(deployment):
@@ -196,29 +202,34 @@ def test_a_claim_in_progress_is_409_and_a_stale_one_is_taken_over(deployment):
     assert _users_named(url, name) == 2
 
 
+def _race(
+    servers: list[RapportServer], name: str, key: str, per_server: int
+) -> list[httpx.Response]:
+    """Every client sends the same request with the same key at the same moment."""
+    barrier = threading.Barrier(per_server * len(servers))
+    answers: list[httpx.Response] = []
+    lock = threading.Lock()
+
+    def send(server: RapportServer) -> None:
+        with server.client(timeout=30) as c:
+            barrier.wait()
+            r = _post_user(c, key, name)
+        with lock:
+            answers.append(r)
+
+    threads = [threading.Thread(target=send, args=(s,)) for s in servers for _ in range(per_server)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
 def test_two_replicas_racing_on_one_key_write_once(deployment):
     url, servers = deployment
-    rounds, per_server = 12, 3
-    for n in range(rounds):
+    for n in range(12):
         name, key = f"race-{n}-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
-        barrier = threading.Barrier(per_server * len(servers))
-        answers: list[httpx.Response] = []
-        lock = threading.Lock()
-
-        def send(server: RapportServer, name: str = name, key: str = key) -> None:
-            with server.client(timeout=30) as c:
-                barrier.wait()
-                r = _post_user(c, key, name)
-            with lock:
-                answers.append(r)
-
-        threads = [
-            threading.Thread(target=send, args=(s,)) for s in servers for _ in range(per_server)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        answers = _race(servers, name, key, per_server=3)
         statuses = sorted(r.status_code for r in answers)
         assert set(statuses) <= {201, 409}, [r.text for r in answers]
         fresh = [
@@ -231,4 +242,3 @@ def test_two_replicas_racing_on_one_key_write_once(deployment):
             elif r is not fresh[0]:
                 assert r.json() == fresh[0].json()
         assert _users_named(url, name) == 1
-    assert TEST_KEY  # every request used the bootstrap key of the deployment's workspace
