@@ -11,10 +11,12 @@ from app.core.errors import install_error_handlers
 from app.core.middleware import RequestGateMiddleware
 from app.core.openapi import install_openapi
 from app.core.query import reject_unknown_query
+from app.core.ratelimit import RateLimiter, RateLimitMiddleware, parse_rate
 from app.core.storage import StorageHealth, StorageHealthMiddleware
 from app.deps import check_session_kinds, get_caller
 from app.events.csv_router import router as events_csv_router
 from app.events.router import router as events_router
+from app.idempotency.middleware import IdempotencyMiddleware
 from app.insights.router import router as insights_router
 from app.meta.router import router as meta_router
 from app.plans.router import router as plans_router
@@ -63,7 +65,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     install_error_handlers(app)
     install_openapi(app)
+    app.add_middleware(IdempotencyMiddleware)  # inside the gate: the body is checked first
     app.add_middleware(RequestGateMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(StorageHealthMiddleware, health=app.state.storage_health)
+    app.state.rate_limiter = RateLimiter(
+        parse_rate(settings.rate_limit),
+        parse_rate(settings.auth_failure_limit),
+        settings.redis_url,
+        settings.redis_prefix,
+    )
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)  # outermost
     logging.getLogger("rapport").setLevel(logging.INFO)
     return app

@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from app.auth.models import ApiKey, Workspace
 from app.events.models import Event
 from app.events.store.maintenance import EventDayCount
+from app.idempotency.models import IdempotencyKey
 from app.plans.models import FollowPlan, PostingPlan
 from app.profiles.models import Profile
 from app.users.models import User
@@ -16,6 +17,7 @@ __all__ = [
     "Event",
     "EventDayCount",
     "FollowPlan",
+    "IdempotencyKey",
     "PostingPlan",
     "Profile",
     "User",

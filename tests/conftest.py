@@ -78,7 +78,10 @@ def session(connection) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def _shared_app(database):
     """Building the app costs ~0.1 s; tests share one per database and swap the session."""
-    return create_app(Settings(database_url=database.url), database)
+    # Rate limits off: the suite's requests share one client address and many share a key
+    # (tests/api/test_rate_limits.py builds apps with limits of their own).
+    settings = Settings(database_url=database.url, rate_limit="off", auth_failure_limit="off")
+    return create_app(settings, database)
 
 
 @pytest.fixture

@@ -53,6 +53,22 @@ class Settings(BaseSettings):
     # How long an idle keep-alive connection stays open between requests (seconds): longer
     # than clients and load balancers keep idle connections for reuse (60 s on AWS ALB).
     keep_alive_s: int = Field(75, ge=1)
+    # §13 rate limits (`limits` notation, e.g. "1200/minute"; "off" turns one off): requests
+    # per API key, and failed authentications (401) per client address.
+    rate_limit: str = "1200/minute"
+    auth_failure_limit: str = "30/minute"
+    # Redis shared by every process and replica for the rate-limit counters (redis://…);
+    # unset: each process counts for itself. Keys start with redis_prefix.
+    redis_url: str | None = None
+    redis_prefix: str = "rapport"
+
+    @field_validator("rate_limit", "auth_failure_limit")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from app.core.ratelimit import parse_rate
+
+        parse_rate(value)  # raises ValueError with a sentence
+        return value.strip()
 
     @field_validator("database_url")
     @classmethod

@@ -122,6 +122,12 @@ INVALID_CURSOR = problem(
     "cursor is not one this API issued; pass next_cursor from the previous page unchanged, "
     "or leave it out to start from the first page.",
 )
+INVALID_IDEMPOTENCY_KEY = problem(
+    "invalid_idempotency_key",
+    400,
+    "Invalid idempotency key",
+    "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+)
 UNAUTHORIZED = problem(
     "unauthorized",
     401,
@@ -142,6 +148,13 @@ CONCURRENT_CHANGE = problem(
     "Another request changed the same resource at the same moment; nothing was written. "
     "Retry the request.",
 )
+IDEMPOTENCY_KEY_IN_USE = problem(
+    "idempotency_key_in_use",
+    409,
+    "Idempotency key in use",
+    "A request with this Idempotency-Key is still being processed; retry after it finished.",
+    headers={"Retry-After": "1"},
+)
 PAYLOAD_TOO_LARGE = problem("payload_too_large", 413, "Payload too large")
 UNSUPPORTED_MEDIA_TYPE = problem("unsupported_media_type", 415, "Unsupported media type")
 VALIDATION_ERROR = problem("validation_error", 422, "Invalid request")
@@ -152,6 +165,14 @@ INVALID_DATA = problem(
     "The database refused a value in this request; nothing was written. Check lengths and "
     "characters.",
 )
+IDEMPOTENCY_KEY_REUSED = problem(
+    "idempotency_key_reused",
+    422,
+    "Idempotency key reused",
+    "This Idempotency-Key was used for a different request (method, path, query or body); "
+    "use a new key for a new request.",
+)
+RATE_LIMITED = problem("rate_limited", 429, "Too many requests")
 PLAN_EXCEEDS_LIMIT = problem("plan_exceeds_limit", 422, "Plan not allowed")
 RANGE_TOO_LONG = problem("range_too_long", 422, "Range too long")
 INVALID_WEEK = problem("invalid_week", 422, "Invalid week")

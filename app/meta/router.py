@@ -2,6 +2,7 @@
 
 from typing import Literal
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 from sqlmodel import SQLModel
@@ -128,6 +129,10 @@ def readyz(request: Request) -> Response | Health:
             )
     if problem is not None:
         return storage_problem_response(problem)
+    # Redis (shared rate-limit counters) down: requests go on, counted per process.
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None and anyio.from_thread.run(limiter.redis_healthy) is False:
+        return Health(status="degraded")
     return Health(status="ready")
 
 

@@ -54,11 +54,13 @@ class RapportServer:
         log: Path | None = None,
         log_level: str = "warning",
         attempts: int = 3,
+        env: dict[str, str] | None = None,
     ):
         env = {
             **os.environ,
             "RAPPORT_DATABASE_URL": database_url,
             "RAPPORT_BOOTSTRAP_KEY": TEST_KEY,
+            **(env or {}),
         }
         self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
         self.process: subprocess.Popen | None = None

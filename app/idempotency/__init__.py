@@ -1,0 +1,1 @@
+"""Idempotency-Key (§13): the kept responses table and the ASGI middleware."""
