@@ -3,6 +3,9 @@
 import json
 import os
 import re
+import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,6 +25,9 @@ from app.core.config import ConfigError, Settings, describe_database, get_settin
 from app.core.db import Database
 from app.core.errors import storage_problem_code
 from app.core.migrate import upgrade
+
+# Read by prometheus-client when it is imported (so not imported here: see _metrics_directory).
+MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 cli = typer.Typer(help="Rapport: relationship-building coach API.", no_args_is_help=True)
 keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -144,24 +150,60 @@ def serve(
 ) -> None:
     """Migrate, create the first key on an empty database, then serve."""
     import uvicorn
+    from uvicorn.config import LOG_LEVELS
+
+    from app.core.logs import logging_config, resolve_format
 
     with _using_database("serve") as settings:
         _migrate_and_bootstrap()
-    uvicorn.run(
-        "app.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        proxy_headers=False,
-        server_header=False,
-        # uvicorn has no read timeout of its own; see app/core/http_protocol.py.
-        http="app.core.http_protocol:ReadTimeoutHttpToolsProtocol",
-        timeout_keep_alive=settings.keep_alive_s,
-        # importing the app takes ~2 s of CPU; on a busy machine uvicorn's default of
-        # 5 s kills workers that are merely slow to start.
-        timeout_worker_healthcheck=30,
-    )
+    with _metrics_directory(settings.metrics):
+        uvicorn.run(
+            "app.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            # Rapport's formatter on every line; uvicorn's access log off, as Rapport
+            # writes one line per request itself (app/core/logs.py).
+            log_config=logging_config(
+                resolve_format(settings.log_format, sys.stderr),
+                LOG_LEVELS.get(log_level.lower(), log_level.upper()),
+            ),
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            # uvicorn has no read timeout of its own; see app/core/http_protocol.py.
+            http="app.core.http_protocol:ReadTimeoutHttpToolsProtocol",
+            timeout_keep_alive=settings.keep_alive_s,
+            # importing the app takes ~2 s of CPU; on a busy machine uvicorn's default of
+            # 5 s kills workers that are merely slow to start.
+            timeout_worker_healthcheck=30,
+        )
+
+
+@contextmanager
+def _metrics_directory(enabled: bool) -> Iterator[None]:
+    """prometheus-client's multi-process mode for the workers (app/core/metrics.py): the
+    directory of PROMETHEUS_MULTIPROC_DIR, emptied first (values of an earlier run would
+    add up with this one's), or else a new one this command owns and removes at exit. Set
+    before uvicorn starts, so every worker imports prometheus-client with it."""
+    if not enabled:
+        yield
+        return
+    given = os.environ.get(MULTIPROC_DIR_ENV)
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="rapport-metrics-")
+    os.environ[MULTIPROC_DIR_ENV] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_DIR_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @keys.command("create")
@@ -205,9 +247,13 @@ def keys_list() -> None:
 
     for key, ws_name in rows:
         typer.echo(
-            f"{key.prefix:<14}{ws_name[:19]:<20}{key.name[:15]:<16}{fmt(key.created_at):<22}"
-            f"{fmt(key.last_used_at):<22}{fmt(key.revoked_at)}"
+            f"{key.prefix:<14}{ws_name[:19]:<20}{key.name[:15]:<16}{_when(key.created_at):<22}"
+            f"{_when(key.last_used_at):<22}{_when(key.revoked_at)}"
         )
+
+
+def _when(t: datetime | None) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else "-"
 
 
 @keys.command("revoke")

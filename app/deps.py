@@ -158,6 +158,8 @@ async def get_caller(
         _path_user_id(request),
         finish_now,
     )
+    # For the request's log line (app/core/observe.py): which workspace asked.
+    request.state.workspace_id = caller.workspace.id
     if finish_now:
         release: Callable[[], None] | None = session.info.get(_RELEASE)
         if release is not None:

@@ -9,6 +9,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.middleware import RequestGateMiddleware
+from app.core.observe import install_observability
 from app.core.openapi import install_openapi
 from app.core.query import reject_unknown_query
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, parse_rate
@@ -76,4 +77,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)  # outermost
     logging.getLogger("rapport").setLevel(logging.INFO)
+    # Last, so outermost: CORS, request ids, the log line and metrics of every request (§13).
+    install_observability(app, settings)
     return app

@@ -7,11 +7,13 @@ the closest setting, never a silent default. Add a new setting here and the chec
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -70,6 +72,18 @@ class Settings(BaseSettings):
         parse_rate(value)  # raises ValueError with a sentence
         return value.strip()
 
+    # §13: origins a browser page may call the API from (comma-separated; none by default).
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # §13: one line per request, as JSON or for a person; unset: json unless stderr is a terminal.
+    log_format: Literal["json", "console"] | None = None
+    # §13: GET /metrics (Prometheus text format).
+    metrics: bool = True
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        return _cors_origins(value) if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
@@ -95,6 +109,22 @@ class Settings(BaseSettings):
                 "postgresql:// (psycopg 3)"
             )
         return url.render_as_string(hide_password=False)
+
+
+# An origin is a scheme, a host and maybe a port, nothing more: a browser sends
+# `https://app.example.com`, so `https://app.example.com/` would never match.
+_ORIGIN = re.compile(r"https?://[^\s/?#]+", re.IGNORECASE)
+
+
+def _cors_origins(value: str) -> list[str]:
+    origins = [part.strip() for part in value.split(",") if part.strip()]
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise ValueError(
+                f"{origin!r} is not an origin; write scheme://host[:port] without a path, "
+                "e.g. https://app.example.com,http://localhost:3000 (or * for any origin)"
+            )
+    return [o if o == "*" else o.lower() for o in origins]
 
 
 def setting_names() -> list[str]:

@@ -27,6 +27,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ExceptionHandler
 
+from app.core.request_id import HEADER as REQUEST_ID_HEADER
+from app.core.request_id import current_request_id
+
 log = logging.getLogger("rapport")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -45,13 +48,15 @@ class Problem:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def body(self, detail: str | None = None, **extra: Any) -> dict[str, Any]:
-        """The problem+json document."""
+        """The problem+json document; in a request, with its ``request_id`` (§13)."""
+        request_id = current_request_id()
         return {
             "type": f"/problems/{self.code}",
             "title": self.title,
             "status": self.status,
             "detail": self._detail(detail),
             "code": self.code,
+            **({"request_id": request_id} if request_id is not None else {}),
             **extra,
         }
 
@@ -75,10 +80,13 @@ class Problem:
         **extra: Any,
     ) -> JSONResponse:
         members = {"errors": errors} if errors is not None else {}
+        # The id header too: a 500 is answered outside the request id middleware.
+        request_id = current_request_id()
+        own = {REQUEST_ID_HEADER: request_id} if request_id is not None else {}
         return JSONResponse(
             self.body(detail, **members, **extra),
             status_code=self.status,
-            headers={**self.headers, **(headers or {})},
+            headers={**self.headers, **own, **(headers or {})},
             media_type=PROBLEM_MEDIA_TYPE,
         )
 
@@ -136,6 +144,8 @@ UNAUTHORIZED = problem(
     "'rapport keys create' or POST /v1/api-keys.",
     headers={"WWW-Authenticate": 'Bearer realm="rapport"'},
 )
+# §13 CORS: a preflight from an origin (or for a method or header) that is not allowed.
+CORS_REFUSED = problem("cors_refused", 403, "CORS request refused")
 NOT_FOUND = problem("not_found", 404, "Not found")
 NO_FOLLOW_PLAN = problem("no_follow_plan", 404, "No follow plan")
 METHOD_NOT_ALLOWED = problem("method_not_allowed", 405, "Method not allowed")

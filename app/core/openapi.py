@@ -63,6 +63,10 @@ class ProblemDetails(BaseModel):
     existing_id: str | None = Field(
         default=None, description="409 on external_id: the id already holding it."
     )
+    request_id: str | None = Field(
+        default=None,
+        description="The request's id, as in its Request-Id header: the client's, or one made.",
+    )
 
 
 _BODY_METHODS = {"post", "put", "patch"}

@@ -26,6 +26,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import metrics
 from app.core.errors import RATE_LIMITED
 
 log = logging.getLogger("rapport")
@@ -209,6 +210,9 @@ class RateLimitMiddleware:
         self, scope: Scope, receive: Receive, send: Send, states: list[_State], what: str
     ) -> None:
         state = states[0]
+        metrics.RATE_LIMITED.labels(
+            "api_key" if state.policy == KEY_POLICY else "auth_failure"
+        ).inc()
         retry = max(1, state.reset_s)
         response = RATE_LIMITED.response(
             f"Too many {what}: at most {state.item.amount} per {state.item.get_expiry()} s. "

@@ -25,6 +25,12 @@ def assert_problem(response, status: int, code: str | None = None) -> dict[str, 
     return body
 
 
+def same_problem(body: dict[str, Any]) -> dict[str, Any]:
+    """The body without its request_id (§13: each request has its own), for comparing the
+    problems of different requests."""
+    return {k: v for k, v in body.items() if k != "request_id"}
+
+
 def assert_validation(response, *pointers: str) -> dict[str, Any]:
     """A 422 whose errors name each of these JSON pointers (or query/path parameters)."""
     body = assert_problem(response, 422)

@@ -13,7 +13,7 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.core.migrate import upgrade
 from app.main import create_app
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_problem, same_problem
 from tests.conftest import http
 from tests.databases import throwaway_database
 
@@ -58,7 +58,7 @@ def test_every_kind_of_bad_key_gets_the_same_401(app, client, user):
         for method, path, body in requests:
             for headers in headers_list:
                 r = anon.request(method, path, headers=headers, json=body)
-                bodies.append(_assert_unauthorized(r))
+                bodies.append(same_problem(_assert_unauthorized(r)))
                 challenges.append(r.headers["www-authenticate"])
     assert all(b == bodies[0] for b in bodies), bodies
     assert len(set(challenges)) == 1, challenges
@@ -198,8 +198,8 @@ def test_deleting_another_workspaces_key_is_404_and_leaves_it_working(app, clien
     theirs = other_client.post("/v1/api-keys", json={"name": "globex-key"}).json()
     r = client.delete(f"/v1/api-keys/{theirs['id']}")
     missing = client.delete(f"/v1/api-keys/{uuid.uuid4()}")
-    body = assert_problem(r, 404, "not_found")
-    assert body == assert_problem(missing, 404, "not_found")
+    body = same_problem(assert_problem(r, 404, "not_found"))
+    assert body == same_problem(assert_problem(missing, 404, "not_found"))
     with http(app, theirs["key"]) as still:
         assert still.get("/v1/me").json()["name"] == "globex"
     listed = {k["id"]: k for k in other_client.get("/v1/api-keys").json()["items"]}

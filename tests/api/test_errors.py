@@ -200,7 +200,7 @@ def test_internal_errors_hide_the_details(app, api_key, database):
         for path in ("/boom", "/v1/boom-with-session"):
             r = c.get(path)
             body = assert_problem(r, 500, "internal_error")
-            assert set(body) == {"type", "title", "status", "detail", "code"}
+            assert set(body) == {"type", "title", "status", "detail", "code", "request_id"}
             assert "secret-stack-detail" not in r.text
             assert (
                 "Traceback" not in r.text

@@ -2,6 +2,7 @@
 
 import uuid
 
+from tests.api.helpers import same_problem
 from tests.insights.helpers import follow_plan, posting_plan
 
 AS_OF = "2026-11-04T12:00:00Z"
@@ -37,5 +38,5 @@ def test_other_workspace_gets_404(client, other_client, user):
         for r in (theirs, missing):
             assert r.status_code == 404, (route, r.text)
             assert r.headers["content-type"].startswith("application/problem+json")
-        assert theirs.json() == missing.json()
+        assert same_problem(theirs.json()) == same_problem(missing.json())
         assert theirs.json()["code"] == "not_found"

@@ -112,7 +112,8 @@ def test_real_server_logs_and_answers_never_hold_a_secret(deployment):
     )  # SQLite: not even free pages
 
     logs = deployment.log_text()
-    assert '"GET /v1/me HTTP/1.1" 401' in logs, "the access log is not being written"
+    # Rapport's line per request (§13), in place of uvicorn's access log.
+    assert '"route": "/v1/me", "status": 401' in logs, "the request log is not being written"
     for s in (secret, TEST_KEY):
         for shown in (listing, logs, *(a.text for a in answers)):
             assert s[4:] not in shown

@@ -44,7 +44,8 @@ class RapportServer:
     If the server does not answer /healthz in time, or exits first, its process is stopped
     before the error is raised: a failed start never leaves a `rapport serve` behind. A
     server that exits at once on a port chosen here (another test run may have taken the
-    port between free_port() and uvicorn's bind) is started again on a new port."""
+    port between free_port() and uvicorn's bind) is started again on a new port. ``env``
+    adds to (or replaces) the environment of this process."""
 
     def __init__(
         self,
@@ -62,6 +63,7 @@ class RapportServer:
             "RAPPORT_BOOTSTRAP_KEY": TEST_KEY,
             **(env or {}),
         }
+        self.log_path = log
         self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
         self.process: subprocess.Popen | None = None
         for attempt in range(1, attempts + 1):
