@@ -108,7 +108,7 @@ def schedule(rules, tz, as_of, events, hours):
 @PROPS
 @given(scenarios())
 def test_following_once_at_every_slot_never_trips_a_limit(scenario):
-    rules, tz, as_of, events, hours = scenario
+    rules, tz, _, events, _ = scenario
     _, plan = schedule(*scenario)
     done = list(events)
     for slot in plan.slots:
@@ -120,7 +120,7 @@ def test_following_once_at_every_slot_never_trips_a_limit(scenario):
 @PROPS
 @given(scenarios())
 def test_slots_are_in_working_hours_after_as_of_in_order_and_spaced(scenario):
-    rules, tz, as_of, events, hours = scenario
+    rules, tz, as_of, _, hours = scenario
     report, plan = schedule(*scenario)
     start, end = hours.bounds(local_date(as_of, tz), tz)
     assert len(plan.slots) + plan.unscheduled == report.remaining_today
