@@ -137,7 +137,9 @@ def test_each_chart_says_what_it_shows_and_marks_what_is_wrong(client):
     p = doc["posting"][0]
     assert len([r for r in posts["rects"] if r.get("fill") == BAD]) == p["over_posting_days"] == 1
     assert posts["texts"].count("missed") == p["missed_days"] == 3
-    assert "maximum 2 a day dashed; 1 day over it (red); 3 days missed" in posts["attrs"]["aria-label"]
+    assert (
+        "maximum 2 a day dashed; 1 day over it (red); 3 days missed" in posts["attrs"]["aria-label"]
+    )
     g = doc["engagement"]
     assert engagement["attrs"]["aria-label"] == (
         f"{g['interactions']} interactions and {g['broadcasts']} broadcasts: "
