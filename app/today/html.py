@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from app.reports.html import for_a_person, platform_name
 from app.today.schemas import ContactToday, TodayOut
 
 _CSS = """*{box-sizing:border-box}body{font-family:system-ui,sans-serif;max-width:56rem;
@@ -47,7 +48,7 @@ def _todo(t: TodayOut, tz: ZoneInfo) -> str:
         )
     items = "".join(
         f'<li><span class="when">{e(_clock(a.at, tz) if a.at else "now")}</span>'
-        f"<span>{e(a.text[:1].upper() + a.text[1:])}</span></li>"
+        f"<span>{e(for_a_person(a.text, a.platform))}</span></li>"
         for a in t.actions
     )
     return f'<ol class="todo">{items}</ol>'
@@ -57,9 +58,11 @@ def timeline(t: TodayOut, tz: ZoneInfo) -> str:
     """The working day as a line with an hour scale, a dot per follow slot (one row per
     platform) and a diamond per post slot; "now" as a vertical line."""
     start, end = t.start_of_work, t.end_of_work
-    rows = [(f"follow {f.platform}", f.slots, "#2f6fb0") for f in t.follows if f.slots]
-    rows += [(f"post {p.platform}", p.slots, "#b5651d") for p in t.posts if p.slots]
-    left, width, row_h, top = 110, 560, 26, 24
+    rows = [
+        (f"follow {platform_name(f.platform)}", f.slots, "#2f6fb0") for f in t.follows if f.slots
+    ]
+    rows += [(f"post {platform_name(p.platform)}", p.slots, "#b5651d") for p in t.posts if p.slots]
+    left, width, row_h, top = 104, 300, 28, 26
     height = top + row_h * max(1, len(rows)) + 10
     span = max((end - start).total_seconds(), 1.0)
     title = f"Today's working day, {_clock(start, tz)} to {_clock(end, tz)}: " + (
@@ -81,14 +84,14 @@ def timeline(t: TodayOut, tz: ZoneInfo) -> str:
         if hour >= start:
             parts.append(
                 f'<line x1="{x(hour):.1f}" x2="{x(hour):.1f}" y1="{top - 6}" y2="{height - 6}" '
-                f'stroke="#e4e7eb"/><text x="{x(hour):.1f}" y="{top - 10}" font-size="11" '
+                f'stroke="#e4e7eb"/><text x="{x(hour):.1f}" y="{top - 10}" font-size="12" '
                 f'text-anchor="middle" fill="#59636e">{e(hour.strftime("%H"))}</text>'
             )
         hour = (hour + timedelta(hours=1)).astimezone(tz)
     for i, (label, slots, colour) in enumerate(rows):
         y = top + row_h * i + row_h / 2
         parts.append(
-            f'<text x="4" y="{y + 4:.1f}" font-size="12">{e(label)}</text>'
+            f'<text x="2" y="{y + 4:.1f}" font-size="13">{e(label)}</text>'
             f'<line x1="{left}" x2="{left + width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c9d1d9"/>'
         )
         for s in slots:
@@ -150,14 +153,14 @@ def _best_hours(t: TodayOut) -> str:
     for platform, hours in t.best_hours.items():
         if hours is None:
             lines.append(
-                f"<li>{e(platform)}: not enough replies and reactions yet (fewer than 20 in "
+                f"<li>{e(platform_name(platform))}: not enough replies and reactions yet (fewer than 20 in "
                 "8 weeks); posts are planned at 09:00, 12:00 and 17:00</li>"
             )
         else:
             best = ", ".join(
                 f"{_WEEKDAY_NAMES[b.weekday]} {b.hour:02d}:00 ({b.inbound})" for b in hours
             )
-            lines.append(f"<li>{e(platform)}: {e(best)}</li>")
+            lines.append(f"<li>{e(platform_name(platform))}: {e(best)}</li>")
     if not lines:
         return ""
     return (

@@ -3,6 +3,7 @@
 Expected numbers are written out by hand.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -216,9 +217,9 @@ def test_the_plan_as_a_page(client):
     assert page.count("<circle") == len(doc["follows"][0]["slots"]) == 6
     for slot in doc["follows"][0]["slots"] + doc["posts"][0]["slots"]:
         assert local(slot) in page
-    assert 'role="img" aria-label="Today&#x27;s working day, 09:00 to 18:00: follow x at ' in page
-    for action in doc["actions"]:
-        text = action["text"]
+    assert 'role="img" aria-label="Today&#x27;s working day, 09:00 to 18:00: follow X at ' in page
+    for action in doc["actions"]:  # for a person: "X", not "x"; a capital first letter
+        text = re.sub(r"\bx\b", "X", action["text"])
         assert (text[:1].upper() + text[1:]).replace("'", "&#x27;") in page
     assert "People to answer" in page and "Nobody is waiting for an answer." in page
 
