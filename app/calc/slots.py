@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.calc.follow_limits import allowed_follows_at, next_follow_allowed_at
+from app.calc.follow_limits import FollowLog, headroom, next_follow_allowed_at
 from app.calc.follow_rules import FollowRules
 from app.calc.platform_rules import EventLog
 from app.calc.timewindows import local_date, to_utc
@@ -110,11 +110,14 @@ def follow_slots(
     min_gap = min_follow_spacing(rules)
     nominal, spacing = _nominal(lo, hi, remaining, min_gap, seed)
     log = EventLog(events, until=as_of)
-    follows = log.by_kind.setdefault("follow", [])
+    # One sorted list of follows, shared by the follow counts and the rules' source; every
+    # follow in it is at or before the instant checked (history ≤ as_of, earlier slots).
+    follow_log = FollowLog(log.by_kind.get("follow", []))
+    log.by_kind["follow"] = follows = follow_log.instants
     slots: list[datetime] = []
     for planned in nominal:
         t = _ceil_second(max(planned, lo, slots[-1] + min_gap if slots else lo))
-        while t < hi and allowed_follows_at(rules, tz, t, follows, log) < 1:
+        while t < hi and headroom(rules, tz, t, follow_log, log).allowed < 1:
             later = next_follow_allowed_at(rules, tz, t, follows, source=log)
             if later is None:  # a limit below one follow: never happens with valid rules
                 t = hi
