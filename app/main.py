@@ -25,6 +25,7 @@ from app.profiles.check_router import router as profile_check_router
 from app.profiles.router import router as profiles_router
 from app.relationships.router import router as relationships_router
 from app.reports.router import router as reports_router
+from app.today.router import router as today_router
 from app.users.router import router as users_router
 
 DESCRIPTION = """Rapport coaches people who build relationships on social media: follow to a
@@ -45,6 +46,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     profile_check_router,
     relationships_router,
     reports_router,
+    today_router,
     events_csv_router,
 )
 

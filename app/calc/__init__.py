@@ -23,4 +23,7 @@ Modules, by what they answer:
 - ``profile_findings`` — profile findings (§6.6).
 - ``weekly`` — per-day follow limits over a week, for the weekly report (§6.8).
 - ``next_actions`` — the weekly report's next actions (§6.8).
+- ``working_hours`` — a user's working hours on a local day, DST gaps and overlaps (§11).
+- ``slots`` — today's follow and post slots and the best hours (§11).
+- ``today_actions`` — the day's to-do list of the Today plan (§11).
 """

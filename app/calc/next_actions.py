@@ -219,3 +219,8 @@ def next_actions(w: WeekFigures, limit: int = MAX_ACTIONS) -> list[NextAction]:
         _relationships(w),
     )
     return list(itertools.islice(itertools.chain.from_iterable(steps), limit))
+
+
+def profile_action(platform: Platform, finding: Finding) -> NextAction:
+    """The action that fixes one profile finding (shared with the Today plan, SPEC §11)."""
+    return _profile(platform, finding)

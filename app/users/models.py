@@ -2,8 +2,10 @@
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from pydantic import AfterValidator, model_validator
 from sqlalchemy import Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -12,8 +14,41 @@ from app.calc.vocabulary import (
     DEFAULT_KEEP_IN_TOUCH_DAYS,
     DEFAULT_SALES_RATIO,
 )
+from app.calc.working_hours import DEFAULT_WORK_END, DEFAULT_WORK_START, parse_clock
 from app.core.fields import ExternalId, InputModel, Name, TimeZoneName, UtcOut
 from app.core.types import UTCDateTime, utc_now
+
+
+def _clock(value: str) -> str:
+    parse_clock(value)
+    return value
+
+
+# A local wall-clock time "HH:MM" (00:00 to 23:59).
+Clock = Annotated[str, AfterValidator(_clock)]
+
+
+class WorkingHours(InputModel):
+    """The part of each local day in which Rapport schedules actions (GET …/today)."""
+
+    start: Clock = DEFAULT_WORK_START
+    end: Clock = DEFAULT_WORK_END
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> "WorkingHours":
+        if parse_clock(self.end) <= parse_clock(self.start):
+            raise ValueError(
+                f"working_hours end ({self.end}) must be after start ({self.start}), "
+                "on the same local day"
+            )
+        return self
+
+
+class WorkingHoursPatch(InputModel):
+    """Either time or both; the result must still end after it starts."""
+
+    start: Clock | None = None
+    end: Clock | None = None
 
 
 # The defaults are SPEC §4's (app.calc.vocabulary), the only ones: the columns of User take
@@ -23,12 +58,14 @@ class UserSettings(InputModel):
     sales_ratio: float = Field(default=DEFAULT_SALES_RATIO, ge=1, le=1_000_000)
     interaction_share_target: float = Field(default=DEFAULT_INTERACTION_SHARE_TARGET, ge=0, le=1)
     keep_in_touch_days: int = Field(default=DEFAULT_KEEP_IN_TOUCH_DAYS, ge=1, le=3650)
+    working_hours: WorkingHours = Field(default_factory=WorkingHours)
 
 
 class UserSettingsPatch(InputModel):
     sales_ratio: float | None = Field(default=None, ge=1, le=1_000_000)
     interaction_share_target: float | None = Field(default=None, ge=0, le=1)
     keep_in_touch_days: int | None = Field(default=None, ge=1, le=3650)
+    working_hours: WorkingHoursPatch | None = None
 
 
 class User(SQLModel, table=True):
@@ -47,6 +84,16 @@ class User(SQLModel, table=True):
     sales_ratio: float = DEFAULT_SALES_RATIO
     interaction_share_target: float = DEFAULT_INTERACTION_SHARE_TARGET
     keep_in_touch_days: int = DEFAULT_KEEP_IN_TOUCH_DAYS
+    work_start: str = Field(
+        default=DEFAULT_WORK_START,
+        max_length=5,
+        sa_column_kwargs={"server_default": DEFAULT_WORK_START},
+    )
+    work_end: str = Field(
+        default=DEFAULT_WORK_END,
+        max_length=5,
+        sa_column_kwargs={"server_default": DEFAULT_WORK_END},
+    )
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
@@ -56,6 +103,7 @@ class User(SQLModel, table=True):
             sales_ratio=self.sales_ratio,
             interaction_share_target=self.interaction_share_target,
             keep_in_touch_days=self.keep_in_touch_days,
+            working_hours=WorkingHours(start=self.work_start, end=self.work_end),
         )
 
     @property

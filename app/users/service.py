@@ -6,8 +6,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from app.calc.working_hours import parse_clock
 from app.core.db import rows_matched
-from app.core.errors import EXTERNAL_ID_CONFLICT, ProblemError
+from app.core.errors import EXTERNAL_ID_CONFLICT, ProblemError, pointer_item, validation_problem
 from app.core.pagination import Keyset
 from app.core.types import utc_now
 from app.users.models import USER_TABLE, User, UserCreate, UserUpdate
@@ -53,6 +54,9 @@ def create_user(session: Session, workspace_id: uuid.UUID, data: UserCreate) -> 
     ):
         raise conflict
     settings = data.settings.model_dump() if data.settings else {}
+    hours = settings.pop("working_hours", None)
+    if hours is not None:
+        settings.update(work_start=hours["start"], work_end=hours["end"])
     user = User(
         workspace_id=workspace_id,
         name=data.name,
@@ -78,12 +82,33 @@ def update_user(session: Session, user: User, data: UserUpdate) -> User:
         raise conflict
     for field, value in changes.items():
         setattr(user, field, value)
+    hours = settings.pop("working_hours", None) or {}
     for field, value in settings.items():
         if value is not None:
             setattr(user, field, value)
+    _patch_working_hours(user, hours)
     user.updated_at = utc_now()
     _save(session, user)
     return user
+
+
+def _patch_working_hours(user: User, hours: dict[str, str | None]) -> None:
+    """Merge the times given into the stored working hours; the result must end after it
+    starts (422 naming both times otherwise)."""
+    start = hours.get("start") or user.work_start
+    end = hours.get("end") or user.work_end
+    if parse_clock(end) <= parse_clock(start):
+        pointer = "#/settings/working_hours/" + ("end" if hours.get("end") else "start")
+        raise validation_problem(
+            [
+                pointer_item(
+                    pointer,
+                    f"working_hours end ({end}) must be after start ({start}), on the same "
+                    "local day; send both times to move the window",
+                )
+            ]
+        )
+    user.work_start, user.work_end = start, end
 
 
 def list_users(

@@ -11,7 +11,13 @@ from app.profiles.models import Profile
 from app.users.models import User
 from tests.api.helpers import assert_problem, assert_validation, event, users_path
 
-DEFAULT_SETTINGS = {"sales_ratio": 10, "interaction_share_target": 0.5, "keep_in_touch_days": 30}
+WORKING_HOURS = {"start": "09:00", "end": "18:00"}
+DEFAULT_SETTINGS = {
+    "sales_ratio": 10,
+    "interaction_share_target": 0.5,
+    "keep_in_touch_days": 30,
+    "working_hours": WORKING_HOURS,
+}
 
 
 def test_create_user_answers_201_with_location_and_defaults(client):
@@ -57,6 +63,7 @@ def test_create_user_with_everything(client):
         "sales_ratio": 5,
         "interaction_share_target": 0.5,
         "keep_in_touch_days": 14,
+        "working_hours": WORKING_HOURS,
     }
 
 
@@ -174,6 +181,7 @@ def test_patch_merges_only_the_settings_it_names(client):
         "sales_ratio": 7,
         "interaction_share_target": 0.8,
         "keep_in_touch_days": 10,
+        "working_hours": WORKING_HOURS,
     }
     assert body["name"] == "Ada" and body["timezone"] == "UTC"
     assert body["created_at"] == u["created_at"]
@@ -186,6 +194,7 @@ def test_patch_merges_only_the_settings_it_names(client):
         "sales_ratio": 7,
         "interaction_share_target": 0.8,
         "keep_in_touch_days": 10,
+        "working_hours": WORKING_HOURS,
     }
     assert client.get(users_path(u)).json() == body
 
@@ -268,3 +277,34 @@ def test_delete_user_cascades_to_everything_it_owns(client, session):
     assert client.get(users_path(new_id, "/follow-plans")).json()["items"] == []
     # The other user is untouched.
     assert len(client.get(users_path(keep, "/events")).json()["items"]) == 2
+
+
+def test_working_hours_are_set_merged_and_validated(client, user):
+    r = client.patch(
+        users_path(user), json={"settings": {"working_hours": {"start": "08:30", "end": "17:00"}}}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["settings"]["working_hours"] == {"start": "08:30", "end": "17:00"}
+    r = client.patch(users_path(user), json={"settings": {"working_hours": {"end": "16:15"}}})
+    assert r.json()["settings"]["working_hours"] == {"start": "08:30", "end": "16:15"}
+
+    r = client.patch(users_path(user), json={"settings": {"working_hours": {"start": "9am"}}})
+    assert_validation(r, "#/settings/working_hours/start")
+    assert "HH:MM" in r.json()["detail"] and "9am" in r.json()["detail"]
+    assert_validation(
+        client.patch(users_path(user), json={"settings": {"working_hours": {"end": "24:00"}}}),
+        "#/settings/working_hours/end",
+    )
+    r = client.patch(users_path(user), json={"settings": {"working_hours": {"start": "17:00"}}})
+    assert_validation(r, "#/settings/working_hours/start")
+    assert "end (16:15) must be after start (17:00)" in r.json()["detail"]
+    r = client.post(
+        "/v1/users",
+        json={"name": "Bo", "settings": {"working_hours": {"start": "18:00", "end": "09:00"}}},
+    )
+    assert_validation(r, "#/settings/working_hours")
+    assert "end (09:00) must be after start (18:00)" in r.json()["detail"]
+    assert client.get(users_path(user)).json()["settings"]["working_hours"] == {
+        "start": "08:30",
+        "end": "16:15",
+    }
