@@ -31,6 +31,7 @@ from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Path, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 from sqlmodel import Session
 
@@ -325,7 +326,8 @@ def declared_scope(dependant: Dependant) -> set[Scope]:
 
 def check_route_scopes(router: APIRouter) -> None:
     """Fail at start-up on a route that does not declare exactly one scope, or whose
-    write session contradicts a "read" declaration."""
+    write session contradicts a "read" declaration; note the scope as the operation's
+    ``x-required-scope``."""
     for route in router.routes:
         dependant: Dependant | None = getattr(route, "dependant", None)
         if dependant is None:
@@ -339,3 +341,5 @@ def check_route_scopes(router: APIRouter) -> None:
             )
         if scopes == {"read"} and _kind_of(where, dependant) != "read":
             raise RuntimeError(f"{where} writes but declares the 'read' scope")
+        if isinstance(route, APIRoute):  # stated in the OpenAPI document too
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-required-scope": scopes.pop()}
