@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -210,19 +210,48 @@ def _metrics_directory(enabled: bool) -> Iterator[None]:
 def keys_create(
     workspace: Annotated[str, typer.Option(help="Workspace name; created if missing.")],
     name: Annotated[str, typer.Option(help="A label for the key.")] = "cli",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="read, write or admin (read < write < admin); repeat or separate with "
+            "commas. Default: admin."
+        ),
+    ] = None,
+    expires_at: Annotated[
+        str | None,
+        typer.Option(help="When the key stops working: RFC 3339 with an offset. Default: never."),
+    ] = None,
 ) -> None:
     """Create a key and print its secret once."""
+    scopes, expiry = _key_limits(scope, expires_at)
     with _using_database("keys create") as settings:
         upgrade(settings.database_url)
         db = _database()
         with db.session(write=True) as session:
             ws = auth_service.get_or_create_workspace(session, workspace)
-            key, secret = auth_service.create_key(session, ws, name)
+            key, secret = auth_service.create_key(session, ws, name, None, scopes, expiry)
             session.commit()
         db.dispose()
     typer.echo(
         f"{secret}\n(workspace {workspace}, prefix {key.prefix}; the secret is not shown again)"
     )
+
+
+def _key_limits(
+    scope: list[str] | None, expires_at: str | None
+) -> tuple[list[str], datetime | None]:
+    """The --scope and --expires-at of `keys create`, checked; exits with a clear line."""
+    named = [part.strip() for item in scope or ["admin"] for part in item.split(",")]
+    try:
+        scopes: list[str] = list(auth_service.normal_scopes(p for p in named if p))
+        expiry = datetime.fromisoformat(expires_at) if expires_at else None
+    except ValueError as exc:
+        _fail(f"keys create: {exc}")
+    if expiry is not None and (expiry.tzinfo is None or expiry <= datetime.now(UTC)):
+        _fail(
+            "keys create: --expires-at must be a future time with an offset, e.g. 2027-01-01T00:00:00Z"
+        )
+    return scopes, expiry
 
 
 @keys.command("list")
@@ -239,7 +268,8 @@ def keys_list() -> None:
             ).all()
         db.dispose()
     typer.echo(
-        f"{'PREFIX':<14}{'WORKSPACE':<20}{'NAME':<16}{'CREATED':<22}{'LAST USED':<22}REVOKED"
+        f"{'PREFIX':<14}{'WORKSPACE':<20}{'NAME':<16}{'CREATED':<22}{'LAST USED':<22}"
+        f"{'SCOPES':<18}{'EXPIRES':<22}REVOKED"
     )
 
     def fmt(t: datetime | None) -> str:
@@ -248,7 +278,8 @@ def keys_list() -> None:
     for key, ws_name in rows:
         typer.echo(
             f"{key.prefix:<14}{ws_name[:19]:<20}{key.name[:15]:<16}{_when(key.created_at):<22}"
-            f"{_when(key.last_used_at):<22}{_when(key.revoked_at)}"
+            f"{_when(key.last_used_at):<22}{','.join(key.scopes):<18}{_when(key.expires_at):<22}"
+            f"{_when(key.revoked_at)}"
         )
 
 

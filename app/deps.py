@@ -16,12 +16,14 @@
 - ``CallerDep``: ``Caller(workspace, key, user)``. One statement reads the key, its
   workspace and the user named in the path (`app.auth.service.authenticate`), so ``UserDep``
   costs no query of its own.
+- ``require_scope("read" | "write" | "admin")``: the scope a route needs of the caller's
+  key, declared by every /v1 route (see the scopes section at the end).
 - The key's ``last_used_at`` is recorded after the request's session is committed and
   closed, in a short write transaction of its own (`Database.bookkeeping`), best effort.
 """
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -29,13 +31,15 @@ from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Path, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 from sqlmodel import Session
 
 from app.auth.models import ApiKey, Workspace
+from app.auth.scopes import SCOPES, Scope, allows
 from app.auth.service import authenticate, key_needs_touch, touch_key
 from app.core.db import Database
-from app.core.errors import not_found
+from app.core.errors import INSUFFICIENT_SCOPE, not_found
 from app.core.types import utc_now
 from app.users.models import User
 
@@ -267,3 +271,75 @@ def check_session_kinds(router: APIRouter) -> None:
         dependant = getattr(route, "dependant", None)
         if dependant is not None:
             _KINDS[id(route)] = (route, _kind_of(getattr(route, "path", "?"), dependant))
+
+
+# --- scopes: what each route needs of the caller's key ----------------------------------
+#
+# Every /v1 route declares the scope it needs with ``dependencies=[require_scope(...)]``
+# (on the route, or on its router when all its routes need the same); `check_route_scopes`
+# refuses, when the app is built, a route that declares none or two, or a route with a
+# write session that declares only "read". A key whose widest scope is below it gets 403
+# insufficient_scope, before the body is looked at.
+
+
+def _scope_check(needed: Scope) -> Callable[[Caller], Awaitable[None]]:
+    async def check(caller: CallerDep) -> None:
+        if not allows(caller.key.scopes, needed):
+            raise INSUFFICIENT_SCOPE.error(
+                f"This request needs an API key with the {needed!r} scope; this key has "
+                f"{list(caller.key.scopes)}. Scopes: read < write < admin.",
+                headers={
+                    "WWW-Authenticate": 'Bearer realm="rapport", error="insufficient_scope", '
+                    f'scope="{needed}"'
+                },
+                required_scope=needed,
+            )
+
+    check.__name__ = f"require_{needed}_scope"
+    return check
+
+
+_SCOPE_CHECKS: dict[Scope, Callable[[Caller], Awaitable[None]]] = {
+    scope: _scope_check(scope) for scope in SCOPES
+}
+_CHECKED_SCOPE: dict[Callable[..., Any], Scope] = {c: s for s, c in _SCOPE_CHECKS.items()}
+
+
+def require_scope(needed: Scope) -> Any:
+    """The declaration of the scope a route needs (a FastAPI dependency), e.g.
+    ``@router.post(..., dependencies=[require_scope("write")])`` or
+    ``APIRouter(..., dependencies=[require_scope("admin")])``."""
+    return Depends(_SCOPE_CHECKS[needed])
+
+
+def declared_scope(dependant: Dependant) -> set[Scope]:
+    """The scopes a route's dependency tree declares (one, when it is right)."""
+    found: set[Scope] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        if current.call in _CHECKED_SCOPE:
+            found.add(_CHECKED_SCOPE[current.call])
+        stack.extend(current.dependencies)
+    return found
+
+
+def check_route_scopes(router: APIRouter) -> None:
+    """Fail at start-up on a route that does not declare exactly one scope, or whose
+    write session contradicts a "read" declaration; note the scope as the operation's
+    ``x-required-scope``."""
+    for route in router.routes:
+        dependant: Dependant | None = getattr(route, "dependant", None)
+        if dependant is None:
+            continue
+        where = f"{sorted(getattr(route, 'methods', ()))} {getattr(route, 'path', '?')}"
+        scopes = declared_scope(dependant)
+        if len(scopes) != 1:
+            raise RuntimeError(
+                f"{where} declares {'no scope' if not scopes else sorted(scopes)}: add exactly "
+                "one dependencies=[require_scope('read' | 'write' | 'admin')] (app/deps.py)"
+            )
+        if scopes == {"read"} and _kind_of(where, dependant) != "read":
+            raise RuntimeError(f"{where} writes but declares the 'read' scope")
+        if isinstance(route, APIRoute):  # stated in the OpenAPI document too
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-required-scope": scopes.pop()}

@@ -14,7 +14,7 @@ from app.core.openapi import install_openapi
 from app.core.query import reject_unknown_query
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, parse_rate
 from app.core.storage import StorageHealth, StorageHealthMiddleware
-from app.deps import check_session_kinds, get_caller
+from app.deps import check_route_scopes, check_session_kinds, get_caller
 from app.events.csv_router import router as events_csv_router
 from app.events.router import router as events_router
 from app.idempotency.middleware import IdempotencyMiddleware
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(get_caller), Depends(reject_unknown_query)])
     for router in V1_ROUTERS:
         check_session_kinds(router)
+        check_route_scopes(router)  # every route declares its scope (app/deps.py)
         v1.include_router(router)
     app.include_router(meta_router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(v1)

@@ -2,10 +2,14 @@
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
+from pydantic import Field as Describe
+from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from app.core.fields import InputModel, Name, UtcOut
+from app.auth.scopes import Scope
+from app.core.fields import InputModel, Instant, Name, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
 
@@ -28,6 +32,10 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the key may do (app/auth/scopes.py: the widest one counts); keys made before
+    # scopes existed are ["admin"] (migration 0011).
+    scopes: list[str] = Field(default_factory=lambda: ["admin"], sa_type=JSON)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class WorkspacePublic(SQLModel):
@@ -36,8 +44,27 @@ class WorkspacePublic(SQLModel):
     created_at: UtcOut
 
 
+ScopeList = Annotated[
+    list[Scope],
+    Describe(
+        min_length=1,
+        max_length=3,
+        description="What the key may do: 'read' reads; 'write' also records and changes "
+        "data; 'admin' also manages keys and webhooks. No wider than the calling key's.",
+    ),
+]
+
+
 class ApiKeyCreate(InputModel):
     name: Name = "api"
+    scopes: ScopeList | None = Describe(
+        default=None, description="Default: the calling key's scopes."
+    )
+    expires_at: Instant | None = Describe(
+        default=None,
+        description="When the key stops working (RFC 3339, in the future). Default: never, "
+        "or the calling key's own expiry when it has one; never later than that.",
+    )
 
 
 class ApiKeyPublic(SQLModel):
@@ -47,6 +74,8 @@ class ApiKeyPublic(SQLModel):
     created_at: UtcOut
     last_used_at: UtcOut | None
     revoked_at: UtcOut | None
+    scopes: list[Scope]
+    expires_at: UtcOut | None
 
 
 class ApiKeyCreated(ApiKeyPublic):

@@ -1,6 +1,7 @@
 """Workspaces and API keys in the database."""
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -12,6 +13,7 @@ from sqlmodel import Session, col
 
 from app.auth.keys import display_prefix, generate_secret, hash_secret, is_well_formed
 from app.auth.models import ApiKey, Workspace
+from app.auth.scopes import SCOPES, Scope, allows, widest
 from app.core import errors as problems
 from app.core.types import utc_now
 from app.users.models import User
@@ -31,8 +33,53 @@ def get_or_create_workspace(session: Session, name: str) -> Workspace:
     return workspace
 
 
+def normal_scopes(scopes: Iterable[str]) -> list[Scope]:
+    """Known scopes once each, narrowest first; ValueError on an unknown or empty list."""
+    given = set(scopes)
+    unknown = given - set(SCOPES)
+    if unknown or not given:
+        raise ValueError(
+            f"unknown scope(s) {sorted(unknown)}; use one or more of {list(SCOPES)}"
+            if unknown
+            else f"a key needs at least one scope of {list(SCOPES)}"
+        )
+    return [s for s in SCOPES if s in given]
+
+
+def grantable(
+    caller: ApiKey, scopes: list[Scope] | None, expires_at: datetime | None
+) -> tuple[list[Scope], datetime | None]:
+    """What a key made by ``caller`` gets: by default the caller's scopes and expiry; never
+    a wider scope or a later expiry (403 scope_not_grantable), never a past expiry (422)."""
+    if expires_at is not None and expires_at <= utc_now():
+        raise problems.validation_problem(
+            [problems.pointer_item("#/expires_at", "expires_at must be in the future")]
+        )
+    wanted = normal_scopes(scopes if scopes is not None else caller.scopes)
+    if not allows(caller.scopes, wanted[-1]):  # narrowest first: the last is the widest
+        raise problems.SCOPE_NOT_GRANTABLE.error(
+            f"This key's scopes are {list(caller.scopes)}; it cannot create a key with "
+            f"{wanted}. Ask for no scope wider than {widest(caller.scopes)!r}."
+        )
+    if caller.expires_at is not None:
+        if expires_at is None:
+            expires_at = caller.expires_at
+        elif expires_at > caller.expires_at:
+            raise problems.SCOPE_NOT_GRANTABLE.error(
+                "This key expires at "
+                f"{caller.expires_at.isoformat().replace('+00:00', 'Z')}; a key it creates "
+                "cannot expire later."
+            )
+    return wanted, expires_at
+
+
 def create_key(
-    session: Session, workspace: Workspace, name: str, secret: str | None = None
+    session: Session,
+    workspace: Workspace,
+    name: str,
+    secret: str | None = None,
+    scopes: Iterable[str] = ("admin",),
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
     secret = secret or generate_secret()
     if not is_well_formed(secret):
@@ -44,6 +91,8 @@ def create_key(
         name=name,
         prefix=display_prefix(secret),
         key_hash=hash_secret(secret),
+        scopes=list(normal_scopes(scopes)),
+        expires_at=expires_at,
     )
     session.add(key)
     session.flush()
@@ -73,7 +122,8 @@ def _key_lookup(with_user: bool) -> Select[Any]:
 def authenticate(
     session: Session, authorization: str | None, user_id: uuid.UUID | None = None
 ) -> tuple[Workspace, ApiKey, User | None]:
-    """The caller's workspace and key, or the same 401 for every kind of bad key; with
+    """The caller's workspace and key (its scopes and expiry come with it), or the same 401
+    for every kind of bad key (an expired one: 401 api_key_expired, which says so); with
     `user_id`, also that user when it belongs to the caller's workspace."""
     if not authorization:
         raise UNAUTHORIZED
@@ -87,6 +137,13 @@ def authenticate(
     row = session.execute(_key_lookup(user_id is not None), params).first()
     if row is None:
         raise UNAUTHORIZED
+    expires_at: datetime | None = row[0].expires_at
+    if expires_at is not None and expires_at <= utc_now():
+        raise problems.API_KEY_EXPIRED.error(
+            f"This API key expired at {expires_at.isoformat().replace('+00:00', 'Z')}; use "
+            "another key, or ask an admin key (POST /v1/api-keys) or the operator "
+            "('rapport keys create') for a new one."
+        )
     return row[1], row[0], (row[2] if user_id is not None else None)
 
 

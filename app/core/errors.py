@@ -144,6 +144,18 @@ UNAUTHORIZED = problem(
     "'rapport keys create' or POST /v1/api-keys.",
     headers={"WWW-Authenticate": 'Bearer realm="rapport"'},
 )
+API_KEY_EXPIRED = problem(
+    "api_key_expired",
+    401,
+    "API key expired",
+    "This API key has expired; use another key, or ask an admin key (POST /v1/api-keys) or "
+    "the operator ('rapport keys create') for a new one.",
+    headers={"WWW-Authenticate": 'Bearer realm="rapport", error="invalid_token"'},
+)
+# Scoped keys (app/auth/scopes.py): the key's widest scope is below what the route needs.
+INSUFFICIENT_SCOPE = problem("insufficient_scope", 403, "Insufficient scope")
+# POST /v1/api-keys: a key may only create keys no wider (scopes, expiry) than itself.
+SCOPE_NOT_GRANTABLE = problem("scope_not_grantable", 403, "Scope not grantable")
 # §13 CORS: a preflight from an origin (or for a method or header) that is not allowed.
 CORS_REFUSED = problem("cors_refused", 403, "CORS request refused")
 NOT_FOUND = problem("not_found", 404, "Not found")

@@ -1,4 +1,6 @@
-"""The error half of the OpenAPI document: every refusal is an RFC 9457 problem.
+"""The error half of the OpenAPI document: every refusal is an RFC 9457 problem; and
+§13's headers: Idempotency-Key on every authenticated POST and PATCH, Request-Id,
+RateLimit-Policy and RateLimit on every response, Retry-After where a retry is asked for.
 
 The same shared mechanisms refuse requests on every route (the request gate in
 ``app.core.middleware``, authentication in ``app.deps``, the handlers in
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core import errors
 from app.core.errors import PROBLEM_MEDIA_TYPE, Problem
+from app.core.openapi_headers import HEADERS, add_headers
 
 _REF = "#/components/schemas/{model}"
 
@@ -117,14 +120,22 @@ def _rules(max_body_bytes: int) -> list[_Rule]:
     conflicts on writes (409), validation (422) and an unreachable database (503)."""
     return [
         _Rule(
-            (errors.MALFORMED_JSON, errors.INVALID_CURSOR),
+            (errors.MALFORMED_JSON, errors.INVALID_CURSOR, errors.INVALID_IDEMPOTENCY_KEY),
             "Malformed request: the body is not strict JSON (duplicate keys, NaN, invalid "
-            "UTF-8, ...), or a cursor this API did not issue",
+            "UTF-8, ...), a cursor this API did not issue, or an Idempotency-Key that is not "
+            "1 to 255 visible ASCII characters",
             lambda method, op: _takes_body(method, op) or _has_param(op, "query", "cursor"),
         ),
         _Rule(
-            (errors.UNAUTHORIZED,),
-            "Missing, malformed, unknown or revoked API key (with WWW-Authenticate: Bearer)",
+            (errors.UNAUTHORIZED, errors.API_KEY_EXPIRED),
+            "Missing, malformed, unknown or revoked API key (unauthorized), or an expired one "
+            "(api_key_expired); with WWW-Authenticate: Bearer",
+            _secured,
+        ),
+        _Rule(
+            (errors.INSUFFICIENT_SCOPE, errors.SCOPE_NOT_GRANTABLE),
+            "The API key's scopes do not include the one this operation needs "
+            "(insufficient_scope; x-required-scope names it; read < write < admin)",
             _secured,
         ),
         _Rule(
@@ -133,9 +144,10 @@ def _rules(max_body_bytes: int) -> list[_Rule]:
             lambda _method, op: _has_param(op, "path"),
         ),
         _Rule(
-            (errors.EXTERNAL_ID_CONFLICT, errors.CONCURRENT_CHANGE),
+            (errors.EXTERNAL_ID_CONFLICT, errors.CONCURRENT_CHANGE, errors.IDEMPOTENCY_KEY_IN_USE),
             "Conflict with stored data (an external_id taken with different content, or a "
-            "concurrent change); nothing was written",
+            "concurrent change), or a request with the same Idempotency-Key still running; "
+            "nothing was written",
             lambda method, op: _takes_body(method, op) and _secured(method, op),
         ),
         _Rule(
@@ -150,6 +162,12 @@ def _rules(max_body_bytes: int) -> list[_Rule]:
             "Invalid request: `errors` lists each bad value with a JSON pointer or parameter "
             "name; a query parameter this operation does not declare is refused the same way "
             "(the problem names the closest declared one)",
+            lambda _method, _op: True,
+        ),
+        _Rule(
+            (errors.RATE_LIMITED,),
+            "Too many requests for this API key (RAPPORT_RATE_LIMIT), or too many failed "
+            "authentications from this address; retry after Retry-After seconds",
             lambda _method, _op: True,
         ),
         _Rule(
@@ -182,6 +200,8 @@ def add_problem_responses(document: dict[str, Any], max_body_bytes: int) -> dict
                 if status[0] in "45":
                     response["content"] = _problem_content()
             op["responses"] = dict(sorted(responses.items()))
+            add_headers(method, op)
+    document["components"].setdefault("headers", {}).update(HEADERS)
     # FastAPI's own 422 schema is replaced everywhere above.
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)

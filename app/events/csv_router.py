@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from app.core.errors import UNSUPPORTED_MEDIA_TYPE
-from app.deps import DeferredWriteSession, UserDep
+from app.deps import DeferredWriteSession, UserDep, require_scope
 from app.events import csv_io
 from app.events.models import EventBatchResult
 from app.events.store import created_flags
@@ -74,6 +74,7 @@ ParsedCsv = Annotated[csv_io.Parsed, Depends(parsed_csv)]
     "text, external_id) that start with `'` followed by `=`, `+`, `-`, `@`, tab or "
     "carriage return lose that one `'` (the export adds it so a spreadsheet does "
     "not run them as formulas).",
+    dependencies=[require_scope("write")],
 )
 def import_events(
     user: UserDep, parsed: ParsedCsv, session: DeferredWriteSession

@@ -12,7 +12,7 @@ from app.core.errors import not_found, query_item, validation_problem
 from app.core.fields import Direction, Instant, Kind, Platform
 from app.core.negotiation import JSON, preferred
 from app.core.pagination import Cursor, Limit
-from app.deps import ReadSession, UserDep, WriteSession
+from app.deps import ReadSession, UserDep, WriteSession, require_scope
 from app.events import csv_io, service, store
 from app.events.models import (
     Event,
@@ -57,6 +57,7 @@ def _record(
         **_CONFLICT,
     },
     summary="Record one event (idempotent by external_id)",
+    dependencies=[require_scope("write")],
 )
 def create_event(
     body: EventIn, user: UserDep, session: WriteSession, response: Response
@@ -73,6 +74,7 @@ def create_event(
     status_code=status.HTTP_200_OK,
     responses=_CONFLICT,
     summary="Record up to 1000 events atomically; ids come back in input order",
+    dependencies=[require_scope("write")],
 )
 def create_events_batch(
     body: EventBatchIn, user: UserDep, session: WriteSession
@@ -96,6 +98,7 @@ def create_events_batch(
             "event as CSV (limit and cursor do not apply)",
         }
     },
+    dependencies=[require_scope("read")],
 )
 def list_events(
     request: Request,
@@ -124,7 +127,12 @@ def list_events(
     return EventList(items=[public(e) for e in events], next_cursor=next_cursor)
 
 
-@router.get("/{event_id}", response_model=EventPublic, summary="Read an event")
+@router.get(
+    "/{event_id}",
+    response_model=EventPublic,
+    summary="Read an event",
+    dependencies=[require_scope("read")],
+)
 def get_event(event_id: uuid.UUID, user: UserDep, session: ReadSession) -> EventPublic:
     event = service.get_event(session, user.id, event_id)
     if event is None:
@@ -132,7 +140,12 @@ def get_event(event_id: uuid.UUID, user: UserDep, session: ReadSession) -> Event
     return public(event)
 
 
-@router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an event")
+@router.delete(
+    "/{event_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an event",
+    dependencies=[require_scope("write")],
+)
 def delete_event(event_id: uuid.UUID, user: UserDep, session: WriteSession) -> None:
     if not store.delete(session, user.id, event_id):
         raise not_found("event")

@@ -17,9 +17,10 @@ and the routes. For a POST or PATCH that carries ``Idempotency-Key`` and an API 
    the claim, so a retry runs again.
 
 A claim still in progress after ``CLAIM_TIMEOUT_S`` (its process crashed between the
-claim and the store) may be claimed again. Expired rows are purged with the store, at
-most once every ``PURGE_INTERVAL_S`` per process, ``PURGE_BATCH`` rows at a time, through
-the index on ``expires_at``.
+claim and the store) may be claimed again; so may an expired one (its 24 h are over: the
+request runs again). Expired rows are purged with the store, at most once every
+``PURGE_INTERVAL_S`` of the wall clock per process, ``PURGE_BATCH`` rows at a time, through
+the index on ``expires_at`` (`purge_expired`). The clock is injectable (tests).
 
 On SQLite each transaction here is a write: it takes the request's turn at the write lock
 (``Database.admitted``, waited for on the event loop) and gives it back before the route
@@ -28,8 +29,8 @@ runs, so it never waits for the request's own write.
 
 import hashlib
 import logging
-import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,18 +136,20 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class _Keeper:
-    """The database work of one process: claims, stores, releases and the purge."""
+    """The database work of one process: claims, stores, releases and the purge; ``clock``
+    is the wall clock (injected by tests)."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utc_now):
         self.db = db
+        self.clock = clock
         self._insert = (sqlite.insert if db.is_sqlite else postgresql.insert)(_table)
-        self._last_purge = -PURGE_INTERVAL_S
+        self._last_purge: datetime | None = None
 
     def _pk(self, workspace_id: uuid.UUID, key: str) -> Any:
         return and_(_table.c.workspace_id == workspace_id, _table.c.key == key)
 
     def claim(self, authorization: str, key: str, print_: str) -> _Outcome:
-        now = utc_now()
+        now = self.clock()
         with self.db.new_session(write=True) as session:
             try:
                 workspace, _, _ = authenticate(session, authorization)
@@ -198,7 +201,7 @@ class _Keeper:
         return _Kept(row.status, row.content_type, row.location, bytes(row.body or b""))
 
     def store(self, claim: _Claimed, key: str, kept: _Kept) -> None:
-        now = utc_now()
+        now = self.clock()
         with self.db.new_session(write=True) as session:
             session.execute(
                 update(_table)
@@ -230,17 +233,23 @@ class _Keeper:
             session.commit()
 
     def _purge(self, session: Session, now: datetime) -> None:
-        if time.monotonic() - self._last_purge < PURGE_INTERVAL_S:
+        last = self._last_purge
+        if last is not None and timedelta(0) <= now - last < timedelta(seconds=PURGE_INTERVAL_S):
             return
-        self._last_purge = time.monotonic()
-        expired = (
-            select(_table.c.workspace_id, _table.c.key)
-            .where(_table.c.expires_at <= now)
-            .limit(PURGE_BATCH)
-        )
-        session.execute(
-            delete(_table).where(tuple_(_table.c.workspace_id, _table.c.key).in_(expired))
-        )
+        self._last_purge = now
+        purge_expired(session, now)
+
+
+def purge_expired(session: Session, now: datetime, batch: int = PURGE_BATCH) -> int:
+    """Delete up to ``batch`` kept responses expired by ``now`` (a range of the index on
+    expires_at); the number deleted."""
+    expired = (
+        select(_table.c.workspace_id, _table.c.key).where(_table.c.expires_at <= now).limit(batch)
+    )
+    result = session.execute(
+        delete(_table).where(tuple_(_table.c.workspace_id, _table.c.key).in_(expired))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _database_failure(db: Database, exc: DBAPIError) -> Response:
@@ -255,14 +264,15 @@ def _database_failure(db: Database, exc: DBAPIError) -> Response:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, clock: Callable[[], datetime] = utc_now):
         self.app = app
+        self.clock = clock
         self._keepers: dict[int, _Keeper] = {}
 
     def _keeper(self, db: Database) -> _Keeper:
         keeper = self._keepers.get(id(db))
         if keeper is None or keeper.db is not db:
-            keeper = self._keepers[id(db)] = _Keeper(db)
+            keeper = self._keepers[id(db)] = _Keeper(db, self.clock)
         return keeper
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from app.core.fields import Instant, LocalDate, Platform
 from app.core.types import utc_now
-from app.deps import ReadSession, UserDep
+from app.deps import ReadSession, UserDep, require_scope
 from app.events.models import normalise_counterpart
 from app.insights import service
 from app.insights.schemas import (
@@ -19,7 +19,9 @@ from app.insights.schemas import (
     SalesRatioOut,
 )
 
-router = APIRouter(prefix="/users/{user_id}", tags=["insights"])
+router = APIRouter(
+    prefix="/users/{user_id}", tags=["insights"], dependencies=[require_scope("read")]
+)
 
 AsOf = Annotated[
     Instant | None,

@@ -11,7 +11,7 @@ from app.calc.vocabulary import PLATFORMS
 from app.core.db import rows_matched
 from app.core.errors import NO_FOLLOW_PLAN, not_found
 from app.core.fields import Platform
-from app.deps import ReadSession, UserDep, WriteSession
+from app.deps import ReadSession, UserDep, WriteSession, require_scope
 from app.plans import service
 from app.plans.models import (
     FollowPlan,
@@ -39,6 +39,7 @@ def _order(plans: Iterable[_Plan]) -> list[_Plan]:
     response_model=FollowPlanPublic,
     responses={201: {"model": FollowPlanPublic, "description": "Created"}},
     summary="Create or replace the follow plan for a platform",
+    dependencies=[require_scope("write")],
 )
 def put_follow_plan(
     platform: Platform, body: FollowPlanIn, user: UserDep, session: WriteSession, response: Response
@@ -48,7 +49,12 @@ def put_follow_plan(
     return FollowPlanPublic.model_validate(plan, from_attributes=True)
 
 
-@router.get("/follow-plans", response_model=FollowPlanList, summary="List follow plans")
+@router.get(
+    "/follow-plans",
+    response_model=FollowPlanList,
+    summary="List follow plans",
+    dependencies=[require_scope("read")],
+)
 def list_follow_plans(user: UserDep, session: ReadSession) -> FollowPlanList:
     rows = session.execute(select(FollowPlan).where(col(FollowPlan.user_id) == user.id)).scalars()
     return FollowPlanList(
@@ -57,7 +63,10 @@ def list_follow_plans(user: UserDep, session: ReadSession) -> FollowPlanList:
 
 
 @router.get(
-    "/follow-plans/{platform}", response_model=FollowPlanPublic, summary="Read a follow plan"
+    "/follow-plans/{platform}",
+    response_model=FollowPlanPublic,
+    summary="Read a follow plan",
+    dependencies=[require_scope("read")],
 )
 def get_follow_plan(platform: Platform, user: UserDep, session: ReadSession) -> FollowPlanPublic:
     plan = service.get_follow_plan(session, user.id, platform)
@@ -73,6 +82,7 @@ def get_follow_plan(platform: Platform, user: UserDep, session: ReadSession) -> 
     "/follow-plans/{platform}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a follow plan",
+    dependencies=[require_scope("write")],
 )
 def delete_follow_plan(platform: Platform, user: UserDep, session: WriteSession) -> None:
     deleted = rows_matched(
@@ -90,6 +100,7 @@ def delete_follow_plan(platform: Platform, user: UserDep, session: WriteSession)
     response_model=PostingPlanPublic,
     responses={201: {"model": PostingPlanPublic, "description": "Created"}},
     summary="Create or replace the posting plan for a platform",
+    dependencies=[require_scope("write")],
 )
 def put_posting_plan(
     platform: Platform,
@@ -103,7 +114,12 @@ def put_posting_plan(
     return PostingPlanPublic.model_validate(plan, from_attributes=True)
 
 
-@router.get("/posting-plans", response_model=PostingPlanList, summary="List posting plans")
+@router.get(
+    "/posting-plans",
+    response_model=PostingPlanList,
+    summary="List posting plans",
+    dependencies=[require_scope("read")],
+)
 def list_posting_plans(user: UserDep, session: ReadSession) -> PostingPlanList:
     rows = session.execute(select(PostingPlan).where(col(PostingPlan.user_id) == user.id)).scalars()
     return PostingPlanList(
@@ -112,7 +128,10 @@ def list_posting_plans(user: UserDep, session: ReadSession) -> PostingPlanList:
 
 
 @router.get(
-    "/posting-plans/{platform}", response_model=PostingPlanPublic, summary="Read a posting plan"
+    "/posting-plans/{platform}",
+    response_model=PostingPlanPublic,
+    summary="Read a posting plan",
+    dependencies=[require_scope("read")],
 )
 def get_posting_plan(platform: Platform, user: UserDep, session: ReadSession) -> PostingPlanPublic:
     plan = service.get_posting_plan(session, user.id, platform)
@@ -125,6 +144,7 @@ def get_posting_plan(platform: Platform, user: UserDep, session: ReadSession) ->
     "/posting-plans/{platform}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a posting plan",
+    dependencies=[require_scope("write")],
 )
 def delete_posting_plan(platform: Platform, user: UserDep, session: WriteSession) -> None:
     deleted = rows_matched(

@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
-from app.deps import ReadSession, UserDep
+from app.deps import ReadSession, UserDep, require_scope
 from app.profiles.check import ProfileCheckOut, profile_check
 
-router = APIRouter(prefix="/users/{user_id}", tags=["profiles"])
+router = APIRouter(
+    prefix="/users/{user_id}", tags=["profiles"], dependencies=[require_scope("read")]
+)
 
 
 @router.get(

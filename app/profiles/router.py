@@ -7,7 +7,7 @@ from sqlmodel import col
 from app.calc.vocabulary import PLATFORMS
 from app.core.fields import Platform
 from app.core.types import utc_now
-from app.deps import ReadSession, UserDep, WriteSession
+from app.deps import ReadSession, UserDep, WriteSession, require_scope
 from app.profiles.models import Profile, ProfileIn, ProfileList, ProfilePublic
 
 router = APIRouter(prefix="/users/{user_id}/profiles", tags=["profiles"])
@@ -18,6 +18,7 @@ router = APIRouter(prefix="/users/{user_id}/profiles", tags=["profiles"])
     response_model=ProfilePublic,
     responses={201: {"model": ProfilePublic, "description": "Created"}},
     summary="Create or replace the user's profile on a platform",
+    dependencies=[require_scope("write")],
 )
 def put_profile(
     platform: Platform, body: ProfileIn, user: UserDep, session: WriteSession, response: Response
@@ -36,7 +37,12 @@ def put_profile(
     return ProfilePublic.model_validate(profile, from_attributes=True)
 
 
-@router.get("", response_model=ProfileList, summary="List the user's profiles")
+@router.get(
+    "",
+    response_model=ProfileList,
+    summary="List the user's profiles",
+    dependencies=[require_scope("read")],
+)
 def list_profiles(user: UserDep, session: ReadSession) -> ProfileList:
     rows = session.execute(select(Profile).where(col(Profile.user_id) == user.id)).scalars()
     ordered = sorted(rows, key=lambda p: PLATFORMS.index(p.platform))

@@ -7,11 +7,13 @@ from fastapi import APIRouter, Query
 from app.core.fields import Instant
 from app.core.pagination import Cursor, Limit
 from app.core.types import utc_now
-from app.deps import ReadSession, UserDep
+from app.deps import ReadSession, UserDep, require_scope
 from app.relationships import service
 from app.relationships.schemas import RelationshipList, Stage
 
-router = APIRouter(prefix="/users/{user_id}", tags=["relationships"])
+router = APIRouter(
+    prefix="/users/{user_id}", tags=["relationships"], dependencies=[require_scope("read")]
+)
 
 AsOf = Annotated[
     Instant | None,

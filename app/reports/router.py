@@ -8,11 +8,13 @@ from fastapi.responses import HTMLResponse
 from app.core.fields import Instant, WeekText
 from app.core.negotiation import JSON, preferred
 from app.core.types import utc_now
-from app.deps import ReadSession, UserDep
+from app.deps import ReadSession, UserDep, require_scope
 from app.reports import html, service
 from app.reports.schemas import ReportOut
 
-router = APIRouter(prefix="/users/{user_id}", tags=["reports"])
+router = APIRouter(
+    prefix="/users/{user_id}", tags=["reports"], dependencies=[require_scope("read")]
+)
 
 HTML = "text/html"
 

@@ -8,11 +8,11 @@ from fastapi.responses import HTMLResponse
 from app.core.fields import Instant
 from app.core.negotiation import JSON, preferred
 from app.core.types import utc_now
-from app.deps import ReadSession, UserDep
+from app.deps import ReadSession, UserDep, require_scope
 from app.today import html, service
 from app.today.schemas import TodayOut
 
-router = APIRouter(prefix="/users/{user_id}", tags=["today"])
+router = APIRouter(prefix="/users/{user_id}", tags=["today"], dependencies=[require_scope("read")])
 
 HTML = "text/html"
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.core.errors import not_found
 from app.core.pagination import Cursor, Limit
-from app.deps import ReadSession, UserDep, WorkspaceDep, WriteSession
+from app.deps import ReadSession, UserDep, WorkspaceDep, WriteSession, require_scope
 from app.users import service
 from app.users.models import User, UserCreate, UserList, UserPublic, UserUpdate
 
@@ -18,7 +18,11 @@ def public(user: User) -> UserPublic:
 
 
 @router.post(
-    "", response_model=UserPublic, status_code=status.HTTP_201_CREATED, summary="Create a user"
+    "",
+    response_model=UserPublic,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a user",
+    dependencies=[require_scope("write")],
 )
 def create_user(
     body: UserCreate, session: WriteSession, workspace: WorkspaceDep, response: Response
@@ -28,7 +32,12 @@ def create_user(
     return public(user)
 
 
-@router.get("", response_model=UserList, summary="List users, oldest first")
+@router.get(
+    "",
+    response_model=UserList,
+    summary="List users, oldest first",
+    dependencies=[require_scope("read")],
+)
 def list_users(
     session: ReadSession,
     workspace: WorkspaceDep,
@@ -40,7 +49,12 @@ def list_users(
     return UserList(items=[public(u) for u in users], next_cursor=next_cursor)
 
 
-@router.get("/{user_id}", response_model=UserPublic, summary="Read a user")
+@router.get(
+    "/{user_id}",
+    response_model=UserPublic,
+    summary="Read a user",
+    dependencies=[require_scope("read")],
+)
 def get_user(user: UserDep) -> UserPublic:
     return public(user)
 
@@ -49,6 +63,7 @@ def get_user(user: UserDep) -> UserPublic:
     "/{user_id}",
     response_model=UserPublic,
     summary="Update a user; settings merge the keys they name",
+    dependencies=[require_scope("write")],
 )
 def update_user(body: UserUpdate, user: UserDep, session: WriteSession) -> UserPublic:
     return public(service.update_user(session, user, body))
@@ -58,6 +73,7 @@ def update_user(body: UserUpdate, user: UserDep, session: WriteSession) -> UserP
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a user and everything the user owns",
+    dependencies=[require_scope("write")],
 )
 def delete_user(user: UserDep, session: WriteSession) -> None:
     if not service.delete_user(session, user):

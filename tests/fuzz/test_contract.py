@@ -32,6 +32,7 @@ from app.calc.vocabulary import PLATFORMS
 from app.events.models import Event, EventIn
 from app.events.store import record as store_events
 from app.events.store.maintenance import rebuild_counters
+from app.idempotency.middleware import parse_key
 from app.plans import service as plans_service
 from app.plans.models import FollowPlanIn, PostingPlanIn
 from app.profiles.models import Profile
@@ -139,7 +140,21 @@ def test_contract(case, app, seeded):
     # Bind this test's app (and its transaction) to the schema, so the requests checks send
     # on their own (ignored_auth's probes) reach the same app.
     case.operation.schema.app = app
+    _without_a_usable_idempotency_key_on_sqlite(case, app)
     case.call_and_validate(app=app, checks=CHECKS)
+
+
+def _without_a_usable_idempotency_key_on_sqlite(case, app) -> None:
+    """The Idempotency-Key middleware claims keys in a write transaction of its own; on
+    SQLite this test's open transaction holds the one write lock, so a claim could only
+    wait and fail (503). A well-formed key is left out there (the case stays positive or
+    negative for its other parts); a malformed one stays (refused with 400 before any
+    database work). tests/reliability/test_idempotency.py covers the middleware on
+    committed data on both backends."""
+    headers = case.headers or {}
+    key = headers.get("Idempotency-Key")
+    if app.state.db.is_sqlite and key is not None and parse_key(key.encode("latin-1", "replace")):
+        headers.pop("Idempotency-Key")
 
 
 @pytest.fixture(scope="module", autouse=True)
