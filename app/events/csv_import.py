@@ -1,0 +1,328 @@
+"""CSV import as CRMs and spreadsheets write files: header names matched loosely, a
+mapping of a CRM's column names, unknown columns rejected or ignored, platform, kind and
+direction aliases, booleans and timestamps in the shapes CRMs export (app.calc.crm_values).
+
+Every data row is validated before anything is written (``parse``, with no write session
+open, see csv_router); at most MAX_LISTED errors are listed, with the total count. The
+rows are then stored in chunks in one transaction (``import_events``): all or nothing,
+idempotent by external_id.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from app.calc import crm_values
+from app.calc.crm_values import DateFormat, TimeError
+from app.calc.vocabulary import DIRECTIONS, KINDS, PLATFORMS
+from app.core.errors import INVALID_CSV_HEADER, ProblemError, validation_items
+from app.events import csv_read, store
+from app.events.csv_io import COLUMNS, REQUIRED, TEXT_COLUMNS, restore
+from app.events.models import EventIn
+from app.events.problems import store_problem
+
+UnknownColumns = Literal["reject", "ignore"]
+MAX_LISTED = 100  # errors listed in a problem; `error_count` has the total
+CHUNK = 2000  # rows per insert statement
+_VALUE_CHARS = 60  # of a bad value, repeated in its error
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    unknown_columns: UnknownColumns = "reject"
+    # crm_values.key(a CRM's column name) → a Rapport column
+    columns: dict[str, str] = field(default_factory=dict)
+    timezone: str | None = None
+    date_format: DateFormat | None = None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Every data row of an import, validated (also for repeated external_ids): the batch
+    to record, the line each row starts on, and the header columns left out."""
+
+    batch: store.Batch
+    lines: list[int]
+    ignored_columns: list[str]
+
+    def where(self, i: int) -> dict[str, Any]:
+        """Item i as the CSV's row, line and column."""
+        return {"row": i + 1, "line": self.lines[i], "column": "external_id"}
+
+
+def shown(value: str) -> str:
+    """A value quoted for an error message, cut to _VALUE_CHARS characters."""
+    cut = value if len(value) <= _VALUE_CHARS else value[: _VALUE_CHARS - 1] + "…"
+    return repr(cut)
+
+
+def parse_mapping(text: str | None) -> dict[str, str]:
+    """``?columns=Activity Date:occurred_at,Channel:platform`` as key(CRM name) → column;
+    ValueError with a sentence naming what is wrong."""
+    mapping: dict[str, str] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        source, sep, target = part.rpartition(":")
+        column = target.strip().lower()
+        if not sep or not source.strip():
+            raise ValueError(
+                f"{shown(part.strip())} is not a pair; write CRM_NAME:column pairs separated "
+                "by commas, e.g. Activity Date:occurred_at,Channel:platform"
+            )
+        if column not in COLUMNS:
+            raise ValueError(
+                f"{shown(target.strip())} is not a Rapport column; map onto one of "
+                + ", ".join(COLUMNS)
+            )
+        mapping[crm_values.key(source)] = column
+    return mapping
+
+
+def _header_problem(detail: str, errors: list[dict[str, Any]]) -> ProblemError:
+    return csv_read.error(
+        detail + f". Rapport's columns: {', '.join(COLUMNS)}.", errors, INVALID_CSV_HEADER
+    )
+
+
+def _targets(
+    names: list[str], line: int, options: ImportOptions
+) -> tuple[list[str | None], list[str]]:
+    """The Rapport column of each header position (None: left out), and the header names
+    left out (unknown columns with ?unknown_columns=ignore)."""
+    known = {crm_values.key(c): c for c in COLUMNS}
+    targets: list[str | None] = []
+    unknown: list[str] = []
+    for name in names:
+        k = crm_values.key(name)
+        target = options.columns.get(k) or known.get(k)
+        if target is None and k:
+            unknown.append(name)
+        targets.append(target)
+    errors: list[dict[str, Any]] = []
+    header_keys = {crm_values.key(n) for n in names}
+    unmatched = [k for k in options.columns if k not in header_keys]
+    for k in unmatched:
+        errors.append(
+            {"row": 0, "line": line, "column": k, "detail": "?columns= names a missing column"}
+        )
+    if unknown and options.unknown_columns == "reject":
+        errors.extend(
+            {"row": 0, "line": line, "column": n, "detail": "unknown column"} for n in unknown
+        )
+    missing = [c for c in REQUIRED if c not in targets]
+    errors.extend(
+        {"row": 0, "line": line, "column": c, "detail": "required column is missing"}
+        for c in missing
+    )
+    seen: dict[str, str] = {}
+    for name, target in zip(names, targets, strict=True):
+        if target is not None and target != "id" and seen.setdefault(target, name) != name:
+            errors.append(
+                {
+                    "row": 0,
+                    "line": line,
+                    "column": name,
+                    "detail": f"{shown(name)} and {shown(seen[target])} are both {target}",
+                }
+            )
+    if errors:
+        parts = [f"{e['column'] or ''}: {e['detail']}" for e in errors[:MAX_LISTED]]
+        hint = (
+            " (send ?unknown_columns=ignore to leave unknown columns out, or ?columns= to "
+            "map them, e.g. ?columns=Activity Date:occurred_at)"
+            if unknown
+            else ""
+        )
+        raise _header_problem(
+            "The header row is not usable: " + "; ".join(parts[:10]) + hint, errors[:MAX_LISTED]
+        )
+    return targets, [n for n in unknown if n.strip()]
+
+
+def _vocabulary(
+    column: str, value: str, alias: Any, allowed: tuple[str, ...]
+) -> tuple[str | None, str | None]:
+    """(the value in Rapport's words, None) or (None, an error sentence with the value)."""
+    found: str | None = alias(value)
+    if found is not None:
+        return found, None
+    return None, (
+        f"{shown(value)} is not a {column}; use one of {', '.join(allowed)} "
+        "(or an alias the README lists)"
+    )
+
+
+_VOCABULARIES = {
+    "platform": (crm_values.platform, PLATFORMS),
+    "kind": (crm_values.kind, KINDS),
+    "direction": (crm_values.direction, DIRECTIONS),
+}
+
+
+class _Rows:
+    """Errors of the data rows: every one counted, the first MAX_LISTED kept."""
+
+    def __init__(self) -> None:
+        self.listed: list[dict[str, Any]] = []
+        self.count = 0
+        self.rows: set[int] = set()
+
+    def add(self, row: int, line: int, column: str | None, value: str | None, detail: str) -> None:
+        self.count += 1
+        self.rows.add(row)
+        if len(self.listed) < MAX_LISTED:
+            item = {"row": row, "line": line, "column": column, "detail": detail}
+            if value is not None:
+                item["value"] = value[:200]
+            self.listed.append(item)
+
+    def problem(self) -> ProblemError:
+        shown_parts = "; ".join(
+            f"row {e['row']} {e['column'] or ''}: {e['detail']}" for e in self.listed[:5]
+        )
+        listed = (
+            f" The first {len(self.listed)} of {self.count} errors are listed."
+            if self.count > len(self.listed)
+            else ""
+        )
+        return csv_read.error(
+            f"{len(self.rows)} row(s) are invalid; nothing was imported.{listed} {shown_parts}",
+            self.listed,
+            error_count=self.count,
+        )
+
+
+def _cells(
+    record: list[str],
+    targets: list[str | None],
+    options: ImportOptions,
+    report: Any,
+) -> dict[str, Any] | None:
+    """A row as EventIn's input, or None after reporting why it cannot be one."""
+    data: dict[str, Any] = {}
+    ok = True
+    for target, raw in zip(targets, record, strict=True):
+        if target is None or target == "id":
+            continue
+        if target in TEXT_COLUMNS:
+            if raw != "":
+                data[target] = restore(raw)
+            continue
+        value = raw.strip()
+        if value == "":
+            continue
+        if target in _VOCABULARIES:
+            alias, allowed = _VOCABULARIES[target]
+            found, problem = _vocabulary(target, value, alias, allowed)
+            if problem:
+                report(target, raw, problem)
+                ok = False
+            data[target] = found
+        elif target == "is_sales":
+            flag = crm_values.boolean(value)
+            if flag is None:
+                report(target, raw, f"{shown(value)} is not true or false (or empty for false)")
+                ok = False
+            data[target] = flag
+        elif target == "occurred_at":
+            try:
+                instant = crm_values.parse_time(value, options.date_format, options.timezone)
+            except TimeError as exc:
+                report(target, raw, f"{shown(value)} {exc}")
+                ok = False
+                continue
+            data[target] = instant.isoformat()
+    return data if ok else None
+
+
+def _validated(data: dict[str, Any], record: dict[str, str], report: Any) -> EventIn | None:
+    try:
+        return EventIn.model_validate(data)
+    except ValidationError as exc:
+        raw = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        for item in validation_items(raw):
+            column = item["pointer"].removeprefix("#").strip("/").split("/")[0] or None
+            if column is None and "is_sales" in item["detail"]:
+                column = "is_sales"
+            value = record.get(column or "")
+            detail = item["detail"] if value is None else f"{shown(value)}: {item['detail']}"
+            report(column, value, detail)
+        return None
+
+
+def parse(body: bytes, codec: str, options: ImportOptions) -> Parsed:
+    """Every data row validated as an EventIn; one 422 problem listing the first MAX_LISTED
+    errors (and counting all) when any row is bad. Blank records are skipped and not counted
+    as rows (``row`` is the 1-based data row, ``line`` the physical line)."""
+    records = csv_read.read(body, codec)
+    targets, ignored = _targets(records.header, records.header_line, options)
+    items: list[EventIn] = []
+    lines: list[int] = []
+    errors = _Rows()
+    for row, (record, line) in enumerate(records.rows, start=1):
+        lines.append(line)
+
+        def report(column: str | None, value: str | None, detail: str) -> None:
+            errors.add(row, line, column, value, detail)  # noqa: B023 (called at once)
+
+        if len(record) != len(targets):
+            report(None, None, f"the row has {len(record)} fields, the header {len(targets)}")
+            continue
+        data = _cells(record, targets, options, report)
+        if data is None:
+            continue
+        named = {t: v for t, v in zip(targets, record, strict=True) if t is not None}
+        item = _validated(data, named, report)
+        if item is not None and not errors.count:
+            items.append(item)
+    if errors.count:
+        raise errors.problem()
+    try:
+        batch = store.prepare(items)
+    except store.RepeatedExternalId as exc:
+        raise _repeats_problem(exc, lines, items) from None
+    return Parsed(batch, lines, ignored)
+
+
+def _repeats_problem(
+    error: store.RepeatedExternalId, lines: list[int], items: list[EventIn]
+) -> ProblemError:
+    """Rows repeating an earlier row's external_id with different content."""
+    return csv_read.error(
+        f"{len(error.repeats)} row(s) reuse an external_id with different content; "
+        "nothing was imported.",
+        [
+            {
+                "row": i + 1,
+                "line": lines[i],
+                "column": "external_id",
+                "value": items[i].external_id,
+                "detail": f"{shown(items[i].external_id or '')} repeats row {j + 1} with "
+                "different content",
+            }
+            for i, j in error.repeats[:MAX_LISTED]
+        ],
+        error_count=len(error.repeats),
+    )
+
+
+def import_events(session: Session, user_id: uuid.UUID, parsed: Parsed) -> list[store.Stored]:
+    """Store the rows ``parse`` validated, CHUNK rows a statement, in the request's one
+    transaction: all or nothing, idempotent by external_id (a row repeating an earlier
+    chunk's external_id with the same content is a duplicate of it)."""
+    items = parsed.batch.items
+    stored: list[store.Stored] = []
+    for start in range(0, len(items), CHUNK):
+        try:
+            stored += store.record(session, user_id, items[start : start + CHUNK])
+        except store.StoreError as exc:
+
+            def where(i: int, start: int = start) -> dict[str, Any]:
+                return parsed.where(start + i)
+
+            raise store_problem(exc, where) from None
+    return stored
