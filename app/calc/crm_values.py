@@ -168,7 +168,9 @@ def parse_time(text: str, date_format: DateFormat | None, zone: str | None) -> d
             int(fraction),
         )
     except ValueError as exc:  # 2026-02-30, 25:00, 13/13/2026
-        raise TimeError(f"is not a date and time that exists ({exc})") from None
+        order = {"dmy": "day", "mdy": "month"}.get(date_format or "")
+        hint = f"; with ?date_format={date_format} the {order} comes first" if order else ""
+        raise TimeError(f"does not exist as a date and time ({exc}){hint}") from None
     if match["offset"] is not None:
         return naive.replace(tzinfo=_offset(match["offset"]))
     if zone is None:

@@ -260,6 +260,11 @@ def parse(body: bytes, codec: str, options: ImportOptions) -> Parsed:
     as rows (``row`` is the 1-based data row, ``line`` the physical line)."""
     records = csv_read.read(body, codec)
     targets, ignored = _targets(records.header, records.header_line, options)
+    # The limits (rows, line length, well-formed CSV) over the whole body first: a pass
+    # without validation, so a hostile file is refused before any row is validated.
+    for _ in records.rows:
+        pass
+    records = csv_read.read(body, codec)
     items: list[EventIn] = []
     lines: list[int] = []
     errors = _Rows()

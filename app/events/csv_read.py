@@ -40,7 +40,7 @@ CHARSETS = {
     "utf-16-le": "utf-16-le",
     "utf-16-be": "utf-16-be",
     "cp1252": "windows-1252",
-    "latin-1": "iso-8859-1",
+    "iso8859-1": "iso-8859-1",
     "iso8859-15": "iso-8859-15",
     "ascii": "us-ascii",
     "mac-roman": "macintosh",
