@@ -10,7 +10,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.middleware import OtherBody, RequestGateMiddleware
 from app.core.observe import install_observability
-from app.core.openapi import install_openapi
+from app.core.openapi import install_openapi, operation_id, package_version
 from app.core.query import reject_unknown_query
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, parse_rate
 from app.core.storage import StorageHealth, StorageHealthMiddleware
@@ -53,7 +53,12 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Rapport", version="1.0.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="Rapport",
+        version=package_version(),
+        description=DESCRIPTION,
+        generate_unique_id_function=operation_id,  # createUser, getPacing, recordEvents
+    )
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url, settings)
     app.state.storage_health = StorageHealth()

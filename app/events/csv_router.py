@@ -109,7 +109,10 @@ _BODY_DOC = (
     response_model=CsvImportResult,
     responses={
         409: {"description": "external_id already used with different content"},
-        413: {"description": f"The body is over {MAX_IMPORT_BYTES // (1 << 20)} MiB"},
+        413: {
+            "description": "The body is over the size limit of the import "
+            f"({MAX_IMPORT_BYTES // (1 << 20)} MiB)"
+        },
         415: {"description": "Content-Type is not CSV, or a charset this API does not read"},
         422: {
             "description": "Bad header, or bad rows: errors [{row, line, column, value, "
