@@ -63,7 +63,7 @@ def operation_id(route: APIRoute) -> str:
         return _OPERATION_IDS[route.name]
     words = route.name.split("_")
     if words[0] not in _VERBS:
-        (method,) = route.methods
+        (method,) = route.methods or {"GET"}
         words.insert(0, _METHOD_VERBS[method])
     return words[0] + "".join(w[:1].upper() + w[1:] for w in words[1:])
 
