@@ -8,6 +8,7 @@ rows are then stored in chunks in one transaction (``import_events``): all or no
 idempotent by external_id.
 """
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -59,26 +60,32 @@ def shown(value: str) -> str:
     return repr(cut)
 
 
+_PAIR = r"[^,]*[^\s,:][^,]*:\s*(?:" + "|".join(COLUMNS) + r")\s*"
+# ?columns=: CRM_NAME:column pairs, comma-separated (a name may hold a colon; the last one
+# separates the column). Stated as the parameter's pattern, and checked with it.
+MAPPING_PATTERN = rf"^\s*(?:{_PAIR})?(?:,\s*(?:{_PAIR})?)*$"
+
+
 def parse_mapping(text: str | None) -> dict[str, str]:
     """``?columns=Activity Date:occurred_at,Channel:platform`` as key(CRM name) → column;
     ValueError with a sentence naming what is wrong."""
+    if text is None:
+        return {}
+    if re.fullmatch(MAPPING_PATTERN, text) is None:
+        wrong = next(
+            (p for p in text.split(",") if p.strip() and not re.fullmatch(r"\s*" + _PAIR, p)),
+            text,
+        )
+        raise ValueError(
+            f"{shown(wrong.strip())} is not a CRM_NAME:column pair; write pairs separated by "
+            "commas, e.g. Activity Date:occurred_at,Channel:platform, onto the columns "
+            + ", ".join(COLUMNS)
+        )
     mapping: dict[str, str] = {}
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        source, sep, target = part.rpartition(":")
-        column = target.strip().lower()
-        if not sep or not source.strip():
-            raise ValueError(
-                f"{shown(part.strip())} is not a pair; write CRM_NAME:column pairs separated "
-                "by commas, e.g. Activity Date:occurred_at,Channel:platform"
-            )
-        if column not in COLUMNS:
-            raise ValueError(
-                f"{shown(target.strip())} is not a Rapport column; map onto one of "
-                + ", ".join(COLUMNS)
-            )
-        mapping[crm_values.key(source)] = column
+    for part in text.split(","):
+        if part.strip():
+            source, _, target = part.rpartition(":")
+            mapping[crm_values.key(source)] = target.strip()
     return mapping
 
 

@@ -59,6 +59,8 @@ def import_options(
         str | None,
         Query(
             max_length=2000,
+            # The shape, for the document; checked by parse_mapping with a clearer message.
+            json_schema_extra={"pattern": csv_import.MAPPING_PATTERN},
             description="Map a CRM's column names onto Rapport's: CRM_NAME:column pairs "
             "separated by commas, e.g. `Activity Date:occurred_at,Channel:platform`. Names "
             "match case-, space- and underscore-insensitively.",

@@ -150,7 +150,7 @@ def test_unknown_columns_are_rejected_by_default_and_named(client):
     )
     assert any(e["detail"] == "?columns= names a missing column" for e in mapping["errors"])
     wrong = problem(post(client, uid, body, columns="Channel:network"), 422, "validation_error")
-    assert wrong["errors"][0]["parameter"] == "columns" and "'network'" in wrong["detail"]
+    assert wrong["errors"][0]["parameter"] == "columns" and "'Channel:network'" in wrong["detail"]
     twice = "platform,Channel,kind,occurred_at\nx,x,post,2026-11-02T10:00:00Z\n"
     problem(post(client, uid, twice, columns="Channel:platform"), 422, "invalid_csv_header")
 
