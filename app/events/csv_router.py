@@ -20,7 +20,6 @@ from app.deps import DeferredWriteSession, UserDep
 from app.events import csv_import, csv_read
 from app.events.csv_io import COLUMNS, REQUIRED
 from app.events.models import EventBatchResult
-from app.events.store import created_flags
 
 router = APIRouter(prefix="/users/{user_id}/events", tags=["events"])
 
@@ -151,11 +150,10 @@ _BODY_DOC = (
 def import_events(
     user: UserDep, parsed: ParsedCsv, session: DeferredWriteSession
 ) -> CsvImportResult:
-    stored = csv_import.import_events(session, user.id, parsed)
-    flags = created_flags(stored)
+    imported = csv_import.import_events(session, user.id, parsed)
     return CsvImportResult(
-        created=sum(flags),
-        duplicates=len(stored) - sum(flags),
-        ids=[s.id for s in stored],
+        created=imported.created,
+        duplicates=len(imported.ids) - imported.created,
+        ids=imported.ids,
         ignored_columns=parsed.ignored_columns,
     )
