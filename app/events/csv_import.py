@@ -62,7 +62,9 @@ class Parsed:
         return {"row": i + 1, "line": self.lines[i], "column": "external_id"}
 
     def items(self) -> Iterator[list[EventIn]]:
-        """The validated rows again, a chunk at a time (not validated a second time)."""
+        """The validated rows again, a chunk at a time (not validated a second time). The
+        pickles are this process's own, made by ``parse`` from validated models; they never
+        leave the request."""
         for chunk in self.chunks:
             yield [EventIn.model_construct(**fields) for fields in pickle.loads(chunk)]
 
