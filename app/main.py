@@ -8,13 +8,15 @@ from app.auth.router import router as auth_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
-from app.core.middleware import RequestGateMiddleware
+from app.core.middleware import OtherBody, RequestGateMiddleware
 from app.core.observe import install_observability
-from app.core.openapi import install_openapi
+from app.core.openapi import install_openapi, operation_id, package_version
 from app.core.query import reject_unknown_query
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, parse_rate
 from app.core.storage import StorageHealth, StorageHealthMiddleware
 from app.deps import check_route_scopes, check_session_kinds, get_caller
+from app.events import csv_read
+from app.events.csv_router import MAX_IMPORT_BYTES
 from app.events.csv_router import router as events_csv_router
 from app.events.router import router as events_router
 from app.idempotency.middleware import IdempotencyMiddleware
@@ -53,7 +55,12 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Rapport", version="1.0.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="Rapport",
+        version=package_version(),
+        description=DESCRIPTION,
+        generate_unique_id_function=operation_id,  # createUser, getPacing, recordEvents
+    )
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url, settings)
     app.state.storage_health = StorageHealth()
@@ -70,7 +77,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(IdempotencyMiddleware)  # inside the gate: the body is checked first
-    app.add_middleware(RequestGateMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestGateMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        # The CSV import: CSV media types, and a limit of its own (100,000 rows fit).
+        other_bodies=[OtherBody(":import", csv_read.MEDIA_TYPES, MAX_IMPORT_BYTES)],
+    )
     app.add_middleware(StorageHealthMiddleware, health=app.state.storage_health)
     app.state.rate_limiter = RateLimiter(
         parse_rate(settings.rate_limit),

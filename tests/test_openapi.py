@@ -1,7 +1,12 @@
 """openapi.json at the repository root is what the app serves; `make openapi` rewrites it."""
 
 import json
+import re
+from collections import Counter
+from importlib.metadata import version
 from pathlib import Path
+
+from openapi_spec_validator import validate
 
 from app.main import create_app
 
@@ -57,3 +62,41 @@ def test_rules_the_server_enforces_are_in_the_document():
     assert all(
         "422" in op["responses"] for item in document["paths"].values() for op in item.values()
     )
+
+
+def test_operation_ids_are_short_camel_case_and_unique():
+    document = json.loads(COMMITTED.read_text())
+    ids = [op["operationId"] for item in document["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)*", i) for i in ids), ids
+    for expected in ("createUser", "listEvents", "getPacing", "recordEvents", "importEvents"):
+        assert expected in ids
+
+
+def test_public_text_has_no_spec_sections_and_the_version_is_the_package_s():
+    text = COMMITTED.read_text()
+    assert "§" not in text
+    document = json.loads(text)
+    assert document["info"]["version"] == version("rapport")
+
+
+def test_fields_with_defaults_are_optional_for_callers():
+    schemas = json.loads(COMMITTED.read_text())["components"]["schemas"]
+    event = schemas["EventIn"]
+    assert event["required"] == ["platform", "kind", "occurred_at"]
+    for name in ("direction", "is_sales"):
+        assert "default" not in event["properties"][name]
+        assert "Default:" in event["properties"][name]["description"]
+    # Responses keep their defaults (always present there).
+    assert "required" in schemas["EventPublic"]
+
+
+def test_every_enum_is_declared_once():
+    document = json.loads(COMMITTED.read_text())
+    enums = [tuple(n["enum"]) for n in _walk(document) if "enum" in n]
+    repeated = {e[:3] for e, count in Counter(enums).items() if count > 1}
+    assert not repeated, repeated
+
+
+def test_the_committed_document_is_valid_openapi():
+    validate(json.loads(COMMITTED.read_text()))

@@ -9,7 +9,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from app.auth.scopes import Scope
-from app.core.fields import InputModel, Instant, Name, UtcOut
+from app.core.fields import Component, InputModel, Instant, Name, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
 
@@ -44,8 +44,16 @@ class WorkspacePublic(SQLModel):
     created_at: UtcOut
 
 
+ScopeName = Annotated[
+    Scope,
+    Component(
+        "Scope",
+        "A key's scope: read ⊂ write ⊂ admin ('read' reads; 'write' also records and changes "
+        "data; 'admin' also manages keys and webhooks).",
+    ),
+]
 ScopeList = Annotated[
-    list[Scope],
+    list[ScopeName],
     Describe(
         min_length=1,
         max_length=3,
@@ -74,7 +82,7 @@ class ApiKeyPublic(SQLModel):
     created_at: UtcOut
     last_used_at: UtcOut | None
     revoked_at: UtcOut | None
-    scopes: list[Scope]
+    scopes: list[ScopeName]
     expires_at: UtcOut | None
 
 

@@ -6,7 +6,8 @@ sees either a complete, well-formed body or nothing at all.
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import (
@@ -24,8 +25,16 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
-# Routes that take a body other than JSON, by path suffix.
-_OTHER_MEDIA = {":import": ("text/csv",)}
+
+
+@dataclass(frozen=True)
+class OtherBody:
+    """Routes (by path suffix) that take a body other than JSON: its media types (the
+    first is the one named in a 415) and its own size limit."""
+
+    suffix: str
+    media_types: tuple[str, ...]
+    max_bytes: int
 
 
 class _BadJson(ValueError):
@@ -120,15 +129,18 @@ def _is_json(media: str) -> bool:
 
 
 class RequestGateMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int):
+    def __init__(self, app: ASGIApp, max_body_bytes: int, other_bodies: Sequence[OtherBody] = ()):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.other_bodies = tuple(other_bodies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        path: str = scope["path"]
+        other = next((b for b in self.other_bodies if path.endswith(b.suffix)), None)
+        limit = other.max_bytes if other else self.max_body_bytes
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _send_problem(
@@ -160,10 +172,8 @@ class RequestGateMiddleware:
 
         if body:
             media = _media_type(scope["headers"])
-            path: str = scope["path"]
-            other = next((m for suffix, m in _OTHER_MEDIA.items() if path.endswith(suffix)), ())
-            accepted = other or ("application/json",)
-            if media is None or (media not in other if other else not _is_json(media)):
+            accepted = other.media_types if other else ("application/json",)
+            if media is None or (media not in accepted if other else not _is_json(media)):
                 await _send_problem(
                     send,
                     UNSUPPORTED_MEDIA_TYPE,

@@ -1,6 +1,12 @@
-"""The error half of the OpenAPI document: every refusal is an RFC 9457 problem; and
-§13's headers: Idempotency-Key on every authenticated POST and PATCH, Request-Id,
-RateLimit-Policy and RateLimit on every response, Retry-After where a retry is asked for.
+"""The OpenAPI document as generated clients read it, and its error half: every refusal
+is an RFC 9457 problem; and the integrators' headers: Idempotency-Key on every
+authenticated POST and PATCH, Request-Id, RateLimit-Policy and RateLimit on every
+response, Retry-After where a retry is asked for.
+
+Clients generated from the document (openapi-python-client, openapi-typescript, ...) name
+their functions after the operation ids, so ``operation_id`` makes short camelCase ids
+(createUser, getPacing, recordEvents); ``public_text`` keeps the specification's section
+numbers, which API users do not have, out of every description.
 
 The same shared mechanisms refuse requests on every route (the request gate in
 ``app.core.middleware``, authentication in ``app.deps``, the handlers in
@@ -10,11 +16,15 @@ every 4xx/5xx response (also those a route declares itself) the problem schema u
 ``application/problem+json``.
 """
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core import errors
@@ -22,6 +32,72 @@ from app.core.errors import PROBLEM_MEDIA_TYPE, Problem
 from app.core.openapi_headers import HEADERS, add_headers
 
 _REF = "#/components/schemas/{model}"
+
+# Route functions named for what they answer take the verb of their method: pacing →
+# getPacing. A few read better with another verb than their function's name gives.
+_VERBS = ("get", "list", "create", "update", "delete", "put", "import", "record", "revoke")
+_METHOD_VERBS = {
+    "GET": "get",
+    "POST": "create",
+    "PUT": "put",
+    "PATCH": "update",
+    "DELETE": "delete",
+}
+_OPERATION_IDS = {
+    "create_event": "recordEvent",
+    "create_events_batch": "recordEvents",
+    "checks": "runChecks",
+    "me": "getWorkspace",
+    "platforms": "listPlatforms",
+    "healthz": "getHealth",
+    "readyz": "getReadiness",
+}
+
+
+def package_version() -> str:
+    """The installed package's version (pyproject.toml), stated as info.version."""
+    return version("rapport")
+
+
+def operation_id(route: APIRoute) -> str:
+    """A short camelCase id from the route function's name: create_user → createUser,
+    pacing (GET) → getPacing. ``check_operation_ids`` proves they are unique."""
+    if route.name in _OPERATION_IDS:
+        return _OPERATION_IDS[route.name]
+    words = route.name.split("_")
+    if words[0] not in _VERBS:
+        (method,) = route.methods or {"GET"}
+        words.insert(0, _METHOD_VERBS[method])
+    return words[0] + "".join(w[:1].upper() + w[1:] for w in words[1:])
+
+
+def check_operation_ids(document: dict[str, Any]) -> None:
+    """Fail at start-up on two operations with one id (a generated client needs one each)."""
+    seen: dict[str, str] = {}
+    for path, item in document.get("paths", {}).items():
+        for method, op in item.items():
+            where = f"{method.upper()} {path}"
+            other = seen.setdefault(op["operationId"], where)
+            if other != where:
+                raise RuntimeError(f"operation id {op['operationId']} of {where} and {other}")
+
+
+# "(§6.1)", "(§5, §9.1)" and a leading "§6.1 ": the specification's section numbers.
+_SECTIONS = re.compile(r"\s*\(§[0-9.]+(?:,\s*§[0-9.]+)*\)|§[0-9.]*[0-9]\s*")
+
+
+def public_text(document: Any) -> None:
+    """Remove the specification's section references from every description and summary
+    of the document, in place (the spec is this project's, not its users')."""
+    if isinstance(document, dict):
+        for k, v in document.items():
+            if k in ("description", "summary") and isinstance(v, str):
+                document[k] = _SECTIONS.sub("", v)
+            else:
+                public_text(v)
+    elif isinstance(document, list):
+        for v in document:
+            public_text(v)
 
 
 class ProblemItem(BaseModel):
@@ -70,6 +146,50 @@ class ProblemDetails(BaseModel):
         default=None,
         description="The request's id, as in its Request-Id header: the client's, or one made.",
     )
+
+
+def _referenced(node: Any, found: set[str]) -> set[str]:
+    """The component schemas ``node`` refers to (directly)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            _referenced(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _referenced(value, found)
+    return found
+
+
+def _closure(names: set[str], schemas: dict[str, Any]) -> set[str]:
+    todo, seen = list(names), set(names)
+    while todo:
+        for name in _referenced(schemas.get(todo.pop(), {}), set()) - seen:
+            seen.add(name)
+            todo.append(name)
+    return seen
+
+
+def optional_defaults(document: dict[str, Any]) -> None:
+    """Properties with a default, in schemas only requests use, state the default in their
+    description instead of a `default` keyword: openapi-typescript (by default) makes every
+    property with a default required, which would make callers send what they may leave out.
+    Schemas that responses use keep it (there, a default means always present)."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    ops = [op for item in document.get("paths", {}).values() for op in item.values()]
+    requests = _closure(_referenced([op.get("requestBody", {}) for op in ops], set()), schemas)
+    responses = _closure(_referenced([op.get("responses", {}) for op in ops], set()), schemas)
+    for name in sorted(requests - responses):
+        for prop in schemas[name].get("properties", {}).values():
+            if "default" not in prop:
+                continue
+            default = prop.pop("default")
+            if default is not None:
+                said = f"Default: {json.dumps(default)}."
+                prop["description"] = (
+                    f"{prop['description']} {said}" if "description" in prop else said
+                )
 
 
 _BODY_METHODS = {"post", "put", "patch"}
@@ -209,12 +329,17 @@ def add_problem_responses(document: dict[str, Any], max_body_bytes: int) -> dict
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Serve the document with the problem responses added (idempotent on FastAPI's cache),
-    stating the body size limit of the app's settings."""
+    """Serve the document with the problem responses added and the section numbers left
+    out (both idempotent on FastAPI's cache), stating the body size limit of the app's
+    settings. The app is to be made with ``generate_unique_id_function=operation_id``."""
     generate = app.openapi
     max_body_bytes: int = app.state.settings.max_body_bytes
 
     def openapi() -> dict[str, Any]:
-        return add_problem_responses(generate(), max_body_bytes)
+        document = add_problem_responses(generate(), max_body_bytes)
+        public_text(document)
+        optional_defaults(document)
+        check_operation_ids(document)
+        return document
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the document

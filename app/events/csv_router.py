@@ -1,4 +1,4 @@
-"""POST /v1/users/{user_id}/events:import — events from a CSV file (text/csv).
+"""POST /v1/users/{user_id}/events:import — events from a CSV file.
 
 The order of the work is the point: authenticate (and find the user) in a read session,
 then read and validate the whole body in a worker thread with no write session open, and
@@ -9,78 +9,152 @@ queueing for the lock, so it cannot stall other writers.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
 
-from app.core.errors import UNSUPPORTED_MEDIA_TYPE
+from app.calc.crm_values import DateFormat
+from app.core.errors import validation_problem
+from app.core.fields import Component, TimeZoneName
 from app.deps import DeferredWriteSession, UserDep, require_scope
-from app.events import csv_io
+from app.events import csv_import, csv_read
+from app.events.csv_io import COLUMNS, REQUIRED
 from app.events.models import EventBatchResult
-from app.events.store import created_flags
 
 router = APIRouter(prefix="/users/{user_id}/events", tags=["events"])
 
-_BODY_DOC = (
-    "RFC 4180 CSV, UTF-8, header row first. Columns: "
-    + ", ".join(csv_io.COLUMNS)
-    + " (platform, kind, occurred_at required; id ignored; an empty field is null)."
-)
+MAX_IMPORT_BYTES = 32 * 1024 * 1024  # the import's own body limit (app.core.middleware)
+
+UnknownColumnsParam = Annotated[
+    csv_import.UnknownColumns,
+    Component(
+        "UnknownColumns",
+        "What the CSV import does with header columns it does not know: reject (422 "
+        "listing them) or ignore (left out, and listed in ignored_columns).",
+    ),
+]
+DateFormatParam = Annotated[
+    DateFormat,
+    Component(
+        "DateFormat",
+        "How the CSV import reads dates: iso (year first, always read), dmy (26/11/2026) "
+        "or mdy (11/26/2026).",
+    ),
+]
 
 
-async def csv_body(request: Request) -> bytes:
-    """The raw body, after checking it is declared as text/csv (else 415)."""
-    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if media != csv_io.CSV_MEDIA_TYPE:
-        raise UNSUPPORTED_MEDIA_TYPE.error(
-            f"Content-Type {media or '(missing)'} is not accepted here; send "
-            "'Content-Type: text/csv'."
-        )
-    return await request.body()
+class CsvImportResult(EventBatchResult):
+    ignored_columns: list[str] = Field(
+        default_factory=list,
+        description="Header columns left out (with unknown_columns=ignore), as written.",
+    )
 
 
-async def parsed_csv(request: Request, user: UserDep) -> csv_io.Parsed:
+def import_options(
+    unknown_columns: Annotated[
+        UnknownColumnsParam, Query(description="reject (default) or ignore unknown columns.")
+    ] = "reject",
+    columns: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            # The shape, for the document; checked by parse_mapping with a clearer message.
+            json_schema_extra={"pattern": csv_import.MAPPING_PATTERN},
+            description="Map a CRM's column names onto Rapport's: CRM_NAME:column pairs "
+            "separated by commas, e.g. `Activity Date:occurred_at,Channel:platform`. Names "
+            "match case-, space- and underscore-insensitively.",
+        ),
+    ] = None,
+    timezone: Annotated[
+        TimeZoneName | None,
+        Query(description="Read times without a UTC offset as wall-clock times in this zone."),
+    ] = None,
+    date_format: Annotated[
+        DateFormatParam | None,
+        Query(description="dmy or mdy for dates such as 26/11/2026; ISO dates need none."),
+    ] = None,
+) -> csv_import.ImportOptions:
+    try:
+        mapping = csv_import.parse_mapping(columns)
+    except ValueError as exc:
+        raise validation_problem(
+            [{"parameter": "columns", "in": "query", "detail": f"columns: {exc}"}]
+        ) from None
+    return csv_import.ImportOptions(unknown_columns, mapping, timezone, date_format)
+
+
+Options = Annotated[csv_import.ImportOptions, Depends(import_options)]
+
+
+async def parsed_csv(request: Request, user: UserDep, options: Options) -> csv_import.Parsed:
     """The validated rows: after authentication (``user``), before any write session."""
-    return await run_in_threadpool(csv_io.parse, await csv_body(request))
+    codec = csv_read.charset(request.headers.get("content-type"))
+    body = await request.body()
+    return await run_in_threadpool(csv_import.parse, body, codec, options)
 
 
-ParsedCsv = Annotated[csv_io.Parsed, Depends(parsed_csv)]
+ParsedCsv = Annotated[csv_import.Parsed, Depends(parsed_csv)]
+
+_BODY_DOC = (
+    "RFC 4180 CSV with a header row; comma, semicolon or tab delimited (read from the "
+    "header). UTF-8 unless the Content-Type declares a charset (e.g. windows-1252); a "
+    "byte-order mark is honoured. Also sent as "
+    + ", ".join(csv_read.MEDIA_TYPES[1:])
+    + f". Rapport's columns: {', '.join(COLUMNS)} "
+    f"({', '.join(REQUIRED)} required; id ignored; an empty field is null)."
+)
 
 
 @router.post(
     ":import",
-    response_model=EventBatchResult,
+    response_model=CsvImportResult,
     responses={
         409: {"description": "external_id already used with different content"},
-        415: {"description": "Content-Type is not text/csv"},
+        413: {
+            "description": "The body is over the size limit of the import "
+            f"({MAX_IMPORT_BYTES // (1 << 20)} MiB)"
+        },
+        415: {"description": "Content-Type is not CSV, or a charset this API does not read"},
         422: {
-            "description": "Bad header, or bad rows: errors [{row, line, column, detail}]; "
-            "nothing written"
+            "description": "Bad header, or bad rows: errors [{row, line, column, value, "
+            "detail}] (the first 100) and error_count; nothing written"
         },
     },
     openapi_extra={
         "requestBody": {
             "required": True,
             "description": _BODY_DOC,
-            "content": {csv_io.CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            # One media type, so generators make one body parameter (the others of
+            # csv_read.MEDIA_TYPES are accepted too, as the description says).
+            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
     summary="Import events from CSV atomically; idempotent by external_id",
-    description="The same columns `GET …/events` answers with `Accept: text/csv`, so an "
-    "export imports unchanged. Every data row is validated first; any bad row "
-    "answers 422 listing each one (`row` is the 1-based data row, `line` the "
-    "physical line) and nothing is written. The body limit is 1 MiB; at most "
-    f"{csv_io.MAX_IMPORT_ROWS} rows, {csv_io.MAX_COLUMNS} header columns and "
-    f"{csv_io.MAX_LINE_BYTES // 1024} KiB per line. Text cells (counterpart, url, "
-    "text, external_id) that start with `'` followed by `=`, `+`, `-`, `@`, tab or "
-    "carriage return lose that one `'` (the export adds it so a spreadsheet does "
-    "not run them as formulas).",
+    description="Takes the columns `GET …/events` answers with `Accept: text/csv`, so an "
+    "export imports unchanged, and files as CRMs write them: header names match case-, "
+    "space- and underscore-insensitively (`Occurred At`), `columns` maps other names, "
+    "`unknown_columns=ignore` leaves other columns out; platform, kind and direction "
+    "take aliases (`Twitter` → x, `Retweet` → share), is_sales takes true/false, yes/no, "
+    "1/0; occurred_at takes RFC 3339 or a space for the `T`, and with `date_format` "
+    "day-first or month-first dates (`26/11/2026 09:30`, `11/26/2026 9:30 AM`); a time "
+    "without an offset needs `timezone`. Every data row is validated first; any bad row "
+    "answers 422 listing the first 100 errors (`row` is the 1-based data row, `line` the "
+    "physical line, `value` the bad value) with `error_count`, and nothing is written. "
+    f"The body limit is {MAX_IMPORT_BYTES // (1 << 20)} MiB; at most "
+    f"{csv_read.MAX_IMPORT_ROWS} rows, {csv_read.MAX_COLUMNS} header columns and "
+    f"{csv_read.MAX_LINE_CHARS // 1024} Ki characters per line. Text cells (counterpart, "
+    "url, text, external_id) that start with `'` followed by `=`, `+`, `-`, `@`, tab or "
+    "carriage return lose that one `'` (the export adds it so a spreadsheet does not run "
+    "them as formulas).",
     dependencies=[require_scope("write")],
 )
 def import_events(
     user: UserDep, parsed: ParsedCsv, session: DeferredWriteSession
-) -> EventBatchResult:
-    stored = csv_io.import_events(session, user.id, parsed)
-    flags = created_flags(stored)
-    return EventBatchResult(
-        created=sum(flags), duplicates=len(stored) - sum(flags), ids=[s.id for s in stored]
+) -> CsvImportResult:
+    imported = csv_import.import_events(session, user.id, parsed)
+    return CsvImportResult(
+        created=imported.created,
+        duplicates=len(imported.ids) - imported.created,
+        ids=imported.ids,
+        ignored_columns=parsed.ignored_columns,
     )

@@ -15,7 +15,7 @@ from app.auth import service as auth_service
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.migrate import upgrade
-from app.events import csv_io
+from app.events import csv_read
 from app.main import create_app
 from tests.knowledge.helpers import make_user, problem
 
@@ -28,7 +28,7 @@ HOSTILE = {
         HEAD.replace("\r\n", ",text\r\n") + ROW.replace("\r\n", ",") + "a" * (100 * 1024) + "\r\n",
         "line_too_long",
     ),
-    "too-many-rows": (HEAD + ROW * (csv_io.MAX_IMPORT_ROWS + 1), "too_many_rows"),
+    "too-many-rows": (HEAD + ROW * (csv_read.MAX_IMPORT_ROWS + 1), "too_many_rows"),
 }
 
 
@@ -66,7 +66,7 @@ def test_the_limits_are_inclusive(client):
             uid,
             "platform,kind,occurred_at,text\r\n"
             + line
-            + "a" * (csv_io.MAX_LINE_BYTES - len(line))
+            + "a" * (csv_read.MAX_LINE_CHARS - len(line))
             + "\r\n",
         ),
         422,
