@@ -101,3 +101,58 @@ def test_counters_match_events_after_writes_deletes_and_rebuild(session):
     }
     assert {k: v for k, v in before.items() if any(v)} == after
     _check_windows(session, user.id, rng)
+
+
+def _bounds(session, user_id) -> dict:
+    return {
+        (r.day, r.platform): (r.first_broadcast_out_at, r.last_broadcast_out_at)
+        for r in session.execute(
+            select(EventDayCount).where(EventDayCount.user_id == user_id)
+        ).scalars()
+        if r.broadcasts_out or r.first_broadcast_out_at or r.last_broadcast_out_at
+    }
+
+
+def _expected_bounds(session, user_id) -> dict:
+    out: dict = {}
+    for e in session.execute(select(Event).where(Event.user_id == user_id)).scalars():
+        if e.direction != "outbound" or e.kind not in BROADCASTS:
+            continue
+        key = (e.occurred_at.date(), e.platform)
+        first, last = out.get(key, (e.occurred_at, e.occurred_at))
+        out[key] = (min(first, e.occurred_at), max(last, e.occurred_at))
+    return out
+
+
+def test_broadcast_bounds_follow_inserts_deletes_of_a_days_first_and_last_and_rebuild(session):
+    """Each counter row's first and last outbound broadcast instant (what the current
+    streak tells local days by) equals the events' own, also after deleting a day's first
+    or last post, or its only one."""
+    rng = random.Random(11)
+    workspace = get_or_create_workspace(session, "bounds")
+    user = User(workspace_id=workspace.id, name="b")
+    session.add(user)
+    session.flush()
+    store.record(session, user.id, _random_events(rng, 300))
+    # Several posts on one day; then its first, its last and finally every one go.
+    day = T0 + timedelta(days=25)
+    posts = [
+        EventIn(platform="x", kind="post", occurred_at=day + timedelta(hours=h)) for h in (1, 9, 23)
+    ]
+    ids = [s.id for s in store.record(session, user.id, posts)]
+    session.flush()
+    assert _bounds(session, user.id) == _expected_bounds(session, user.id)
+    for event_id in (ids[0], ids[2], ids[1]):
+        assert store.delete(session, user.id, event_id)
+        session.flush()
+        assert _bounds(session, user.id) == _expected_bounds(session, user.id)
+    assert (day.date(), "x") not in _bounds(session, user.id)
+    for event in rng.sample(
+        list(session.execute(select(Event).where(Event.user_id == user.id)).scalars()), 80
+    ):
+        store.delete(session, user.id, event.id)
+    session.flush()
+    assert _bounds(session, user.id) == _expected_bounds(session, user.id)
+    rebuild_counters(session.connection())
+    session.expire_all()
+    assert _bounds(session, user.id) == _expected_bounds(session, user.id)

@@ -83,20 +83,45 @@ def run_back(anchor: date, posted: Mapping[date, bool] | Mapping[date, DaySummar
     return run
 
 
-def utc_day_verdict(start: datetime, end: datetime, broadcasts: Mapping[date, int]) -> bool | None:
-    """Whether the local day [start, end) has a broadcast, from per-UTC-day counters alone
-    (``broadcasts``: UTC day → count, missing = 0): False when every UTC day it touches has
-    none, True when a UTC day lying wholly inside it has some, None when only its events
-    can tell (it shares the counted UTC days with its neighbours)."""
+@dataclass(frozen=True)
+class UtcDayPosts:
+    """One UTC day's outbound broadcasts: how many, and the first and last instant (None
+    when not known: then only the count tells, for a UTC day the local day holds wholly)."""
+
+    count: int
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+def utc_day_verdict(
+    start: datetime, end: datetime, broadcasts: Mapping[date, UtcDayPosts]
+) -> bool | None:
+    """Whether the local day [start, end) has a broadcast, from per-UTC-day summaries alone
+    (``broadcasts``: UTC day → its posts, missing = none). A UTC day it holds wholly tells
+    by its count; one it shares with a neighbour, by its bounds: the local day takes that
+    UTC day's tail (a post at or after ``start`` is one ≤ the last) or its head (a post
+    before ``end`` is one ≥ the first). None only when one UTC day holds the whole local
+    day with posts on both sides of it (a local day shorter than a UTC day, between two
+    posts): then only the events can tell."""
     first, last = start.date(), (end - timedelta(microseconds=1)).date()
-    touched = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    if not any(broadcasts.get(u, 0) for u in touched):
-        return False
-    for u in touched:
-        midnight = datetime.combine(u, datetime.min.time(), tzinfo=start.tzinfo)
-        if broadcasts.get(u, 0) and start <= midnight and midnight + timedelta(days=1) <= end:
-            return True
-    return None
+    unknown = False
+    for i in range((last - first).days + 1):
+        day = broadcasts.get(first + timedelta(days=i))
+        if day is None or day.count <= 0:
+            continue
+        midnight = datetime.combine(first + timedelta(days=i), datetime.min.time(), start.tzinfo)
+        lo, hi = max(start, midnight), min(end, midnight + timedelta(days=1))
+        if (lo, hi) == (midnight, midnight + timedelta(days=1)):
+            return True  # a UTC day with posts lies wholly inside the local day
+        if day.first is None or day.last is None:
+            unknown = True
+            continue
+        if day.first >= hi or day.last < lo:
+            continue  # every post of that UTC day is outside the local day
+        if day.first >= lo or day.last < hi:
+            return True  # the first (or the last) post lies inside [lo, hi)
+        unknown = True  # posts before and after [lo, hi); inside, maybe
+    return None if unknown else False
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,7 @@ def posting(
             session, user.id, platforms, BROADCAST_KINDS, today_start, as_of
         ):
             posts_today[p] += 1
-    streaks = store.current_streaks(session, user.id, tz, today, posts_today, days, first, last)
+    streaks = store.current_streaks(session, user.id, tz, today, posts_today)
     sections = [
         PlatformPosting(
             p,

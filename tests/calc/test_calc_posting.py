@@ -5,7 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.calc.posting import PostingDay, PostingRules, check_post, compute_posting_section
+from app.calc.posting import (
+    PostingDay,
+    PostingRules,
+    UtcDayPosts,
+    check_post,
+    compute_posting_section,
+    utc_day_verdict,
+)
 
 NY = ZoneInfo("America/New_York")
 RULES = PostingRules(min_posts_per_day=1, max_posts_per_day=2, min_gap_minutes=60)
@@ -226,3 +233,35 @@ def test_over_posting_on_new_yorks_23_hour_day():
     result = check_post(RULES, NY, utc(2026, 3, 9, 0), posts, None, 1)
     assert result.codes == ["over_posting"]
     assert result.next_allowed_at == utc(2026, 3, 9, 4)
+
+
+# utc_day_verdict: a local day told from per-UTC-day (count, first, last) alone.
+def _utc(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+
+def test_verdict_from_the_tail_and_the_head_of_the_shared_utc_days():
+    # A New York day (UTC-5): [05:00Z, 05:00Z next day).
+    start, end = _utc(2, 5), _utc(3, 5)
+    tail_only = {date(2026, 3, 2): UtcDayPosts(2, _utc(2, 1), _utc(2, 5))}
+    assert utc_day_verdict(start, end, tail_only) is True  # the last post, at the start
+    before_start = {date(2026, 3, 2): UtcDayPosts(2, _utc(2, 1), _utc(2, 4, 59))}
+    assert utc_day_verdict(start, end, before_start) is False  # the previous local day's
+    head = {date(2026, 3, 3): UtcDayPosts(1, _utc(3, 4, 59), _utc(3, 4, 59))}
+    assert utc_day_verdict(start, end, head) is True
+    at_end = {date(2026, 3, 3): UtcDayPosts(1, _utc(3, 5), _utc(3, 9))}
+    assert utc_day_verdict(start, end, at_end) is False  # the next local day's
+    assert utc_day_verdict(start, end, {}) is False
+
+
+def test_verdict_of_a_short_local_day_between_two_posts_is_unknown():
+    # 2026-03-08 in New York is 23 hours long: [05:00Z, 04:00Z next day). A 23-hour UTC
+    # span inside one UTC day (as in a zone of offset +00:30 on such a day) with posts on
+    # both sides can only be told by its events.
+    start, end = _utc(8, 0, 30), _utc(8, 23, 30)
+    around = {date(2026, 3, 8): UtcDayPosts(2, _utc(8, 0, 10), _utc(8, 23, 50))}
+    assert utc_day_verdict(start, end, around) is None
+    no_bounds = {date(2026, 3, 8): UtcDayPosts(2)}
+    assert utc_day_verdict(start, end, no_bounds) is None
+    # A UTC day wholly inside a 25-hour local day tells by its count alone.
+    assert utc_day_verdict(_utc(7, 23), _utc(9, 0), {date(2026, 3, 8): UtcDayPosts(1)}) is True

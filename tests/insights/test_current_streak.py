@@ -7,6 +7,7 @@ apart, one EXISTS probe per day, in chunks that double: a 400-day streak costs a
 of statements, not 400.
 """
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,3 +116,53 @@ def test_a_400_day_streak_costs_a_few_statements(client, connection, tz):
     # at most one probe statement: far fewer than one statement per day.
     print(f"{tz}: {len(statements)} statements")
     assert len(statements) <= 25, len(statements)
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "Asia/Kathmandu", "Pacific/Chatham"])
+def test_streak_follows_back_dated_writes_and_deletes_request_after_request(client, tz):
+    """The run before today is kept between requests with the fingerprint of the UTC days
+    it read; every write or delete on those days, also one at a local day's first or last
+    minute (the shared UTC days), must show in the next answer."""
+    rng = random.Random(tz)
+    uid = make_user(client, tz)
+    today = datetime.fromisoformat(AS_OF).astimezone(ZoneInfo(tz)).date()
+    rows = []
+    for i in range(1, 90):
+        if i % 29 == 0:
+            continue  # missed days: 29, 58, 87
+        hour, minute = rng.choice([(0, 0), (0, 1), (23, 59), (12, 0), (rng.randrange(24), 30)])
+        rows += _posts([today - timedelta(days=i)], tz, hour, minute)
+    record(client, uid, rows)
+    kept = [r["occurred_at"] for r in rows]
+    assert _streak(client, uid)[0] == _pure_streak(tz, kept) == 28
+    assert _streak(client, uid)[0] == 28  # warm
+    # A post on a missed day at its first minute joins two runs.
+    record(client, uid, _posts([today - timedelta(days=29)], tz, 0, 0))
+    kept.append(_at(today - timedelta(days=29), 0, 0, tz))
+    assert _streak(client, uid)[0] == _pure_streak(tz, kept) == 57
+    # Deleting days' only posts, picked at random, one request after another.
+    listed = client.get(f"/v1/users/{uid}/events", params={"limit": 500}).json()["items"]
+    for item in rng.sample(listed, 6):
+        assert client.delete(f"/v1/users/{uid}/events/{item['id']}").status_code == 204
+        kept.remove(item["occurred_at"].replace("+00:00", "Z"))
+        assert _streak(client, uid)[0] == _pure_streak(tz, kept), item["occurred_at"]
+
+
+def test_a_warm_streak_reads_no_day_of_the_run(client, connection):
+    uid = make_user(client, "America/New_York")
+    record(
+        client,
+        uid,
+        _posts([TODAY - timedelta(days=i) for i in range(1, 401)], "America/New_York", 23, 59),
+    )
+    assert _streak(client, uid) == (400, 6)
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(connection, "before_cursor_execute", listener)
+    try:
+        assert _streak(client, uid) == (400, 6)
+    finally:
+        event.remove(connection, "before_cursor_execute", listener)
+    assert not [s for s in statements if "EXISTS" in s.upper()], statements
+    day_reads = [s for s in statements if "first_broadcast_out_at" in s]
+    assert day_reads == [], day_reads  # one fingerprint sum instead of the walk

@@ -92,3 +92,28 @@ def sums(c: Any, names: Iterable[str]) -> list[Label[Any]]:
         func.coalesce(func.sum(case((_BY_NAME[n].condition(c), 1), else_=0)), 0).label(n)
         for n in names
     ]
+
+
+_BROADCASTS = _BY_NAME["broadcasts_out"]  # the posts a streak and the bounds look at
+
+
+def broadcast_bounds(events: Iterable[Mapping[Any, Any]]) -> dict[Key, tuple[datetime, datetime]]:
+    """(first, last) instant of the outbound broadcasts among events, per counter row."""
+    out: dict[Key, tuple[datetime, datetime]] = {}
+    for e in events:
+        if not _BROADCASTS.counts(e["kind"], e["direction"], e["is_sales"]):
+            continue
+        t: datetime = e["occurred_at"]
+        key = (e["user_id"], t.date(), e["platform"])
+        first, last = out.get(key, (t, t))
+        out[key] = (min(first, t), max(last, t))
+    return out
+
+
+def broadcast_bound_columns(c: Any) -> list[Label[Any]]:
+    """The same bounds over event columns ``c``, for a rebuild grouped by counter row."""
+    when = _BROADCASTS.condition(c)
+    return [
+        func.min(case((when, c.occurred_at))).label("first_broadcast_out_at"),
+        func.max(case((when, c.occurred_at))).label("last_broadcast_out_at"),
+    ]

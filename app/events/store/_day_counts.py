@@ -15,13 +15,22 @@ in a transaction that is later rolled back, which restores the old number). The 
 except with probability 2⁻⁴⁰, whenever any of them changes, in any process. The window
 cache (_window_cache.py) is checked against it.
 
+Beside the counts, each row keeps the first and the last instant of the day's outbound
+broadcasts. With them a local day that shares its UTC days with its neighbours is told
+exactly from these rows (a post in the tail of one UTC day is one at or after the local
+day's start, ≤ the last instant; one in the head, < its end, ≥ the first), so the current
+streak never probes the events day by day. An insert widens the bounds in the upsert; a
+delete of a broadcast re-reads its day's bounds from the events, after the upsert has
+taken the row (so concurrent deletes of one day serialise on it and the last one reads
+what both left).
+
 The counters themselves are defined once, in _counters.py.
 """
 
 import secrets
 import uuid
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -30,18 +39,31 @@ from sqlalchemy import (
     Connection,
     Date,
     PrimaryKeyConstraint,
+    and_,
+    bindparam,
+    case,
     cast,
     delete,
     func,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Field, Session, SQLModel
 
+from app.calc.vocabulary import BROADCASTS
 from app.core import bulk
+from app.core.types import UTCDateTime
 from app.events.models import EVENT_TABLE
-from app.events.store._counters import COUNTERS, Key, sums
+from app.events.store._counters import (
+    COUNTERS,
+    Key,
+    broadcast_bound_columns,
+    broadcast_bounds,
+    deltas,
+    sums,
+)
 
 
 class EventDayCount(SQLModel, table=True):
@@ -62,6 +84,8 @@ class EventDayCount(SQLModel, table=True):
     contacts_sales_out: int = 0
     inbound_non_follow: int = 0
     version: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    first_broadcast_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_broadcast_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 DAY_TABLE = SQLModel.metadata.tables["event_day_count"]
@@ -74,20 +98,45 @@ def new_version() -> int:
     return secrets.randbits(40)
 
 
-def apply(session: Session, changes: Mapping[Key, Mapping[str, int]]) -> None:
+def apply(session: Session, events: Iterable[Mapping[Any, Any]], sign: int = 1) -> None:
+    """Count events in (sign 1) or out (sign -1): mappings with user_id, occurred_at (UTC),
+    platform, kind, direction, is_sales."""
+    events = list(events)
+    changes = deltas(events, sign)
     if not changes:
         return
+    bounds = broadcast_bounds(events) if sign > 0 else {}
     rows = [
-        {"user_id": k[0], "day": k[1], "platform": k[2], **changes[k], "version": new_version()}
+        {
+            "user_id": k[0],
+            "day": k[1],
+            "platform": k[2],
+            **changes[k],
+            "version": new_version(),
+            _FIRST: bounds[k][0] if k in bounds else None,
+            _LAST: bounds[k][1] if k in bounds else None,
+        }
         for k in sorted(changes, key=str)
     ]
     if session.get_bind().dialect.name == "postgresql":  # one statement for all the rows
         session.execute(_upsert(postgresql.dialect.name), bulk.as_arrays(rows, _COLUMNS))
     else:
         session.execute(_upsert(sqlite.dialect.name), rows)  # compiled once, executed for every row
+    if sign < 0:
+        removed = broadcast_bounds(events)
+        if removed:
+            session.execute(
+                _refresh_bounds(), [_bounds_params(k) for k in sorted(removed, key=str)]
+            )
 
 
-_COLUMNS = ("user_id", "day", "platform", *COUNTERS, "version")
+_FIRST, _LAST = "first_broadcast_out_at", "last_broadcast_out_at"
+_COLUMNS = ("user_id", "day", "platform", *COUNTERS, "version", _FIRST, _LAST)
+
+
+def _widen(current: Any, new: Any, wider: Any) -> Any:
+    """The bound after an insert: the new one where there was none or it is wider."""
+    return case((new.is_(None), current), (current.is_(None), new), (wider, new), else_=current)
 
 
 @cache
@@ -98,12 +147,55 @@ def _upsert(dialect: str) -> Insert:
         if dialect == "postgresql"
         else sqlite.insert(DAY_TABLE)
     )
+    new = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=["user_id", "day", "platform"],
         set_={
-            **{name: D[name] + stmt.excluded[name] for name in COUNTERS},
-            "version": stmt.excluded["version"],
+            **{name: D[name] + new[name] for name in COUNTERS},
+            "version": new["version"],
+            _FIRST: _widen(D[_FIRST], new[_FIRST], new[_FIRST] < D[_FIRST]),
+            _LAST: _widen(D[_LAST], new[_LAST], new[_LAST] > D[_LAST]),
         },
+    )
+
+
+def _bounds_params(key: Key) -> dict[str, Any]:
+    user_id, day, platform = key
+    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    return {
+        "k_user": user_id,
+        "k_day": day,
+        "k_platform": platform,
+        "k_start": start,
+        "k_end": start + timedelta(days=1),
+    }
+
+
+@cache
+def _refresh_bounds() -> Any:
+    """Re-read one day's broadcast bounds from its events (index range of one UTC day)."""
+    e = EVENT_TABLE.c
+    of_day = and_(
+        e.user_id == bindparam("k_user"),
+        e.platform == bindparam("k_platform"),
+        e.direction == "outbound",
+        e.kind.in_(sorted(BROADCASTS)),
+        e.occurred_at >= bindparam("k_start", type_=UTCDateTime),
+        e.occurred_at < bindparam("k_end", type_=UTCDateTime),
+    )
+    return (
+        update(DAY_TABLE)
+        .where(
+            D.user_id == bindparam("k_user"),
+            D.day == bindparam("k_day"),
+            D.platform == bindparam("k_platform"),
+        )
+        .values(
+            {
+                _FIRST: select(func.min(e.occurred_at)).where(of_day).scalar_subquery(),
+                _LAST: select(func.max(e.occurred_at)).where(of_day).scalar_subquery(),
+            }
+        )
     )
 
 
@@ -115,12 +207,18 @@ def rebuild(connection: Connection) -> None:
         if connection.dialect.name == "sqlite"
         else cast(func.timezone("UTC", events.occurred_at), Date)
     )
-    select_ = select(events.user_id, day, events.platform, *sums(events, COUNTERS)).group_by(
-        events.user_id, day, events.platform
-    )
+    select_ = select(
+        events.user_id,
+        day,
+        events.platform,
+        *sums(events, COUNTERS),
+        *broadcast_bound_columns(events),
+    ).group_by(events.user_id, day, events.platform)
     connection.execute(delete(DAY_TABLE))
     connection.execute(
-        DAY_TABLE.insert().from_select(["user_id", "day", "platform", *COUNTERS], select_)
+        DAY_TABLE.insert().from_select(
+            ["user_id", "day", "platform", *COUNTERS, _FIRST, _LAST], select_
+        )
     )
     # Fresh versions: a process that cached against the old rows must not match the new ones.
     random_40_bits = (

@@ -10,20 +10,27 @@ today included, are summarised from their posts on every request.
 import uuid
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CompoundSelect, Select, bindparam, exists, literal_column, select, union_all
 from sqlmodel import Session
 
-from app.calc.posting import DaySummary, day_summaries, run_back, streak_anchor, utc_day_verdict
+from app.calc.posting import (
+    DaySummary,
+    UtcDayPosts,
+    day_summaries,
+    run_back,
+    streak_anchor,
+    utc_day_verdict,
+)
 from app.calc.timewindows import day_start
 from app.calc.vocabulary import BROADCAST_KINDS
 from app.events.models import EVENT_TABLE
 from app.events.store import _windows
 from app.events.store._day_counts import D as _D
 from app.events.store._split import split_utc_days
-from app.events.store._window_cache import cached
+from app.events.store._window_cache import CACHE, cached, fingerprint
 
 Summaries = dict[str, dict[date, DaySummary]]  # platform → local day → summary
 
@@ -117,22 +124,32 @@ def summaries(
 
 # The current streak (SPEC §6.2) counts back from today whatever the range. Its cost is
 # bounded by the streak's days, not the user's posts: days are resolved in chunks that
-# double (8, 16, … 256 days), first from the per-UTC-day counters (a local day whose UTC
-# days have no broadcast has none; one that wholly holds a UTC day with broadcasts has
-# some: every day of a UTC user), and the days the counters cannot tell (a local day
-# shares its UTC days with its neighbours) by one EXISTS probe each, one statement a chunk.
+# double (8, 16, … 256 days) from the per-UTC-day counter rows, whose count and first and
+# last broadcast instant tell every local day (utc_day_verdict). Only a local day that one
+# UTC day holds wholly with posts on both sides (a zone whose day is shorter than 24 h, or
+# rows written before their bounds were kept) is left to one EXISTS probe each, one
+# statement a chunk.
 _FIRST_CHUNK, _MAX_CHUNK, _MAX_PROBES = 8, 256, 256
+_TICK, _DAY = timedelta(microseconds=1), timedelta(days=1)
 _E = EVENT_TABLE.c
 
 
 @cache
-def _counter_days_stmt() -> Select[tuple[str, date, int]]:
-    return select(_D.platform, _D.day, _D.broadcasts_out).where(
+def _counter_days_stmt() -> Select[Any]:
+    """Every counter row of the days (the walk's verdicts and its fingerprint, both from one
+    statement: the cached run never rests on rows newer than its fingerprint)."""
+    return select(
+        _D.platform,
+        _D.day,
+        _D.broadcasts_out,
+        _D.first_broadcast_out_at,
+        _D.last_broadcast_out_at,
+        _D.version,
+    ).where(
         _D.user_id == bindparam("user_id"),
         _D.platform.in_(bindparam("platforms", expanding=True)),
         _D.day >= bindparam("lo"),
         _D.day <= bindparam("hi"),
-        _D.broadcasts_out > 0,
     )
 
 
@@ -174,17 +191,43 @@ def current_streaks(
     tz: ZoneInfo,
     today: date,
     posts_today: dict[str, int],
-    known: Summaries,
-    first: date,
-    last: date,
 ) -> dict[str, int]:
-    """platform → current streak. ``known``: the summaries of the range first..last (each
-    day of it up to today is exact), used where the walk crosses the range."""
+    """platform → current streak (today counts once it has a post; ``posts_today`` names
+    the platforms). The run of whole days before today is kept in the window cache with the
+    fingerprint of the UTC days it read, so a warm request reads one sum per platform."""
     streaks: dict[str, int] = {}
-    walk: dict[str, date] = {}  # platform → the next (older) day to resolve
+    starts: dict[str, date] = {}  # platform → the newest whole day of its run
     for p, count in posts_today.items():
         anchor = streak_anchor(today, count)
-        streaks[p], walk[p] = (1, anchor - timedelta(days=1)) if anchor == today else (0, anchor)
+        streaks[p], starts[p] = (1, anchor - timedelta(days=1)) if anchor == today else (0, anchor)
+    url = str(session.get_bind().engine.url)
+    keys = {p: (url, "streak", user_id, p, tz.key, day) for p, day in starts.items()}
+    walk: dict[str, date] = {}
+    for p, key in keys.items():
+        found = CACHE.peek(key)
+        if found is not None:
+            (lo, hi), kept, kept_run = cast(tuple[tuple[date, date], tuple[int, int], int], found)
+            if fingerprint(session, user_id, [p], lo, hi) == kept:
+                streaks[p] += kept_run
+                continue
+        walk[p] = starts[p]
+    for p, (run, span, print_) in _walk(session, user_id, tz, walk).items():
+        streaks[p] += run
+        if print_ is not None:
+            CACHE.put(keys[p], (span, print_, run))
+    return streaks
+
+
+def _walk(
+    session: Session, user_id: uuid.UUID, tz: ZoneInfo, walk: dict[str, date]
+) -> dict[str, tuple[int, tuple[date, date], tuple[int, int] | None]]:
+    """platform → (days with a post running back from its start day, the UTC days [lo, hi)
+    that tell them, their fingerprint — None when a day read twice had changed between)."""
+    out: dict[str, tuple[int, tuple[date, date], tuple[int, int] | None]] = {}
+    starts = dict(walk)
+    runs = dict.fromkeys(walk, 0)
+    versions: dict[str, dict[date, int]] = {p: {} for p in walk}
+    torn: set[str] = set()
     size = _FIRST_CHUNK
     while walk:
         lowest = min(walk.values()) - timedelta(days=size - 1)
@@ -204,19 +247,18 @@ def current_streaks(
                 "hi": bounds[max(walk.values()) + timedelta(days=1)].date(),
             },
         ).all()
-        counters: dict[str, dict[date, int]] = {p: {} for p in walk}
-        for platform, day, count in rows:
-            counters[platform][day] = count
+        counters: dict[str, dict[date, UtcDayPosts]] = {p: {} for p in walk}
+        for platform, day, count, first_at, last_at, version in rows:
+            counters[platform][day] = UtcDayPosts(count, first_at, last_at)
+            if versions[platform].setdefault(day, version) != version:
+                torn.add(platform)
         verdicts: dict[str, dict[date, bool | None]] = {}
         probes: list[tuple[str, datetime, datetime]] = []
         slots: list[tuple[str, date]] = []
         for p, days in chunk.items():
             verdicts[p] = {}
             for d in days:  # newest first; the days after a certain miss do not matter
-                if first <= d <= last:
-                    verdict: bool | None = d in known[p] and known[p][d].posts > 0
-                else:
-                    verdict = utc_day_verdict(bounds[d], bounds[d + timedelta(days=1)], counters[p])
+                verdict = utc_day_verdict(bounds[d], bounds[d + timedelta(days=1)], counters[p])
                 verdicts[p][d] = verdict
                 if verdict is False:
                     break
@@ -228,10 +270,18 @@ def current_streaks(
         for p, days in chunk.items():
             posted = {d: bool(v) for d, v in verdicts[p].items()}
             run = run_back(days[0], posted)
-            streaks[p] += run
+            runs[p] += run
             if run < len(days):
                 del walk[p]
+                miss = days[run]
+                lo = bounds[miss].date()
+                hi = (day_start(starts[p] + timedelta(days=1), tz) - _TICK).date() + _DAY
+                print_ = None
+                if p not in torn:
+                    read = [v for day, v in versions[p].items() if lo <= day < hi]
+                    print_ = (len(read), sum(read))
+                out[p] = (runs[p], (lo, hi), print_)
             else:
                 walk[p] = days[-1] - timedelta(days=1)
         size = min(2 * size, _MAX_CHUNK)
-    return streaks
+    return out

@@ -67,6 +67,24 @@ class WindowCache:
                 self._items -= self._entries.popitem(last=False)[1][2]
         return value
 
+    def peek(self, key: Hashable) -> object | None:
+        """The value kept under key, whatever its fingerprint (for entries whose value says
+        which days to fingerprint); None when there is none."""
+        with self._lock:
+            found = self._entries.get(key)
+            return None if found is None else found[1]
+
+    def put(self, key: Hashable, value: object, items: int = 1) -> None:
+        """Keep value under key (its fingerprint is inside it: see ``peek``)."""
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._items -= old[2]
+            self._entries[key] = (None, value, items)
+            self._items += items
+            while self._items > self.max_items:
+                self._items -= self._entries.popitem(last=False)[1][2]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

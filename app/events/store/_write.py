@@ -28,7 +28,7 @@ from sqlmodel import Session
 from app.core import bulk
 from app.core.types import utc_now
 from app.events.models import EVENT_TABLE, Event, EventIn
-from app.events.store import _counters, _day_counts
+from app.events.store import _day_counts
 
 E = EVENT_TABLE.c
 
@@ -196,7 +196,7 @@ def record(session: Session, user_id: uuid.UUID, items: Sequence[EventIn] | Batc
         winners = {e.id: e for e in replaced.values()}
     else:
         winners = {}
-    _day_counts.apply(session, _counters.deltas(r for r in rows if r["id"] in inserted))
+    _day_counts.apply(session, (r for r in rows if r["id"] in inserted))
     return [Stored(id=x, created=x in inserted, existing=winners.get(x)) for x in ids]
 
 
@@ -225,5 +225,5 @@ def delete(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
     removed = (
         session.execute(_delete_stmt(), {"event_id": event_id, "user_id": user_id}).mappings().all()
     )
-    _day_counts.apply(session, _counters.deltas(removed, sign=-1))
+    _day_counts.apply(session, removed, sign=-1)
     return bool(removed)
