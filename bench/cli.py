@@ -75,6 +75,12 @@ def run(
     s_events: Annotated[int | None, typer.Option(help="Size of dataset S.")] = None,
     h_events: Annotated[int | None, typer.Option(help="Size of dataset H.")] = None,
     d_events: Annotated[int | None, typer.Option(help="Size of dataset D.")] = None,
+    b_events: Annotated[
+        int | None,
+        typer.Option(
+            help="Size of dataset B (one Bluesky user; skipped when the app lacks bluesky)."
+        ),
+    ] = None,
     handles: Annotated[
         int | None, typer.Option(help="Distinct counterparts per dataset stream.")
     ] = None,
@@ -117,7 +123,8 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Seed S, H and D, run the server on each, measure; print a table and write JSON."""
+    """Seed S, H, D (and B, one Bluesky user, when the app knows bluesky), run the server
+    on each, measure; print a table and write JSON."""
     if app_ref:
         _rerun_on_snapshot(app_ref)
         return
@@ -125,6 +132,7 @@ def run(
         s_events=s_events,
         h_events=h_events,
         d_events=d_events,
+        b_events=b_events,
         handles=handles,
         ingest_requests=ingest_requests,
         ingest_batch=ingest_batch,
@@ -190,31 +198,20 @@ def run(
         users: dict[str, list] = {}
         results["seeding"], results["datasets"] = {}, {}
         for ds in ("S", "H", "D"):
-            t = time.perf_counter()
-            events = datagen.dataset(ds, sizes, seed_now, SEED)
-            gen_s = time.perf_counter() - t
-            target = stack.enter_context(
-                databases.fresh_database(database.value, ds, out_dir, admin_url, keep)
+            _seed_dataset(
+                ds,
+                sizes,
+                seed_now,
+                database,
+                out_dir,
+                admin_url,
+                keep,
+                key,
+                stack,
+                results,
+                targets,
+                users,
             )
-            ids = databases.prepare(target, key)
-            if database == Backend.sqlite:
-                results.setdefault(
-                    "sqlite_format_check", databases.check_sqlite_format(target, ids[0])
-                )
-            seeded = databases.seed(target, events, ids)
-            seeded["generate_s"] = round(gen_s, 2)
-            stored = databases.count_events(target)
-            assert stored == len(events), f"{ds}: stored {stored} of {len(events)} events"
-            results["seeding"][ds] = seeded
-            results["datasets"][ds] = datagen.summary(events)
-            targets[ds], users[ds] = target, ids
-            results.setdefault("database_version", databases.database_version(target))
-            log(
-                f"seeded {ds}: {len(events):,} events in {seeded['seconds']} s "
-                f"({seeded['rows_per_s']:,} rows/s; generated in {gen_s:.1f} s)"
-            )
-            del events
-            gc.collect()
         results["datasets"]["H_recent_equals_S"] = _recent_equal(targets, users, seed_now, sizes)
 
         # ---------------------------------------------------------------- servers
@@ -233,7 +230,6 @@ def run(
         for ds, server in servers.items():
             with phases.client(server.base_url, key) as http:
                 phases.put_plans(http, users[ds], seed_now)
-        log("plans set; measuring insight latency")
         endpoints = {
             ds: [
                 phases.HEALTHZ,
@@ -241,6 +237,49 @@ def run(
             ]
             for ds in servers
         }
+
+        # ---------------------------------------------------------------- B: one Bluesky user
+        # Only when the app serves bluesky (an older --app-ref may not): S, H and D stay as
+        # they were, so their figures compare with earlier runs.
+        with phases.client(servers["S"].base_url, key) as http:
+            known = phases.platforms_known(http)
+        if known is not None and "bluesky" in known:
+            _seed_dataset(
+                "B",
+                sizes,
+                seed_now,
+                database,
+                out_dir,
+                admin_url,
+                keep,
+                key,
+                stack,
+                results,
+                targets,
+                users,
+            )
+            servers["B"] = Server(targets["B"].url, key, sizes.workers, run_dir / "server-B.log")
+            servers["B"].start()
+            stack.callback(servers["B"].stop)
+            servers["B"].wait_ready()
+            with phases.client(servers["B"].base_url, key) as http:
+                phases.put_plans(
+                    http, users["B"], seed_now, 1, phases.B_FOLLOW_PLANS, phases.B_POSTING_PLANS
+                )
+            endpoints["B"] = [
+                phases.HEALTHZ,
+                *phases.bluesky_endpoints(users["B"][0], datagen.B_USERS[0][1], seed_now),
+            ]
+            log(f"B (one Bluesky user) seeded, its server up in {servers['B'].start_seconds} s")
+        else:
+            commit = os.environ.get("BENCH_APP_COMMIT", "")[:12] or "the working tree"
+            listed = f"lists only {', '.join(known)}" if known is not None else "does not exist"
+            results["skipped"] = {
+                "B": f"dataset B (one Bluesky user) skipped: the app at {commit} does not know "
+                f"bluesky (GET /v1/platforms {listed})"
+            }
+            log(results["skipped"]["B"])
+        log("plans set; measuring insight latency")
         results["latency"] = phases.latency(
             {ds: s.base_url for ds, s in servers.items()},
             key,
@@ -256,7 +295,9 @@ def run(
             log(
                 f"concurrency on {ds}: {sizes.concurrency_requests:,} requests, {sizes.concurrency_clients} clients"
             )
-            mix = phases.concurrency_requests(
+            mix = (
+                phases.bluesky_concurrency_requests if ds == "B" else phases.concurrency_requests
+            )(
                 users[ds],
                 seed_now,
                 sizes.concurrency_requests,
@@ -345,6 +386,35 @@ def run(
         if strict and scale == Scale.full:
             raise typer.Exit(2)
     log(f"wrote {', '.join(str(p) for p in output)}")
+
+
+def _seed_dataset(
+    ds, sizes, seed_now, database, out_dir, admin_url, keep, key, stack, results, targets, users
+) -> None:
+    """Generate dataset `ds`, load it into a fresh database of its own, record the figures."""
+    t = time.perf_counter()
+    events = datagen.dataset(ds, sizes, seed_now, SEED)
+    gen_s = time.perf_counter() - t
+    target = stack.enter_context(
+        databases.fresh_database(database.value, ds, out_dir, admin_url, keep)
+    )
+    ids = databases.prepare(target, key, datagen.users_of(ds))
+    if database == Backend.sqlite:
+        results.setdefault("sqlite_format_check", databases.check_sqlite_format(target, ids[0]))
+    seeded = databases.seed(target, events, ids)
+    seeded["generate_s"] = round(gen_s, 2)
+    stored = databases.count_events(target)
+    assert stored == len(events), f"{ds}: stored {stored} of {len(events)} events"
+    results["seeding"][ds] = seeded
+    results["datasets"][ds] = datagen.summary(events, datagen.users_of(ds))
+    targets[ds], users[ds] = target, ids
+    results.setdefault("database_version", databases.database_version(target))
+    log(
+        f"seeded {ds}: {len(events):,} events in {seeded['seconds']} s "
+        f"({seeded['rows_per_s']:,} rows/s; generated in {gen_s:.1f} s)"
+    )
+    del events
+    gc.collect()
 
 
 def _rerun_on_snapshot(ref: str) -> None:
@@ -453,7 +523,7 @@ def _profile(results, servers, targets, key, endpoints, run_dir) -> dict:
             max(3, repeat),
         )["sql_ms_per_request"]
         for other in targets
-        if other != ds
+        if other != ds and any(e.name == name for e in endpoints[other])
     }
     return out
 

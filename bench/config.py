@@ -8,9 +8,11 @@ class Sizes:
     s_events: int  # dataset S: events over `history_days`
     h_events: int  # dataset H: events over `history_days`, last `recent_days` = S's
     d_events: int  # dataset D: events all within the last `d_days`
+    b_events: int = 20_000  # dataset B: one Bluesky-only user, events within the last `b_days`
     history_days: int = 730
     recent_days: int = 60
     d_days: int = 365
+    b_days: int = 365
     handles: int = 5000  # counterparts per user (Zipf-ish)
     ingest_requests: int = 100
     ingest_batch: int = 1000
@@ -33,6 +35,7 @@ SCALES = {
         s_events=300,
         h_events=600,
         d_events=300,
+        b_events=300,
         handles=200,
         ingest_requests=3,
         ingest_batch=50,
@@ -51,6 +54,7 @@ class Targets:
     h_vs_s_p50_max: float = 1.2  # H p50 ≤ 1.2 × S p50, every insight
     s_vs_healthz_p50_max: float = 3.0  # S p50 ≤ 3 × healthz p50
     d_vs_healthz_p50_max: float = 5.0  # D p50 ≤ 5 × healthz p50
+    b_vs_healthz_p50_max: float = 3.0  # B (one Bluesky user, issue 12) p50 ≤ 3 × healthz p50
     worker_rss_mb_max: float = 250.0  # peak RSS per worker
     non_2xx_max: int = 0
 

@@ -82,8 +82,11 @@ def fresh_database(
         admin.dispose()
 
 
-def prepare(target: Target, key: str) -> list[uuid.UUID]:
-    """Migrate, bootstrap the workspace with `key`, create the three users; their ids."""
+def prepare(
+    target: Target, key: str, people: tuple[tuple[str, str, float], ...] = USERS
+) -> list[uuid.UUID]:
+    """Migrate, bootstrap the workspace with `key`, create the dataset's users (the three
+    of S/H/D by default) and two ingest users; their ids."""
     import logging
 
     from app.auth import service as auth_service
@@ -101,7 +104,7 @@ def prepare(target: Target, key: str) -> list[uuid.UUID]:
             workspace = auth_service.get_or_create_workspace(session, "default")
             users = [
                 User(workspace_id=workspace.id, name=name, timezone=zone, external_id=f"bench-{i}")
-                for i, (name, zone, _) in enumerate(USERS)
+                for i, (name, zone, _) in enumerate(people)
             ]
             users += [
                 User(workspace_id=workspace.id, name=f"ingest-{how}", external_id=f"ingest-{how}")

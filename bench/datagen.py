@@ -7,7 +7,9 @@ Datasets (issue 5):
   S: `s_events` events over `history_days`;
   H: `h_events` events over `history_days` whose last `recent_days` hold exactly S's events
      of those days (S is generated first, then older events are added);
-  D: `d_events` events, all within the last `d_days`.
+  D: `d_events` events, all within the last `d_days`;
+  B: `b_events` events of one Bluesky-only user (Europe/Berlin, so the window holds both
+     DST changes) within the last `b_days`, with Bluesky's own kind mix (issue 12).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import NamedTuple
 
 PLATFORMS = ("x", "facebook", "linkedin", "instagram")
 PLATFORM_WEIGHTS = (0.35, 0.15, 0.30, 0.20)
+OLD_PLATFORMS = tuple(zip(PLATFORMS, PLATFORM_WEIGHTS, strict=True))  # S, H, D
 CONTACTS = frozenset(
     {"post", "share", "reply", "mention", "direct_message", "comment", "wall_post"}
 )
@@ -45,6 +48,25 @@ KIND_MIX = (
 SALES_SHARE = {"post": 0.06, "direct_message": 0.08}  # other contact kinds: DEFAULT_SALES_SHARE
 DEFAULT_SALES_SHARE = 0.03
 EXTERNAL_ID_SHARE = 0.6  # events that came from an integration carry an external_id
+
+# Bluesky (dataset B): likes dominate, reposts (share) and replies are common, quote posts
+# count as posts, there are no wall posts and few DMs (chat is opt-in); ~80 % outbound.
+BLUESKY_KIND_MIX = (
+    ("like", "outbound", 0.30),
+    ("reply", "outbound", 0.14),
+    ("follow", "outbound", 0.12),
+    ("post", "outbound", 0.10),
+    ("share", "outbound", 0.07),
+    ("mention", "outbound", 0.03),
+    ("direct_message", "outbound", 0.02),
+    ("unfollow", "outbound", 0.02),
+    ("like", "inbound", 0.09),
+    ("follow", "inbound", 0.04),
+    ("reply", "inbound", 0.04),
+    ("mention", "inbound", 0.02),
+    ("direct_message", "inbound", 0.01),
+)
+B_USERS = (("Bea (Bluesky creator)", "Europe/Berlin", 1.0),)
 
 # Users: name, IANA zone, share of all events.
 USERS = (
@@ -183,16 +205,28 @@ def _handles(rng: random.Random, n: int) -> list[str]:
 class Generator:
     """One stream of events; `tag` keeps external ids of different streams apart."""
 
-    def __init__(self, seed: int, tag: str, handles: int, now: datetime):
+    def __init__(
+        self,
+        seed: int,
+        tag: str,
+        handles: int,
+        now: datetime,
+        platforms: tuple[tuple[str, float], ...] = OLD_PLATFORMS,
+        kind_mix: tuple[tuple[str, str, float], ...] = KIND_MIX,
+        users: tuple[tuple[str, str, float], ...] = USERS,
+    ):
         self.rng = random.Random(f"{seed}-{tag}")
+        self.platforms = tuple(p for p, _ in platforms)
+        self.kind_mix = kind_mix
+        self.users = users
         self.tag = tag
         self.now = now
         self.handles = _handles(random.Random(f"{seed}-handles"), handles)
         weights = [1.0 / (rank + 1) ** 1.07 for rank in range(handles)]
         self.handle_cum = list(accumulate(weights))
-        self.kind_cum = list(accumulate(w for _, _, w in KIND_MIX))
-        self.platform_cum = list(accumulate(PLATFORM_WEIGHTS))
-        self.user_cum = list(accumulate(u[2] for u in USERS))
+        self.kind_cum = list(accumulate(w for _, _, w in kind_mix))
+        self.platform_cum = list(accumulate(w for _, w in platforms))
+        self.user_cum = list(accumulate(u[2] for u in users))
         self.texts = [
             " ".join(self.rng.choices(_WORDS, k=self.rng.randint(6, 40))) for _ in range(400)
         ]
@@ -213,9 +247,9 @@ class Generator:
         random_ = rng.random
         t0, span = to_us(start), to_us(end) - to_us(start)
         now_us = to_us(self.now)
-        users = rng.choices(range(len(USERS)), cum_weights=self.user_cum, k=n)
-        platforms = rng.choices(PLATFORMS, cum_weights=self.platform_cum, k=n)
-        kinds = rng.choices(KIND_MIX, cum_weights=self.kind_cum, k=n)
+        users = rng.choices(range(len(self.users)), cum_weights=self.user_cum, k=n)
+        platforms = rng.choices(self.platforms, cum_weights=self.platform_cum, k=n)
+        kinds = rng.choices(self.kind_mix, cum_weights=self.kind_cum, k=n)
         handles = rng.choices(self.handles, cum_weights=self.handle_cum, k=n)
         texts = rng.choices(self.texts, k=n)
         out = []
@@ -275,7 +309,23 @@ def dataset(name: str, sizes, now: datetime, seed: int) -> list[Ev]:
         return Generator(seed, "d", sizes.handles, now).events(
             sizes.d_events, now - sizes.d_days * day, now
         )
+    if name == "B":
+        gen = Generator(
+            seed,
+            "b",
+            sizes.handles,
+            now,
+            platforms=(("bluesky", 1.0),),
+            kind_mix=BLUESKY_KIND_MIX,
+            users=B_USERS,
+        )
+        return gen.events(sizes.b_events, now - sizes.b_days * day, now)
     raise ValueError(name)
+
+
+def users_of(name: str) -> tuple[tuple[str, str, float], ...]:
+    """The users (name, zone, share) of a dataset."""
+    return B_USERS if name == "B" else USERS
 
 
 def ingest_events(n: int, now: datetime, seed: int, handles: int) -> list[Ev]:
@@ -311,7 +361,7 @@ def api_body(e: Ev) -> dict:
     return body
 
 
-def summary(events: list[Ev]) -> dict:
+def summary(events: list[Ev], users: tuple[tuple[str, str, float], ...] = USERS) -> dict:
     """Counts that show the mix is what it claims to be."""
     from collections import Counter
 
@@ -322,7 +372,7 @@ def summary(events: list[Ev]) -> dict:
         "events": len(events),
         "first": rfc3339(events[0].occurred_us) if events else None,
         "last": rfc3339(events[-1].occurred_us) if events else None,
-        "per_user": dict(sorted(Counter(USERS[e.user][0] for e in events).items())),
+        "per_user": dict(sorted(Counter(users[e.user][0] for e in events).items())),
         "per_platform": dict(sorted(Counter(e.platform for e in events).items())),
         "inbound_share": round(sum(1 for e in events if e.direction == "inbound") / n, 3),
         "sales_share_of_contacts": round(

@@ -29,6 +29,10 @@ POSTING_PLANS = {
     "instagram": {"min_gap_minutes": 120},
 }
 
+# Dataset B (issue 12): one Bluesky-only user with a plan on bluesky only.
+B_FOLLOW_PLANS = {"bluesky": {"weekly_target": 120, "daily_cap": 30}}
+B_POSTING_PLANS = {"bluesky": {"max_posts_per_day": 5, "min_gap_minutes": 30}}
+
 
 def client(base_url: str, key: str, timeout: float = 120) -> httpx.Client:
     return httpx.Client(
@@ -36,20 +40,36 @@ def client(base_url: str, key: str, timeout: float = 120) -> httpx.Client:
     )
 
 
-def put_plans(http: httpx.Client, user_ids: list[uuid.UUID], now: datetime) -> int:
-    """Follow and posting plans on all four platforms for the three users, through the API."""
+def put_plans(
+    http: httpx.Client,
+    user_ids: list[uuid.UUID],
+    now: datetime,
+    users: int = len(USERS),
+    follow_plans: dict[str, dict] = FOLLOW_PLANS,
+    posting_plans: dict[str, dict] = POSTING_PLANS,
+) -> int:
+    """Follow and posting plans (by default on all four platforms for the three users of
+    S/H/D), through the API."""
     n = 0
     starts_on = (now - timedelta(days=20)).date().isoformat()
-    for uid in user_ids[: len(USERS)]:
-        for platform, body in FOLLOW_PLANS.items():
+    for uid in user_ids[:users]:
+        for platform, body in follow_plans.items():
             r = http.put(
                 f"/v1/users/{uid}/follow-plans/{platform}", json={**body, "starts_on": starts_on}
             )
             assert r.status_code in (200, 201), r.text
-            r = http.put(f"/v1/users/{uid}/posting-plans/{platform}", json=POSTING_PLANS[platform])
+            r = http.put(f"/v1/users/{uid}/posting-plans/{platform}", json=posting_plans[platform])
             assert r.status_code in (200, 201), r.text
             n += 2
     return n
+
+
+def platforms_known(http: httpx.Client) -> list[str] | None:
+    """The platforms the running app serves in GET /v1/platforms (None: no such endpoint)."""
+    r = http.get("/v1/platforms")
+    if r.status_code != 200:
+        return None
+    return [p["platform"] for p in r.json()["items"]]
 
 
 # ---------------------------------------------------------------------------- ingest
@@ -178,6 +198,29 @@ def insight_endpoints(user_id: uuid.UUID, zone: str, as_of: datetime) -> list[En
             "checks_follow", "POST", f"{u}/checks", {"action": "follow", "platform": "x", "at": at}
         ),
     ]
+
+
+def bluesky_endpoints(user_id: uuid.UUID, zone: str, as_of: datetime) -> list[Endpoint]:
+    """Dataset B's insights: the same names and windows as S/H/D's, on bluesky, plus the
+    post check (Bluesky's budget is shared by posts, likes and follows)."""
+    at = rfc3339(to_us(as_of))
+    u = f"/v1/users/{user_id}"
+    out = []
+    for e in insight_endpoints(user_id, zone, as_of):
+        if e.name == "pacing":
+            e = Endpoint(e.name, e.method, f"{u}/pacing?platform=bluesky&as_of={at}")
+        elif e.name == "checks_follow":
+            e = Endpoint(e.name, e.method, e.path, {**(e.body or {}), "platform": "bluesky"})
+        out.append(e)
+    out.append(
+        Endpoint(
+            "checks_post",
+            "POST",
+            f"{u}/checks",
+            {"action": "post", "platform": "bluesky", "at": at},
+        )
+    )
+    return out
 
 
 HEALTHZ = Endpoint("healthz", "GET", "/healthz")
@@ -347,6 +390,63 @@ def concurrency_requests(
         occurred,
         tag,
     )
+
+
+def bluesky_concurrency_requests(
+    user_ids: list[uuid.UUID], as_of: datetime, n: int, write_share: float, seed: int, tag: str
+) -> list[Req]:
+    """Dataset B's mix: the same shape as S/H/D's, for its one user, all on bluesky."""
+    at = rfc3339(to_us(as_of))
+    u = f"/v1/users/{user_ids[0]}"
+
+    def check(action: str, **more) -> Req:
+        return Req(
+            "POST",
+            f"{u}/checks",
+            json.dumps({"action": action, "platform": "bluesky", "at": at, **more}),
+        )
+
+    reads = [
+        Req("GET", f"{u}/pacing?platform=bluesky&as_of={at}"),
+        Req("GET", f"{u}/posting?as_of={at}"),
+        Req("GET", f"{u}/sales-ratio?window_days=30&as_of={at}"),
+        Req("GET", f"{u}/engagement?window_days=7&as_of={at}"),
+        check("follow"),
+        check("post"),
+        check("sales_contact", counterpart="anna_smith1"),
+    ]
+    templates = [
+        {"platform": "bluesky", "kind": "like", "counterpart": "rosa_silva7"},
+        {"platform": "bluesky", "kind": "follow", "counterpart": "new.friend.bsky.social"},
+        {
+            "platform": "bluesky",
+            "kind": "reply",
+            "counterpart": "kai_novak3",
+            "text": "Agreed, happy to help.",
+        },
+        {
+            "platform": "bluesky",
+            "kind": "post",
+            "text": "New article on community building.",
+            "url": "https://bsky.app/profile/bea/post/3k",
+        },
+        {"platform": "bluesky", "kind": "share", "url": "https://bsky.app/profile/x/post/3j"},
+        {
+            "platform": "bluesky",
+            "kind": "direct_message",
+            "counterpart": "noah_ito9",
+            "is_sales": True,
+            "text": "Our course opens next week.",
+        },
+        {
+            "platform": "bluesky",
+            "kind": "like",
+            "direction": "inbound",
+            "counterpart": "ben.berg44",
+        },
+    ]
+    occurred = [rfc3339(to_us(as_of - timedelta(minutes=m))) for m in range(1, 7 * 24 * 60, 37)]
+    return load.mix(n, reads, templates, [str(user_ids[0])], write_share, seed, occurred, tag)
 
 
 def healthz_requests(n: int) -> list[Req]:

@@ -13,6 +13,12 @@ INSIGHTS = (
     "engagement_7d",
     "checks_follow",
 )
+B_INSIGHTS = (*INSIGHTS, "checks_post")  # dataset B (one Bluesky user) also checks a post
+OLD_DATASETS = ("S", "H", "D")  # the four platforms of v1; B is bluesky (issue 12)
+
+
+def _is_b(target: dict) -> bool:
+    return target.get("dataset") == "B"  # older results have no B (nor this field)
 
 
 def _r(a, b):
@@ -50,15 +56,20 @@ def evaluate(results: dict) -> list[dict]:
                     "met": ratio <= t.h_vs_s_p50_max,
                 }
             )
-    for ds, limit in (("S", t.s_vs_healthz_p50_max), ("D", t.d_vs_healthz_p50_max)):
+    for ds, limit in (
+        ("S", t.s_vs_healthz_p50_max),
+        ("D", t.d_vs_healthz_p50_max),
+        ("B", t.b_vs_healthz_p50_max),
+    ):
         block = lat.get(ds, {})
         base = block.get("healthz")
-        for name in INSIGHTS:
+        for name in B_INSIGHTS if ds == "B" else INSIGHTS:
             if name in block and base:
                 ratio = _r(block[name]["p50_ms"], base["p50_ms"])
                 rows.append(
                     {
                         "target": f"{name}: {ds} p50 ≤ {limit:g} × healthz p50",
+                        "dataset": ds,
                         "figure": block[name]["p50_ms"],
                         "baseline": base["p50_ms"],
                         "ratio": ratio,
@@ -73,6 +84,7 @@ def evaluate(results: dict) -> list[dict]:
         rows.append(
             {
                 "target": f"{ds} concurrency: non-2xx + socket errors = 0",
+                "dataset": ds,
                 "figure": errors,
                 "baseline": None,
                 "ratio": None,
@@ -85,6 +97,7 @@ def evaluate(results: dict) -> list[dict]:
         rows.append(
             {
                 "target": f"{ds}: peak RSS per worker ≤ {t.worker_rss_mb_max:g} MB",
+                "dataset": ds,
                 "figure": peak,
                 "baseline": None,
                 "ratio": None,
@@ -143,6 +156,7 @@ def _table(header: list[str], rows: list[list]) -> str:
 def markdown(results: dict) -> str:
     m = results["machine"]
     meta = results["meta"]
+    skipped = [f"*{why}.*" for why in results.get("skipped", {}).values()]
     parts = [
         (
             f"**{meta['database']} / {meta['scale']}** — {m['cpu_model']}, {m['cpu_cores']} cores, "
@@ -150,6 +164,7 @@ def markdown(results: dict) -> str:
             f"server `rapport serve --workers {meta['sizes']['workers']}`; load average at start "
             f"{meta.get('loadavg_start')}, end {meta.get('loadavg_end')}."
         ),
+        *(["", *skipped] if skipped else []),
         "",
         "Seeding (fastest bulk path):",
         _table(
@@ -191,9 +206,9 @@ def markdown(results: dict) -> str:
         header = ["endpoint"]
         for ds in lat:
             header += [f"{ds} p50", f"{ds} p95"]
-        header += ["H/S p50", "S/healthz", "D/healthz"]
+        header += ["H/S p50", "S/healthz", "D/healthz"] + (["B/healthz"] if "B" in lat else [])
         rows = []
-        for name in ("healthz", *INSIGHTS):
+        for name in ("healthz", *(B_INSIGHTS if "B" in lat else INSIGHTS)):
             row = [name]
             for ds in lat:
                 v = lat[ds].get(name)
@@ -207,10 +222,14 @@ def markdown(results: dict) -> str:
                 _r(g("S"), lat.get("S", {}).get("healthz", {}).get("p50_ms")),
                 _r(g("D"), lat.get("D", {}).get("healthz", {}).get("p50_ms")),
             ]
+            if "B" in lat:
+                row.append(_r(g("B"), lat["B"].get("healthz", {}).get("p50_ms")))
             rows.append(row)
         parts += [
             "",
-            "Insight latency (ms; sequential, one keep-alive client; as_of = seeding now):",
+            "Insight latency (ms; sequential, one keep-alive client; as_of = seeding now"
+            + ("; B: one Bluesky user, pacing and checks on bluesky" if "B" in lat else "")
+            + "):",
             _table(header, rows),
         ]
         few = [
@@ -221,7 +240,7 @@ def markdown(results: dict) -> str:
         ]
         cold = [
             [name] + [lat[ds].get(name, {}).get("first_ms") for ds in lat]
-            for name in INSIGHTS
+            for name in B_INSIGHTS
             if any(lat[ds].get(name, {}).get("first_ms") is not None for ds in lat)
         ]
         if cold:
@@ -324,10 +343,11 @@ def comparison(before: dict, after: dict) -> str:
 
     b, a = commit(before), commit(after)
     rows = []
-    for ds in ("S", "H", "D"):
+    with_b = any("B" in r.get("latency", {}) for r in (before, after))
+    for ds in (*OLD_DATASETS, "B") if with_b else OLD_DATASETS:
         hb = before.get("latency", {}).get(ds, {}).get("healthz", {}).get("p50_ms")
         ha = after.get("latency", {}).get(ds, {}).get("healthz", {}).get("p50_ms")
-        for name in INSIGHTS:
+        for name in ("healthz", *B_INSIGHTS) if ds == "B" else INSIGHTS:
             vb = before.get("latency", {}).get(ds, {}).get(name, {}).get("p50_ms")
             va = after.get("latency", {}).get(ds, {}).get(name, {}).get("p50_ms")
             rows.append([f"{ds} {name}", vb, va, _r(vb, hb), _r(va, ha)])
@@ -342,10 +362,20 @@ def comparison(before: dict, after: dict) -> str:
                 f"{_fmt(ia['http']['events_per_s'])} ({ia['ratio']})",
             ]
         )
-    for ds in ("S", "H", "D"):
+    for ds in (*OLD_DATASETS, "B"):
         cb = before.get("concurrency", {}).get(ds, {}).get("mix")
         ca = after.get("concurrency", {}).get(ds, {}).get("mix")
-        if cb and ca:
+        if ds == "B" and (cb or ca):
+            more.append(
+                ["B mix req/s, p99 ms, non-2xx + socket errors"]
+                + [
+                    f"{_fmt(c['requests_per_s'])}, {_fmt(c['p99_ms'])}, {c['non_2xx'] + _socket_errors(c)}"
+                    if c
+                    else "skipped"
+                    for c in (cb, ca)
+                ]
+            )
+        elif cb and ca:
             more.append(
                 [f"{ds} mix req/s, p99 ms, non-2xx + socket errors"]
                 + [
@@ -353,16 +383,30 @@ def comparison(before: dict, after: dict) -> str:
                     for c in (cb, ca)
                 ]
             )
-    mb = max((v["max_worker_vmhwm_mb"] for v in before.get("memory", {}).values()), default=None)
-    ma = max((v["max_worker_vmhwm_mb"] for v in after.get("memory", {}).values()), default=None)
-    more.append(["peak RSS per worker, MB", mb, ma])
-    tb, ta = before.get("targets", []), after.get("targets", [])
+
+    def peak(r, datasets):
+        mem = r.get("memory", {})
+        return max(
+            (mem[ds]["max_worker_vmhwm_mb"] for ds in datasets if ds in mem),
+            default=None,
+        )
+
     more.append(
         [
-            "targets met",
-            f"{sum(t['met'] for t in tb)} of {len(tb)}",
-            f"{sum(t['met'] for t in ta)} of {len(ta)}",
+            "peak RSS per worker (S, H, D), MB",
+            peak(before, OLD_DATASETS),
+            peak(after, OLD_DATASETS),
         ]
     )
+    if with_b:
+        more.append(["peak RSS per worker (B), MB", peak(before, ("B",)), peak(after, ("B",))])
+
+    def met(r, b):
+        ts = [t for t in r.get("targets", []) if _is_b(t) == b]
+        return f"{sum(t['met'] for t in ts)} of {len(ts)}" if ts else "skipped"
+
+    more.append(["targets met (S, H, D, ingest)", met(before, False), met(after, False)])
+    if with_b:
+        more.append(["targets met (B)", met(before, True), met(after, True)])
     parts += ["", _table(["", b, a], more)]
     return "\n".join(parts) + "\n"

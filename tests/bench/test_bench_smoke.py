@@ -108,8 +108,24 @@ def test_latency_of_every_insight_beside_healthz(smoke):
         assert block["sales_ratio_365d"]["answer"]["non_sales"] > 0  # the windows hold data
 
 
+def test_bluesky_user_beside_healthz(smoke):
+    """Dataset B (issue 12): one Bluesky-only user, measured like S/H/D, plus a post check."""
+    assert "skipped" not in smoke  # the working tree's app knows bluesky
+    assert smoke["seeding"]["B"]["rows"] == smoke["meta"]["sizes"]["b_events"]
+    assert smoke["datasets"]["B"]["per_platform"] == {"bluesky": smoke["meta"]["sizes"]["b_events"]}
+    assert len(smoke["datasets"]["B"]["per_user"]) == 1
+    block = smoke["latency"]["B"]
+    assert set(block) == INSIGHTS | {"checks_post", "healthz"}
+    for name, v in block.items():
+        assert v["n"] > 0 and v["non_2xx"] == 0, (name, v)
+    assert block["sales_ratio_365d"]["answer"]["non_sales"] > 0
+    b_targets = [t["target"] for t in smoke["targets"] if t.get("dataset") == "B"]
+    assert "checks_post: B p50 ≤ 3 × healthz p50" in b_targets
+    assert smoke["memory"]["B"]["workers"]
+
+
 def test_concurrency_mix_and_ceiling(smoke):
-    for ds in ("S", "H", "D"):
+    for ds in ("S", "H", "D", "B"):
         c = smoke["concurrency"][ds]
         for which in ("mix", "healthz"):
             r = c[which]
