@@ -10,6 +10,7 @@ from app.core.db import rows_matched
 from app.core.errors import EXTERNAL_ID_CONFLICT, ProblemError
 from app.core.pagination import Keyset
 from app.core.types import utc_now
+from app.events import store
 from app.users.models import USER_TABLE, User, UserCreate, UserUpdate
 
 # Oldest first, through ix_app_user_workspace_created (workspace_id, created_at, id).
@@ -76,6 +77,7 @@ def update_user(session: Session, user: User, data: UserUpdate) -> User:
         and (conflict := _external_id_taken(session, user.workspace_id, changes["external_id"]))
     ):
         raise conflict
+    before = _staging(user)
     for field, value in changes.items():
         setattr(user, field, value)
     for field, value in settings.items():
@@ -83,7 +85,14 @@ def update_user(session: Session, user: User, data: UserUpdate) -> User:
             setattr(user, field, value)
     user.updated_at = utc_now()
     _save(session, user)
+    if _staging(user) != before:  # contacts' stages and due dates follow, in this transaction
+        store.restage_contacts(session, user.id)
     return user
+
+
+def _staging(user: User) -> tuple[str, float, int]:
+    """What the contacts summary's stages and due dates depend on."""
+    return (user.timezone, user.sales_ratio, user.keep_in_touch_days)
 
 
 def list_users(
