@@ -8,6 +8,7 @@ another workspace's, is a 404.
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session
@@ -26,7 +27,7 @@ H = HANDLE_TABLE.c
 M = MERGED_TABLE.c
 
 
-def _lock(session: Session, user: User, ids: list[uuid.UUID]) -> dict[uuid.UUID, object]:
+def _lock(session: Session, user: User, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """Lock the contacts' handle rows, then the contact rows; id → contact row."""
     session.execute(
         select(H.handle)
@@ -48,11 +49,12 @@ def _to_merge(
 ) -> list[uuid.UUID]:
     """The ids still to merge into target, in the order given; 404 for an unknown one."""
     live = set(session.execute(select(C.id).where(C.user_id == user.id, C.id.in_(ids))).scalars())
-    merged = dict(
-        session.execute(
+    merged: dict[uuid.UUID, uuid.UUID] = {
+        m: into
+        for m, into in session.execute(
             select(M.merged_id, M.into_id).where(M.user_id == user.id, M.merged_id.in_(ids))
-        ).all()
-    )
+        )
+    }
     out: list[uuid.UUID] = []
     for cid in dict.fromkeys(ids):
         if cid == target or merged.get(cid) == target:

@@ -1,7 +1,7 @@
 """/v1/users/{user_id}/contacts (SPEC §10)"""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -27,7 +27,9 @@ from app.relationships.schemas import Stage
 
 router = APIRouter(prefix="/users/{user_id}/contacts", tags=["contacts"])
 
-_NOT_FOUND = {404: {"description": "User or contact not found (or another workspace's)"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "User or contact not found (or another workspace's)"}
+}
 _FIGURES = (
     "Figures cover all the contact's handles at `as_of` (default now): §6.7's totals and "
     "stage, `due_at` = last_contact_at + keep_in_touch_days days, `stale` = as_of > due_at, "

@@ -146,6 +146,13 @@ def page(
     return [_summary(r, handles[r.id]) for r in rows]
 
 
+def where(session: Session, *conditions: ColumnElement[bool]) -> list[Summary]:
+    """The kept summaries of the contacts matching ``conditions``."""
+    rows = session.execute(select(CONTACT_TABLE).where(*conditions)).all()
+    handles = handles_of(session, [r.id for r in rows])
+    return [_summary(r, handles[r.id]) for r in rows]
+
+
 def one(session: Session, user: User, contact_id: uuid.UUID) -> Summary | None:
     row = session.execute(
         select(CONTACT_TABLE).where(C.id == contact_id, C.user_id == user.id)

@@ -13,8 +13,8 @@ from sqlalchemy import Row
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session
 
-from app.core.pagination import decode_cursor, encode_cursor
 from app.contacts.summaries import fast_path
+from app.core.pagination import decode_cursor, encode_cursor
 from app.relationships import kept, queries
 from app.relationships.schemas import RelationshipList, RelationshipOut, StageCounts
 from app.users.models import User

@@ -82,7 +82,7 @@ def _lock_handles(session: Session, user_id: uuid.UUID, handles: list[str]) -> d
     for first in range(0, len(handles), 500):
         chunk = handles[first : first + 500]
         for row in session.execute(
-            select(H)
+            select(HANDLE_TABLE)
             .where(H.user_id == user_id, H.handle.in_(chunk))
             .order_by(H.handle)
             .with_for_update()
@@ -155,7 +155,7 @@ def resum_contacts(
             .with_for_update()
         ):
             own[cid] = k
-        for row in session.execute(select(H).where(H.contact_id.in_(chunk))):
+        for row in session.execute(select(HANDLE_TABLE).where(H.contact_id.in_(chunk))):
             parts[row.contact_id].append(Figures.of_row(row))
     stmt = (
         update(CONTACT_TABLE)
@@ -185,7 +185,7 @@ def _note(session: Session, changes: list[StageChange]) -> list[StageChange]:
 
 
 def apply(
-    session: Session, user_id: uuid.UUID, events: Sequence[Mapping[str, Any]], sign: int = 1
+    session: Session, user_id: uuid.UUID, events: Sequence[Mapping[Any, Any]], sign: int = 1
 ) -> list[StageChange]:
     """Take inserted (sign=1) or deleted (sign=-1) events into the summary; the events are
     mappings with counterpart, occurred_at (UTC), kind, direction, is_sales."""
@@ -221,7 +221,7 @@ def restage_user(session: Session, user_id: uuid.UUID) -> list[StageChange]:
     settings = _settings(session, user_id)
     changed: dict[str, tuple[Figures, str | None]] = {}
     changes: list[StageChange] = []
-    for row in session.execute(select(H).where(H.user_id == user_id)):
+    for row in session.execute(select(HANDLE_TABLE).where(H.user_id == user_id)):
         f = Figures.of_row(row)
         s = settings.stage(f)
         if s != row.stage:
@@ -254,7 +254,9 @@ def rebuild_user(session: Session, user_id: uuid.UUID) -> None:
     """Every handle and contact of the user recounted from the events."""
     settings = _settings(session, user_id)
     counted = handle_figures(session, user_id)
-    known = {row.handle: row for row in session.execute(select(H).where(H.user_id == user_id))}
+    known = {
+        row.handle: row for row in session.execute(select(HANDLE_TABLE).where(H.user_id == user_id))
+    }
     if missing := sorted(h for h in counted if h not in known):
         _create_handles(session, user_id, missing)
     figures = {h: counted.get(h, Figures()) for h in [*known, *missing]}
