@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from app.core.fields import InputModel, Name, Text, UtcOut
 from app.relationships.schemas import Stage
@@ -63,8 +63,13 @@ class ContactPatch(InputModel):
     notes: Text | None = Field(default=None, max_length=5000)
 
 
+ContactId = Annotated[uuid.UUID, Strict(False)]  # a UUID string in JSON
+
+
 class MergeIn(InputModel):
-    contact_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    contact_ids: list[ContactId] = Field(
+        min_length=1, max_length=100, description="The contacts to merge into this one."
+    )
 
 
 class SplitIn(InputModel):
