@@ -5,7 +5,8 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import create_engine, delete, func, select
+from sqlmodel import Session
 
 from app.auth import service as auth_service
 from app.contacts.models import CONTACT_TABLE, HANDLE_TABLE
@@ -25,13 +26,16 @@ def test_two_writers_of_one_new_handle_make_one_contact(database, backend):
     first_inserted = threading.Event()
     errors: list[BaseException] = []
 
-    def write(minute: int, hold: bool) -> None:
+    engine = create_engine(database.url)  # a pool of its own: both writers connect at once
+
+    # Other days: the day counters' upsert would otherwise order the two writers already.
+    def write(day: int, hold: bool) -> None:
         try:
-            with database.new_session(True) as s:
+            with Session(engine) as s:
                 item = EventIn(
                     platform="x",
                     kind="reply",
-                    occurred_at=datetime(2026, 11, 1, 10, minute, tzinfo=UTC),
+                    occurred_at=datetime(2026, 11, day, 10, tzinfo=UTC),
                     counterpart="newbie",
                 )
                 store.record(s, user_id, [item])
@@ -42,10 +46,10 @@ def test_two_writers_of_one_new_handle_make_one_contact(database, backend):
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    a = threading.Thread(target=write, args=(0, True))
+    a = threading.Thread(target=write, args=(1, True))
     a.start()
     first_inserted.wait(10)
-    b = threading.Thread(target=write, args=(1, False))
+    b = threading.Thread(target=write, args=(2, False))
     b.start()
     a.join(30)
     b.join(30)
@@ -64,6 +68,7 @@ def test_two_writers_of_one_new_handle_make_one_contact(database, backend):
         assert n == 1
         assert (handle.outbound, contact.outbound, handle.contact_id) == (2, 2, contact.id)
     finally:
+        engine.dispose()
         with database.new_session(True) as s:
             s.execute(delete(User).where(User.id == user_id))
             s.commit()
