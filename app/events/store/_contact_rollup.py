@@ -105,7 +105,10 @@ def _create_handles(session: Session, user_id: uuid.UUID, handles: list[str]) ->
         stmt = postgresql.insert(HANDLE_TABLE).on_conflict_do_nothing(
             index_elements=["user_id", "handle"]
         )
-        won = set(session.execute(stmt.values(rows).returning(H.handle)).scalars())
+        won: set[str] = set()
+        for first in range(0, len(rows), 1000):  # within PostgreSQL's bound parameters
+            part = rows[first : first + 1000]
+            won.update(session.execute(stmt.values(part).returning(H.handle)).scalars())
         lost = [ids[h] for h in handles if h not in won]
         if lost:
             session.execute(delete(CONTACT_TABLE).where(C.id.in_(lost)))
