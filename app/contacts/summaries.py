@@ -98,8 +98,13 @@ def _like(q: str) -> str:
     return f"%{escaped}%"
 
 
-def conditions(user: User, as_of: datetime, f: Filters) -> list[ColumnElement[bool]]:
-    out: list[ColumnElement[bool]] = [C.user_id == user.id, C.last_contact_at.is_not(None)]
+def conditions(
+    user: User, as_of: datetime, f: Filters, sort: str = "last_contact"
+) -> list[ColumnElement[bool]]:
+    # "Has events": on the sort's own column (due_at is null exactly when last_contact_at
+    # is), so the planner walks the sort's index.
+    listed = C.due_at if sort == "due" else C.last_contact_at
+    out: list[ColumnElement[bool]] = [C.user_id == user.id, listed.is_not(None)]
     if f.stage is not None:
         out.append(C.stage == f.stage)
     if f.stale is not None:
@@ -138,7 +143,7 @@ def page(
     """limit + 1 summaries of the page after ``after``, in the sort's index order."""
     column, descending, _ = SORTS[sort]
     keyset = pagination.Keyset(column, C.id, uuid.UUID, descending=descending)
-    stmt = select(CONTACT_TABLE).where(*conditions(user, as_of, f))
+    stmt = select(CONTACT_TABLE).where(*conditions(user, as_of, f, sort))
     if after is not None:
         stmt = stmt.where(keyset.beyond(after))
     rows = session.execute(stmt.order_by(*keyset.order_by()).limit(limit + 1)).all()
