@@ -167,12 +167,63 @@ def main() -> None:
     p.add_argument("--contacts", type=int, default=20_000)
     p.add_argument("--events-per-contact", type=int, default=10)
     p.add_argument("--samples", type=int, default=21)
+    p.add_argument("--ingest", type=int, default=0, help="only the ingest comparison: batches")
     p.add_argument(
         "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
     a = p.parse_args()
+    if a.ingest:
+        print(json.dumps(ingest(a.database, a.ingest, a.postgres_url), indent=2))
+        return
     result = run(a.database, a.contacts, a.events_per_contact, a.samples, a.postgres_url)
     print(json.dumps(result, indent=2))
+
+
+def ingest(database: str, batches: int, admin_url: str) -> dict:
+    """Seconds to record `batches` batches of 1,000 events through the events store, with
+    the contacts upkeep and with it switched off (the same rows, alternating), in process."""
+    from app.core.config import Settings
+    from app.core.db import Database
+    from app.events import store
+    from app.events.models import EventIn
+    from app.events.store import _contact_rollup
+
+    OUT.mkdir(exist_ok=True)
+    with fresh_database(database, "ingest", OUT, admin_url) as target:
+        _, uid, _ = _seed(target.url, 1000, 2)
+        db = Database(target.url, Settings(database_url=target.url))
+        rng = random.Random(7)
+        spent = {"with_upkeep_s": 0.0, "without_upkeep_s": 0.0}
+        original = _contact_rollup.apply
+        try:
+            for b in range(2 * batches):
+                items = [
+                    EventIn(
+                        platform="x",
+                        kind=rng.choice(["comment", "reply", "like"]),
+                        direction=rng.choice(["inbound", "outbound"]),
+                        occurred_at=NOW - timedelta(minutes=rng.randrange(500_000)),
+                        counterpart=f"h{rng.randrange(5000):06d}",
+                    )
+                    for _ in range(1000)
+                ]
+                upkeep = b % 2 == 0
+                _contact_rollup.apply = original if upkeep else (lambda *a, **k: [])  # type: ignore[assignment]
+                t = time.perf_counter()
+                with db.session(write=True) as session:
+                    store.record(session, uuid.UUID(uid), items)
+                    session.commit()
+                spent["with_upkeep_s" if upkeep else "without_upkeep_s"] += time.perf_counter() - t
+        finally:
+            _contact_rollup.apply = original  # type: ignore[assignment]
+            db.dispose()
+    ratio = spent["without_upkeep_s"] / spent["with_upkeep_s"]
+    return {
+        "database": database,
+        "batches_each": batches,
+        **{k: round(v, 2) for k, v in spent.items()},
+        "throughput_with_vs_without": round(ratio, 2),
+    }
 
 
 if __name__ == "__main__":

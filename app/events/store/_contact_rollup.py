@@ -26,15 +26,17 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from app.calc import contacts as calc
 from app.contacts.models import CONTACT_TABLE, HANDLE_TABLE
+from app.core import bulk
 from app.core.types import utc_now
 from app.events.models import EVENT_TABLE
 from app.events.store._handle_reads import FIGURES, Figures, handle_figures, total
@@ -91,50 +93,101 @@ def _lock_handles(session: Session, user_id: uuid.UUID, handles: list[str]) -> d
     return rows
 
 
-def _create_handles(session: Session, user_id: uuid.UUID, handles: list[str]) -> None:
+@dataclass(frozen=True)
+class _NewHandle:
+    """A handle row this transaction has just inserted: no events yet."""
+
+    handle: str
+    contact_id: uuid.UUID
+    first_contact_at: None = None
+    last_contact_at: None = None
+    outbound: int = 0
+    inbound: int = 0
+    non_sales: int = 0
+    sales: int = 0
+    first_inbound_at: None = None
+    last_inbound_at: None = None
+    stage: None = None
+
+
+_NEW_HANDLE_COLUMNS = ("user_id", "handle", "contact_id", *FIGURES, "stage")
+
+
+@cache
+def _pg_handle_insert() -> Any:
+    return (
+        bulk.unnest_insert(HANDLE_TABLE, _NEW_HANDLE_COLUMNS)
+        .on_conflict_do_nothing(index_elements=["user_id", "handle"])
+        .returning(H.handle)
+    )
+
+
+def _create_handles(session: Session, user_id: uuid.UUID, handles: list[str]) -> dict[str, Any]:
     """A new contact for each new handle; a handle another request created first keeps
-    that request's contact (ours is dropped)."""
+    that request's contact (ours is dropped, and its row is read, locked, instead)."""
     now = utc_now()
     ids = {h: uuid.uuid4() for h in handles}
     session.execute(
         insert(CONTACT_TABLE),
         [{"id": ids[h], "user_id": user_id, "tags": [], "created_at": now} for h in handles],
     )
-    rows = [{"user_id": user_id, "handle": h, "contact_id": ids[h]} for h in handles]
-    if _is_postgres(session):
-        stmt = postgresql.insert(HANDLE_TABLE).on_conflict_do_nothing(
-            index_elements=["user_id", "handle"]
-        )
-        won: set[str] = set()
-        for first in range(0, len(rows), 1000):  # within PostgreSQL's bound parameters
-            part = rows[first : first + 1000]
-            won.update(session.execute(stmt.values(part).returning(H.handle)).scalars())
-        lost = [ids[h] for h in handles if h not in won]
-        if lost:
-            session.execute(delete(CONTACT_TABLE).where(C.id.in_(lost)))
+    new = {h: _NewHandle(h, ids[h]) for h in handles}
+    rows = [{"user_id": user_id, **vars(new[h])} for h in handles]
+    if _is_postgres(session):  # one statement, whatever the number of handles
+        arrays = bulk.as_arrays(rows, _NEW_HANDLE_COLUMNS)
+        won = set(session.execute(_pg_handle_insert(), arrays).scalars())
+        if lost := [h for h in handles if h not in won]:
+            session.execute(delete(CONTACT_TABLE).where(C.id.in_([ids[h] for h in lost])))
+            return {**{h: new[h] for h in won}, **_lock_handles(session, user_id, lost)}
     else:  # one writer at a time: no other request can have created them meanwhile
         session.execute(insert(HANDLE_TABLE), rows)
+    return dict(new)
 
 
-def _prefixed(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Bound parameters named apart from the columns they set."""
-    return {"v_" + k: v for k, v in values.items()}
+def _bulk_update(
+    session: Session, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]
+) -> None:
+    """UPDATE rows of ``table`` found by the ``keys`` columns, setting the rows' other
+    columns. PostgreSQL: one statement joining unnest'ed arrays (an executemany is one
+    statement per row); SQLite: an executemany of one prepared statement."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    sets = [c for c in columns if c not in keys]
+    if _is_postgres(session):
+        v = select(
+            *(
+                func.unnest(bindparam("a_" + c, type_=postgresql.ARRAY(table.c[c].type))).label(c)
+                for c in columns
+            )
+        ).subquery("v")
+        stmt = (
+            update(table)
+            .where(*(table.c[k] == v.c[k] for k in keys))
+            .values({c: v.c[c] for c in sets})
+        )
+        session.execute(stmt, {"a_" + c: [r[c] for r in rows] for c in columns})
+        return
+    stmt = (
+        update(table)
+        .where(*(table.c[k] == bindparam("b_" + k) for k in keys))
+        .values({c: bindparam("v_" + c) for c in sets})
+    )
+    session.execute(
+        stmt,
+        [{("b_" if c in keys else "v_") + c: r[c] for c in columns} for r in rows],
+    )
 
 
 def _update_handles(
     session: Session, user_id: uuid.UUID, rows: Mapping[str, tuple[Figures, str | None]]
 ) -> None:
-    if not rows:
-        return
-    stmt = (
-        update(HANDLE_TABLE)
-        .where(H.user_id == bindparam("b_user"), H.handle == bindparam("b_handle"))
-        .values({f: bindparam("v_" + f) for f in (*FIGURES, "stage")})
-    )
-    session.execute(
-        stmt,
+    _bulk_update(
+        session,
+        HANDLE_TABLE,
+        ("user_id", "handle"),
         [
-            {"b_user": user_id, "b_handle": h, **_prefixed(f.values()), "v_stage": s}
+            {"user_id": user_id, "handle": h, **f.values(), "stage": s}
             for h, (f, s) in sorted(rows.items())
         ],
     )
@@ -160,25 +213,19 @@ def resum_contacts(
             own[cid] = k
         for row in session.execute(select(HANDLE_TABLE).where(H.contact_id.in_(chunk))):
             parts[row.contact_id].append(Figures.of_row(row))
-    stmt = (
-        update(CONTACT_TABLE)
-        .where(C.id == bindparam("b_id"))
-        .values({f: bindparam("v_" + f) for f in (*FIGURES, "stage", "due_at")})
-    )
     values = []
     for cid in own:
         f = total(parts[cid])
         k = own[cid] or settings.keep_in_touch_days
         values.append(
             {
-                "b_id": cid,
-                **_prefixed(f.values()),
-                "v_stage": settings.stage(f),
-                "v_due_at": calc.due_at(f.last_contact_at, k),
+                "id": cid,
+                **f.values(),
+                "stage": settings.stage(f),
+                "due_at": calc.due_at(f.last_contact_at, k),
             }
         )
-    if values:
-        session.execute(stmt, values)
+    _bulk_update(session, CONTACT_TABLE, ("id",), values)
 
 
 def _note(session: Session, changes: list[StageChange]) -> list[StageChange]:
@@ -199,8 +246,7 @@ def apply(
     handles = sorted({e["counterpart"] for e in named})
     rows = _lock_handles(session, user_id, handles)
     if missing := [h for h in handles if h not in rows]:
-        _create_handles(session, user_id, missing)
-        rows.update(_lock_handles(session, user_id, missing))
+        rows.update(_create_handles(session, user_id, missing))
     if sign > 0:
         added: dict[str, Figures] = defaultdict(Figures)
         for e in named:
@@ -237,14 +283,8 @@ def restage_user(session: Session, user_id: uuid.UUID) -> list[StageChange]:
         s = settings.stage(f)
         due = calc.due_at(f.last_contact_at, row.keep_in_touch_days or settings.keep_in_touch_days)
         if s != row.stage or due != row.due_at:
-            stale.append({"b_id": row.id, "v_stage": s, "v_due_at": due})
-    if stale:
-        session.execute(
-            update(CONTACT_TABLE)
-            .where(C.id == bindparam("b_id"))
-            .values(stage=bindparam("v_stage"), due_at=bindparam("v_due_at")),
-            stale,
-        )
+            stale.append({"id": row.id, "stage": s, "due_at": due})
+    _bulk_update(session, CONTACT_TABLE, ("id",), stale)
     return _note(session, changes)
 
 
