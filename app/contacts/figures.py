@@ -15,10 +15,15 @@ from app.users.models import User
 
 
 def window(
-    session: Session, user: User, summaries: Sequence[Summary], as_of: datetime
+    session: Session,
+    user: User,
+    summaries: Sequence[Summary],
+    as_of: datetime,
+    every_handle: bool = False,
 ) -> dict[uuid.UUID, calc.WindowFigures]:
-    """contact id → reciprocity, unanswered and reply time over the 90 days ending at as_of."""
-    handles = [h for s in summaries for h in s.handles]
+    """contact id → reciprocity, unanswered and reply time over the 90 days ending at as_of
+    (``every_handle``: one read of the user's whole window, for the slow paths)."""
+    handles = None if every_handle else [h for s in summaries for h in s.handles]
     events = store.handle_window_events(
         session, user.id, handles, as_of - calc.RECIPROCITY_WINDOW, as_of
     )

@@ -56,7 +56,7 @@ def _slow_page(
     healths: dict[uuid.UUID, int] = {}
     windows = {}
     if sort == "health":
-        windows = figures.window(session, user, every, as_of)
+        windows = figures.window(session, user, every, as_of, every_handle=True)
         healths = {s.id: figures.health(user, s, windows[s.id], as_of) for s in every}
     descending = sort == "last_contact"
 

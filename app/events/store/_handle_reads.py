@@ -136,22 +136,24 @@ def handle_figures(
 
 
 def handle_window_events(
-    session: Session, user_id: uuid.UUID, handles: Iterable[str], start: datetime, end: datetime
+    session: Session,
+    user_id: uuid.UUID,
+    handles: Iterable[str] | None,
+    start: datetime,
+    end: datetime,
 ) -> dict[str, list[WindowEvent]]:
-    """handle → its events in [start, end] (oldest first), for a few handles."""
+    """handle → its events in [start, end] (oldest first): for a few handles, or for every
+    handle (``handles=None``: one read of the user's window, ix_event_user_time)."""
+    base = select(E.counterpart, E.occurred_at, E.kind, E.direction).where(
+        E.user_id == user_id, E.occurred_at >= start, E.occurred_at <= end
+    )
+    if handles is None:
+        parts = [base.where(E.counterpart.is_not(None))]
+    else:
+        parts = [base.where(E.counterpart.in_(c)) for c in _chunks(sorted(set(handles)))]
     out: dict[str, list[WindowEvent]] = {}
-    for chunk in _chunks(sorted(set(handles))):
-        rows = session.execute(
-            select(E.counterpart, E.occurred_at, E.kind, E.direction)
-            .where(
-                E.user_id == user_id,
-                E.counterpart.in_(chunk),
-                E.occurred_at >= start,
-                E.occurred_at <= end,
-            )
-            .order_by(E.counterpart, E.occurred_at)
-        )
-        for h, at, kind, direction in rows:
+    for part in parts:
+        for h, at, kind, direction in session.execute(part.order_by(E.occurred_at)):
             out.setdefault(h, []).append(WindowEvent(at, kind, direction))
     return out
 
