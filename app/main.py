@@ -5,6 +5,7 @@ import logging
 from fastapi import APIRouter, Depends, FastAPI
 
 from app.auth.router import router as auth_router
+from app.contacts.router import router as contacts_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -47,6 +48,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     insights_router,
     profile_check_router,
     relationships_router,
+    contacts_router,
     reports_router,
     today_router,
     events_csv_router,

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.auth.models import ApiKey, Workspace
+from app.contacts.models import Contact, ContactHandle, ContactMerged, ContactTag
 from app.events.models import Event
 from app.events.store.maintenance import EventDayCount
 from app.idempotency.models import IdempotencyKey
@@ -14,6 +15,10 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApiKey",
+    "Contact",
+    "ContactHandle",
+    "ContactMerged",
+    "ContactTag",
     "Event",
     "EventDayCount",
     "FollowPlan",

@@ -209,11 +209,17 @@ def _rebuild_derived(target: Target) -> float | None:
     from app.core.config import Settings
     from app.core.db import Database
 
+    try:  # the contacts summary (§10), where the app has one
+        from app.events.store.maintenance import rebuild_contacts
+    except ImportError:
+        rebuild_contacts = None
     db = Database(target.url, Settings(database_url=target.url))
     try:
         t = time.perf_counter()
         with db.write_engine.begin() as conn:
             rebuild(conn)
+            if rebuild_contacts is not None:
+                rebuild_contacts(conn)
         return round(time.perf_counter() - t, 2)
     finally:
         db.dispose()

@@ -1,4 +1,9 @@
-"""Know, like, trust (SPEC §6.7): one row per counterpart, paged by the database."""
+"""Know, like, trust (SPEC §6.7): one row per counterpart, paged by the database.
+
+When as_of is at or after the user's latest event, the rows come from the per-handle
+summary the events store keeps (kept.py: a page costs a page); for an earlier as_of, they
+are grouped from the events up to as_of (queries.py: exact, slower).
+"""
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -8,8 +13,9 @@ from sqlalchemy import Row
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session
 
+from app.contacts.summaries import fast_path
 from app.core.pagination import decode_cursor, encode_cursor
-from app.relationships import queries
+from app.relationships import kept, queries
 from app.relationships.schemas import RelationshipList, RelationshipOut, StageCounts
 from app.users.models import User
 
@@ -33,6 +39,8 @@ def _page_rows(
     limit: int,
 ) -> Sequence[Row[Any]]:
     cutoff = stale_cutoff(user, as_of)
+    if fast_path(session, user, as_of):
+        return session.execute(kept.page(user.id, stage, cutoff, stale, after, limit)).all()
     if stage is not None:
         r = _staged(user, as_of)
         return session.execute(queries.page(r, stage, cutoff, stale, after, limit)).all()
@@ -61,7 +69,7 @@ def list_relationships(
     rows = _page_rows(session, user, as_of, stage, stale, after, limit)
     items = [
         RelationshipOut(
-            counterpart=row.counterpart,
+            counterpart=_name(row),
             first_contact_at=row.first_contact_at,
             last_contact_at=row.last_contact_at,
             outbound=int(row.outbound),
@@ -76,7 +84,7 @@ def list_relationships(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = encode_cursor(last.last_contact_at, last.counterpart, key="c")
+        next_cursor = encode_cursor(last.last_contact_at, _name(last), key="c")
     return RelationshipList(
         as_of=as_of,
         keep_in_touch_days=user.keep_in_touch_days,
@@ -85,11 +93,21 @@ def list_relationships(
     )
 
 
+def _name(row: Row[Any]) -> str:
+    """The counterpart of a row: grouped from the events, or a kept handle row."""
+    name: str = row.handle if "handle" in row._fields else row.counterpart
+    return name
+
+
 def count_stages(session: Session, user: User, as_of: datetime) -> StageCounts:
-    r = _staged(user, as_of)
+    cutoff = stale_cutoff(user, as_of)
+    if fast_path(session, user, as_of):
+        stmt = kept.stage_counts(user.id, cutoff)
+    else:
+        stmt = queries.stage_counts(_staged(user, as_of), cutoff)
     counts = {"know": 0, "like": 0, "trust": 0}
     stale = 0
-    for stage, n, n_stale in session.execute(queries.stage_counts(r, stale_cutoff(user, as_of))):
+    for stage, n, n_stale in session.execute(stmt):
         counts[stage] = int(n)
         stale += int(n_stale or 0)
     return StageCounts(**counts, stale=stale, total=sum(counts.values()))

@@ -11,6 +11,7 @@ from app.core.db import rows_matched
 from app.core.errors import EXTERNAL_ID_CONFLICT, ProblemError, pointer_item, validation_problem
 from app.core.pagination import Keyset
 from app.core.types import utc_now
+from app.events import store
 from app.users.models import USER_TABLE, User, UserCreate, UserUpdate
 
 # Oldest first, through ix_app_user_workspace_created (workspace_id, created_at, id).
@@ -80,6 +81,7 @@ def update_user(session: Session, user: User, data: UserUpdate) -> User:
         and (conflict := _external_id_taken(session, user.workspace_id, changes["external_id"]))
     ):
         raise conflict
+    before = _staging(user)
     for field, value in changes.items():
         setattr(user, field, value)
     hours = settings.pop("working_hours", None) or {}
@@ -89,6 +91,8 @@ def update_user(session: Session, user: User, data: UserUpdate) -> User:
     _patch_working_hours(user, hours)
     user.updated_at = utc_now()
     _save(session, user)
+    if _staging(user) != before:  # contacts' stages and due dates follow, in this transaction
+        store.restage_contacts(session, user.id)
     return user
 
 
@@ -109,6 +113,11 @@ def _patch_working_hours(user: User, hours: dict[str, str | None]) -> None:
             ]
         )
     user.work_start, user.work_end = start, end
+
+
+def _staging(user: User) -> tuple[str, float, int]:
+    """What the contacts summary's stages and due dates depend on."""
+    return (user.timezone, user.sales_ratio, user.keep_in_touch_days)
 
 
 def list_users(

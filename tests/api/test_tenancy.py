@@ -36,6 +36,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", USER_PREFIX + "/events"): EVENT,
     ("POST", USER_PREFIX + "/events:batch"): {"events": [EVENT]},
     ("POST", USER_PREFIX + "/checks"): {"action": "follow", "platform": "x"},
+    ("PATCH", USER_PREFIX + "/contacts/{contact_id}"): {"name": "Mallory was here"},
+    # A body that names path values: a function of them.
+    ("POST", USER_PREFIX + "/contacts/{contact_id}:merge"): lambda v: {
+        "contact_ids": [v["contact_id"]]
+    },
+    ("POST", USER_PREFIX + "/contacts/{contact_id}:split"): {"handle": "carol"},
     ("POST", USER_PREFIX + "/events:import"): Raw(
         "platform,kind,occurred_at,counterpart\r\nx,reply,2026-11-20T10:00:00Z,bob\r\n", "text/csv"
     ),
@@ -116,6 +122,8 @@ def build_request(method: str, route: APIRoute, path_values: dict[str, str]) -> 
                 f"minimal valid JSON body for it so the tenant-isolation walk covers it"
             )
         body = BODIES[key]
+        if callable(body):
+            body = body(path_values)
         if isinstance(body, Raw):
             kwargs["content"] = body.content
             kwargs["headers"] = {"Content-Type": body.media_type}
@@ -131,6 +139,9 @@ def _snapshot(client, uid: str) -> dict[str, Any]:
         "posting_plans": client.get(users_path(uid, "/posting-plans")).json(),
         "profiles": client.get(users_path(uid, "/profiles")).json(),
         "events": client.get(users_path(uid, "/events"), params={"limit": 500}).json(),
+        "contacts": client.get(
+            users_path(uid, "/contacts"), params={"limit": 500, "as_of": "2026-11-21T12:00:00Z"}
+        ).json(),
     }
 
 
@@ -160,7 +171,9 @@ def victim(client) -> dict[str, str]:
         ),
     )
     assert r.status_code == 201, r.text
-    return {"user_id": uid, "event_id": r.json()["id"], "platform": "x"}
+    event_id = r.json()["id"]
+    contact_id = client.get(users_path(uid, "/contacts")).json()["items"][0]["id"]
+    return {"user_id": uid, "event_id": event_id, "platform": "x", "contact_id": contact_id}
 
 
 def test_the_walk_finds_the_foundation_routes(app):
@@ -191,7 +204,12 @@ def test_the_walk_finds_the_foundation_routes(app):
 def test_every_user_route_is_404_for_another_workspace(app, client, other_client, victim):
     before = _snapshot(client, victim["user_id"])
     routes = user_routes(app)
-    missing_values = {**victim, "user_id": str(uuid.uuid4()), "event_id": str(uuid.uuid4())}
+    missing_values = {
+        **victim,
+        "user_id": str(uuid.uuid4()),
+        "event_id": str(uuid.uuid4()),
+        "contact_id": str(uuid.uuid4()),
+    }
 
     for method, route in routes:
         request = build_request(method, route, victim)

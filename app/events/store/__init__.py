@@ -13,15 +13,31 @@ follows the window, never the user's history:
   ``engagement_counts`` (§6.4);
 - ``post_days``, ``current_streaks``: per-local-day post summaries and streaks (§6.2);
 - ``instants``, ``kind_instants``, ``last_instant``: the few instants a rule needs;
-- ``rule_counts``: a ``WindowSource`` counting a platform's rule windows (§9.2).
+- ``rule_counts``: a ``WindowSource`` counting a platform's rule windows (§9.2);
+- ``handle_figures``, ``handle_window_events``, ``latest_occurred_at``: events by handle
+  (§10 contacts, §6.7): totals up to an instant, a few handles' events in a window, the
+  user's latest event.
+
+The contacts summary (contact and contact_handle rows) is kept by the same writes
+(_contact_rollup.py); ``restage_contacts`` (after a change of the user's zone, sales ratio
+or cadence) and ``resum_contacts`` (after a merge, split or a contact's own cadence) keep
+it in step with what else changes it. ``stage_changes(session)``: the (handle, old stage,
+new stage) changes of the transaction so far.
 
 Tests, the bench and Alembic's metadata reach the internals through
 ``app.events.store.maintenance`` only.
 """
 
+from sqlmodel import Session
+
+from app.events.store._contact_rollup import STAGE_CHANGES, StageChange
+from app.events.store._contact_rollup import restage_user as restage_contacts
+from app.events.store._contact_rollup import resum as resum_contacts
 from app.events.store._contacts import people_engaged
 from app.events.store._contacts import window_contacts as contacts
 from app.events.store._counters import COUNTERS
+from app.events.store._handle_reads import Figures as HandleFigures
+from app.events.store._handle_reads import handle_figures, handle_window_events, latest_occurred_at
 from app.events.store._post_days import Summaries, current_streaks
 from app.events.store._post_days import summaries as post_days
 from app.events.store._rule_counts import DbWindowSource
@@ -49,13 +65,22 @@ from app.events.store._write import (
 
 rule_counts = DbWindowSource  # rule_counts(session, user_id, platform): a WindowSource
 
+
+def stage_changes(session: Session) -> list[StageChange]:
+    """The (handle, stage before, stage after) changes of the session's transaction so far."""
+    changes: list[StageChange] = session.info.get(STAGE_CHANGES, [])
+    return changes
+
+
 __all__ = [
     "COUNTERS",
     "Batch",
     "ConcurrentChange",
     "DbWindowSource",
     "ExternalIdConflict",
+    "HandleFigures",
     "RepeatedExternalId",
+    "StageChange",
     "StoreError",
     "Stored",
     "Summaries",
@@ -67,12 +92,18 @@ __all__ = [
     "current_streaks",
     "delete",
     "engagement_counts",
+    "handle_figures",
+    "handle_window_events",
     "instants",
     "kind_instants",
     "last_instant",
+    "latest_occurred_at",
     "people_engaged",
     "post_days",
     "prepare",
     "record",
+    "restage_contacts",
+    "resum_contacts",
     "rule_counts",
+    "stage_changes",
 ]

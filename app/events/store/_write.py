@@ -28,7 +28,7 @@ from sqlmodel import Session
 from app.core import bulk
 from app.core.types import utc_now
 from app.events.models import EVENT_TABLE, Event, EventIn
-from app.events.store import _day_counts
+from app.events.store import _contact_rollup, _day_counts
 
 E = EVENT_TABLE.c
 
@@ -197,6 +197,7 @@ def record(session: Session, user_id: uuid.UUID, items: Sequence[EventIn] | Batc
     else:
         winners = {}
     _day_counts.apply(session, (r for r in rows if r["id"] in inserted))
+    _contact_rollup.apply(session, user_id, [r for r in rows if r["id"] in inserted])
     return [Stored(id=x, created=x in inserted, existing=winners.get(x)) for x in ids]
 
 
@@ -215,7 +216,9 @@ def _delete_stmt() -> ReturningDelete[Any]:
     return (
         delete_(EVENT_TABLE)
         .where(E.id == bindparam("event_id"), E.user_id == bindparam("user_id"))
-        .returning(E.user_id, E.platform, E.kind, E.direction, E.is_sales, E.occurred_at)
+        .returning(
+            E.user_id, E.platform, E.kind, E.direction, E.is_sales, E.occurred_at, E.counterpart
+        )
     )
 
 
@@ -226,4 +229,5 @@ def delete(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
         session.execute(_delete_stmt(), {"event_id": event_id, "user_id": user_id}).mappings().all()
     )
     _day_counts.apply(session, removed, sign=-1)
+    _contact_rollup.apply(session, user_id, removed, sign=-1)
     return bool(removed)

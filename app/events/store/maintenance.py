@@ -5,10 +5,13 @@ need, in one named place (application code uses ``app.events.store`` only):
   it back);
 - ``rebuild_counters(connection)``: recompute every counter from the events, after a bulk
   load that bypassed ``record`` (the bench's loader, a test's seeding);
+- ``rebuild_contacts(connection)``: recount every contact summary from the events (the
+  same occasions; also run once by the migration that creates the contact tables);
 - ``WINDOW_CACHE`` / ``WindowCache``: the per-process cache of whole-day figures;
 - ``split_utc_days``: how a window is split into whole UTC days and partial edges.
 """
 
+from app.events.store._contact_rollup import rebuild as rebuild_contacts
 from app.events.store._counters import COUNTERS, DEFINITIONS, Counter
 from app.events.store._day_counts import EventDayCount
 from app.events.store._day_counts import rebuild as rebuild_counters
@@ -24,6 +27,7 @@ __all__ = [
     "EventDayCount",
     "WindowCache",
     "WindowSplit",
+    "rebuild_contacts",
     "rebuild_counters",
     "split_utc_days",
 ]

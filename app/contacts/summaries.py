@@ -1,0 +1,242 @@
+"""Contact summaries at an instant: read from the kept summary (fast: a page of an index)
+or, for an ``as_of`` before the user's latest event, counted from the events (slow).
+
+A ``Summary`` is what the figures of §10 are derived from; ``Filters`` and the sorts are
+applied by the database on the fast path and by ``matches`` / ``sort_key`` on the slow one.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlmodel import Session
+
+from app.calc import contacts as calc
+from app.contacts.models import CONTACT_TABLE, HANDLE_TABLE, TAG_TABLE
+from app.core import pagination
+from app.events import store
+from app.users.models import User
+
+C = CONTACT_TABLE.c
+H = HANDLE_TABLE.c
+T = TAG_TABLE.c
+
+
+@dataclass(frozen=True)
+class Filters:
+    stage: str | None = None
+    stale: bool | None = None
+    tag: str | None = None
+    q: str | None = None
+    due_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One contact's own fields and its §6.7 figures at as_of."""
+
+    id: uuid.UUID
+    name: str | None
+    tags: list[str]
+    notes: str | None
+    own_keep_in_touch_days: int | None
+    created_at: datetime
+    figures: store.HandleFigures
+    stage: str | None
+    due_at: datetime | None
+    handles: tuple[str, ...] = ()
+
+    def keep_in_touch_days(self, user: User) -> int:
+        return self.own_keep_in_touch_days or user.keep_in_touch_days
+
+
+def fast_path(session: Session, user: User, as_of: datetime) -> bool:
+    """The kept summary is the figures at as_of when no event is after as_of."""
+    latest = store.latest_occurred_at(session, user.id)
+    return latest is None or as_of >= latest
+
+
+def _summary(row: Any, handles: Sequence[str] = ()) -> Summary:
+    return Summary(
+        id=row.id,
+        name=row.name,
+        tags=list(row.tags or []),
+        notes=row.notes,
+        own_keep_in_touch_days=row.keep_in_touch_days,
+        created_at=row.created_at,
+        figures=store.HandleFigures(**{f: getattr(row, f) for f in FIGURE_NAMES}),
+        stage=row.stage,
+        due_at=row.due_at,
+        handles=tuple(handles),
+    )
+
+
+FIGURE_NAMES = tuple(store.HandleFigures.__dataclass_fields__)
+
+
+def handles_of(session: Session, contact_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """contact id → its handles, A–Z (ix_contact_handle_contact)."""
+    out: dict[uuid.UUID, list[str]] = defaultdict(list)
+    ids = list(contact_ids)
+    for first in range(0, len(ids), 500):
+        rows = session.execute(
+            select(H.contact_id, H.handle).where(H.contact_id.in_(ids[first : first + 500]))
+        )
+        for cid, handle in rows:
+            out[cid].append(handle)
+    for handles in out.values():
+        handles.sort()
+    return out
+
+
+def _like(q: str) -> str:
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def conditions(
+    user: User, as_of: datetime, f: Filters, sort: str = "last_contact"
+) -> list[ColumnElement[bool]]:
+    # "Has events": on the sort's own column (due_at is null exactly when last_contact_at
+    # is), so the planner walks the sort's index.
+    listed = C.due_at if sort == "due" else C.last_contact_at
+    out: list[ColumnElement[bool]] = [C.user_id == user.id, listed.is_not(None)]
+    if f.stage is not None:
+        out.append(C.stage == f.stage)
+    if f.stale is not None:
+        out.append(C.due_at < as_of if f.stale else C.due_at >= as_of)
+    if f.due_before is not None:
+        out.append(C.due_at < f.due_before)
+    if f.tag is not None:
+        out.append(exists().where(T.user_id == user.id, T.tag == f.tag, T.contact_id == C.id))
+    if f.q:
+        pattern = _like(f.q)
+        out.append(
+            or_(
+                func.lower(C.name).like(pattern, escape="\\"),
+                exists().where(H.contact_id == C.id, H.handle.like(pattern, escape="\\")),
+            )
+        )
+    return out
+
+
+# sort → (column, descending, cursor key)
+SORTS: dict[str, tuple[ColumnElement[Any], bool, str]] = {
+    "last_contact": (C.last_contact_at, True, "l"),
+    "due": (C.due_at, False, "d"),
+}
+
+
+def page(
+    session: Session,
+    user: User,
+    as_of: datetime,
+    f: Filters,
+    sort: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Summary]:
+    """limit + 1 summaries of the page after ``after``, in the sort's index order."""
+    column, descending, _ = SORTS[sort]
+    keyset = pagination.Keyset(column, C.id, uuid.UUID, descending=descending)
+    stmt = select(CONTACT_TABLE).where(*conditions(user, as_of, f, sort))
+    if after is not None:
+        stmt = stmt.where(keyset.beyond(after))
+    rows = session.execute(stmt.order_by(*keyset.order_by()).limit(limit + 1)).all()
+    handles = handles_of(session, [r.id for r in rows])
+    return [_summary(r, handles[r.id]) for r in rows]
+
+
+def where(session: Session, *conditions: ColumnElement[bool]) -> list[Summary]:
+    """The kept summaries of the contacts matching ``conditions``."""
+    rows = session.execute(select(CONTACT_TABLE).where(*conditions)).all()
+    handles = handles_of(session, [r.id for r in rows])
+    return [_summary(r, handles[r.id]) for r in rows]
+
+
+def one(session: Session, user: User, contact_id: uuid.UUID) -> Summary | None:
+    row = session.execute(
+        select(CONTACT_TABLE).where(C.id == contact_id, C.user_id == user.id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return _summary(row, handles_of(session, [row.id])[row.id])
+
+
+def recounted(session: Session, user: User, base: Summary, as_of: datetime) -> Summary:
+    """``base`` with its figures counted from the events up to as_of (the slow path)."""
+    parts = store.handle_figures(session, user.id, base.handles, as_of)
+    return _restaged(user, base, _total(parts.values()))
+
+
+def _total(parts: Iterable[store.HandleFigures]) -> store.HandleFigures:
+    out = store.HandleFigures()
+    for p in parts:
+        out = out.plus(p)
+    return out
+
+
+def _restaged(user: User, base: Summary, f: store.HandleFigures) -> Summary:
+    stage = calc.stage(
+        f.inbound,
+        f.non_sales,
+        user.sales_ratio,
+        calc.local_day(f.first_inbound_at, user.zone),
+        calc.local_day(f.last_inbound_at, user.zone),
+        any_event=f.last_contact_at is not None,
+    )
+    due = calc.due_at(f.last_contact_at, base.keep_in_touch_days(user))
+    return Summary(
+        base.id,
+        base.name,
+        base.tags,
+        base.notes,
+        base.own_keep_in_touch_days,
+        base.created_at,
+        f,
+        stage,
+        due,
+        base.handles,
+    )
+
+
+def every(
+    session: Session, user: User, as_of: datetime, f: Filters, recount: bool
+) -> list[Summary]:
+    """Every contact of the user matching ``f`` with events up to as_of: from the kept
+    summary, or (``recount``) counted from the events up to as_of (the slow path)."""
+    rows = session.execute(select(CONTACT_TABLE).where(C.user_id == user.id)).all()
+    handle_rows = session.execute(select(H.contact_id, H.handle).where(H.user_id == user.id)).all()
+    handles: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for cid, h in handle_rows:
+        handles[cid].append(h)
+    summaries = [_summary(r, sorted(handles[r.id])) for r in rows]
+    if recount:
+        counted = store.handle_figures(session, user.id, None, as_of)
+        summaries = [
+            _restaged(user, s, _total(counted[h] for h in s.handles if h in counted))
+            for s in summaries
+        ]
+    return [s for s in summaries if matches(s, as_of, f)]
+
+
+def matches(s: Summary, as_of: datetime, f: Filters) -> bool:
+    if s.figures.last_contact_at is None:
+        return False
+    if f.stage is not None and s.stage != f.stage:
+        return False
+    if f.stale is not None and calc.stale(s.due_at, as_of) != f.stale:
+        return False
+    if f.due_before is not None and not (s.due_at is not None and s.due_at < f.due_before):
+        return False
+    if f.tag is not None and f.tag not in s.tags:
+        return False
+    if f.q:
+        q = f.q.lower()
+        if not ((s.name and q in s.name.lower()) or any(q in h for h in s.handles)):
+            return False
+    return True

@@ -1,0 +1,318 @@
+"""The contacts summary (§10, §6.7), kept in step with the event table in the transaction
+of every insert and delete (called from _write.py), of a merge or split and of a change of
+the user's time zone, sales ratio or cadence.
+
+Per handle (contact_handle) and per contact (contact, summed over its handles): first and
+last contact, outbound, inbound, non_sales, sales, first and last inbound instant, stage;
+and the contact's due_at. An insert adds the new events to the handle rows (counts add,
+instants widen); a delete recounts the touched handles from their events (a deleted
+event may have been the first or last of something). A contact is then re-summed from its
+handle rows. A new handle gets a contact row first and then its handle row with INSERT …
+ON CONFLICT DO NOTHING on the key (user_id, handle): of two requests naming one new handle,
+the loser's insert waits for the winner, does nothing, and the loser drops the contact it
+made and takes the winner's.
+
+Locks (PostgreSQL; SQLite has one writer): the user row FOR SHARE (a settings change holds
+it exclusively while it restages), then the handle rows FOR UPDATE in handle order, then
+the contact rows FOR UPDATE in id order, so a contact is never re-summed from handle rows
+another transaction is still changing. Merge and split take the same order.
+
+Every upkeep answers the stage changes of the handles it touched, (handle, old, new), and
+appends them to ``session.info[STAGE_CHANGES]`` (for the ``relationship.stage_changed``
+webhook).
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Session
+
+from app.calc import contacts as calc
+from app.contacts.models import CONTACT_TABLE, HANDLE_TABLE
+from app.core import bulk
+from app.core.types import utc_now
+from app.events.models import EVENT_TABLE
+from app.events.store._handle_reads import FIGURES, Figures, handle_figures, total
+from app.users.models import USER_TABLE
+
+H = HANDLE_TABLE.c
+C = CONTACT_TABLE.c
+U = USER_TABLE.c
+STAGE_CHANGES = "rapport_stage_changes"
+StageChange = tuple[str, str | None, str | None]  # (handle, stage before, stage after)
+
+
+@dataclass(frozen=True)
+class Settings:
+    zone: ZoneInfo
+    sales_ratio: float
+    keep_in_touch_days: int
+
+    def stage(self, f: Figures) -> str | None:
+        return calc.stage(
+            f.inbound,
+            f.non_sales,
+            self.sales_ratio,
+            calc.local_day(f.first_inbound_at, self.zone),
+            calc.local_day(f.last_inbound_at, self.zone),
+            any_event=f.last_contact_at is not None,
+        )
+
+
+def _settings(session: Session, user_id: uuid.UUID) -> Settings:
+    row = session.execute(
+        select(U.timezone, U.sales_ratio, U.keep_in_touch_days)
+        .where(U.id == user_id)
+        .with_for_update(read=True)
+    ).one()
+    return Settings(ZoneInfo(row.timezone), float(row.sales_ratio), int(row.keep_in_touch_days))
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _lock_handles(session: Session, user_id: uuid.UUID, handles: list[str]) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for first in range(0, len(handles), 500):
+        chunk = handles[first : first + 500]
+        for row in session.execute(
+            select(HANDLE_TABLE)
+            .where(H.user_id == user_id, H.handle.in_(chunk))
+            .order_by(H.handle)
+            .with_for_update()
+        ):
+            rows[row.handle] = row
+    return rows
+
+
+@dataclass(frozen=True)
+class _NewHandle:
+    """A handle row this transaction has just inserted: no events yet."""
+
+    handle: str
+    contact_id: uuid.UUID
+    first_contact_at: None = None
+    last_contact_at: None = None
+    outbound: int = 0
+    inbound: int = 0
+    non_sales: int = 0
+    sales: int = 0
+    first_inbound_at: None = None
+    last_inbound_at: None = None
+    stage: None = None
+
+
+_NEW_HANDLE_COLUMNS = ("user_id", "handle", "contact_id", *FIGURES, "stage")
+
+
+@cache
+def _pg_handle_insert() -> Any:
+    return (
+        bulk.unnest_insert(HANDLE_TABLE, _NEW_HANDLE_COLUMNS)
+        .on_conflict_do_nothing(index_elements=["user_id", "handle"])
+        .returning(H.handle)
+    )
+
+
+def _create_handles(session: Session, user_id: uuid.UUID, handles: list[str]) -> dict[str, Any]:
+    """A new contact for each new handle; a handle another request created first keeps
+    that request's contact (ours is dropped, and its row is read, locked, instead)."""
+    now = utc_now()
+    ids = {h: uuid.uuid4() for h in handles}
+    session.execute(
+        insert(CONTACT_TABLE),
+        [{"id": ids[h], "user_id": user_id, "tags": [], "created_at": now} for h in handles],
+    )
+    new = {h: _NewHandle(h, ids[h]) for h in handles}
+    rows = [{"user_id": user_id, **vars(new[h])} for h in handles]
+    if _is_postgres(session):  # one statement, whatever the number of handles
+        arrays = bulk.as_arrays(rows, _NEW_HANDLE_COLUMNS)
+        won = set(session.execute(_pg_handle_insert(), arrays).scalars())
+        if lost := [h for h in handles if h not in won]:
+            session.execute(delete(CONTACT_TABLE).where(C.id.in_([ids[h] for h in lost])))
+            return {**{h: new[h] for h in won}, **_lock_handles(session, user_id, lost)}
+    else:  # one writer at a time: no other request can have created them meanwhile
+        session.execute(insert(HANDLE_TABLE), rows)
+    return dict(new)
+
+
+def _bulk_update(
+    session: Session, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]
+) -> None:
+    """UPDATE rows of ``table`` found by the ``keys`` columns, setting the rows' other
+    columns. PostgreSQL: one statement joining unnest'ed arrays (an executemany is one
+    statement per row); SQLite: an executemany of one prepared statement."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    sets = [c for c in columns if c not in keys]
+    if _is_postgres(session):
+        v = select(
+            *(
+                func.unnest(bindparam("a_" + c, type_=postgresql.ARRAY(table.c[c].type))).label(c)
+                for c in columns
+            )
+        ).subquery("v")
+        stmt = (
+            update(table)
+            .where(*(table.c[k] == v.c[k] for k in keys))
+            .values({c: v.c[c] for c in sets})
+        )
+        session.execute(stmt, {"a_" + c: [r[c] for r in rows] for c in columns})
+        return
+    stmt = (
+        update(table)
+        .where(*(table.c[k] == bindparam("b_" + k) for k in keys))
+        .values({c: bindparam("v_" + c) for c in sets})
+    )
+    session.execute(
+        stmt,
+        [{("b_" if c in keys else "v_") + c: r[c] for c in columns} for r in rows],
+    )
+
+
+def _update_handles(
+    session: Session, user_id: uuid.UUID, rows: Mapping[str, tuple[Figures, str | None]]
+) -> None:
+    _bulk_update(
+        session,
+        HANDLE_TABLE,
+        ("user_id", "handle"),
+        [
+            {"user_id": user_id, "handle": h, **f.values(), "stage": s}
+            for h, (f, s) in sorted(rows.items())
+        ],
+    )
+
+
+def resum_contacts(
+    session: Session, user_id: uuid.UUID, contact_ids: Iterable[uuid.UUID], settings: Settings
+) -> None:
+    """Re-sum contacts from their handle rows (locking the contact rows first)."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return
+    own: dict[uuid.UUID, int | None] = {}
+    parts: dict[uuid.UUID, list[Figures]] = defaultdict(list)
+    for first in range(0, len(ids), 500):
+        chunk = ids[first : first + 500]
+        for cid, k in session.execute(
+            select(C.id, C.keep_in_touch_days)
+            .where(C.id.in_(chunk), C.user_id == user_id)
+            .order_by(C.id)
+            .with_for_update()
+        ):
+            own[cid] = k
+        for row in session.execute(select(HANDLE_TABLE).where(H.contact_id.in_(chunk))):
+            parts[row.contact_id].append(Figures.of_row(row))
+    values = []
+    for cid in own:
+        f = total(parts[cid])
+        k = own[cid] or settings.keep_in_touch_days
+        values.append(
+            {
+                "id": cid,
+                **f.values(),
+                "stage": settings.stage(f),
+                "due_at": calc.due_at(f.last_contact_at, k),
+            }
+        )
+    _bulk_update(session, CONTACT_TABLE, ("id",), values)
+
+
+def _note(session: Session, changes: list[StageChange]) -> list[StageChange]:
+    if changes:
+        session.info.setdefault(STAGE_CHANGES, []).extend(changes)
+    return changes
+
+
+def apply(
+    session: Session, user_id: uuid.UUID, events: Sequence[Mapping[Any, Any]], sign: int = 1
+) -> list[StageChange]:
+    """Take inserted (sign=1) or deleted (sign=-1) events into the summary; the events are
+    mappings with counterpart, occurred_at (UTC), kind, direction, is_sales."""
+    named = [e for e in events if e["counterpart"] is not None]
+    if not named:
+        return []
+    settings = _settings(session, user_id)
+    handles = sorted({e["counterpart"] for e in named})
+    rows = _lock_handles(session, user_id, handles)
+    if missing := [h for h in handles if h not in rows]:
+        rows.update(_create_handles(session, user_id, missing))
+    if sign > 0:
+        added: dict[str, Figures] = defaultdict(Figures)
+        for e in named:
+            added[e["counterpart"]] = added[e["counterpart"]].plus(Figures.of_event(e))
+        new = {h: Figures.of_row(rows[h]).plus(added[h]) for h in handles}
+    else:
+        new = handle_figures(session, user_id, handles)
+    staged = {h: (f, settings.stage(f)) for h, f in new.items()}
+    _update_handles(session, user_id, staged)
+    resum_contacts(session, user_id, {rows[h].contact_id for h in handles}, settings)
+    changes = [(h, rows[h].stage, staged[h][1]) for h in handles if rows[h].stage != staged[h][1]]
+    return _note(session, changes)
+
+
+def restage_user(session: Session, user_id: uuid.UUID) -> list[StageChange]:
+    """After a change of the user's time zone, sales ratio or cadence: every handle's and
+    contact's stage and every contact's due_at again (only changed rows are written).
+
+    The caller has updated (and so locked) the user row in this transaction."""
+    session.flush()
+    settings = _settings(session, user_id)
+    changed: dict[str, tuple[Figures, str | None]] = {}
+    changes: list[StageChange] = []
+    for row in session.execute(select(HANDLE_TABLE).where(H.user_id == user_id)):
+        f = Figures.of_row(row)
+        s = settings.stage(f)
+        if s != row.stage:
+            changed[row.handle] = (f, s)
+            changes.append((row.handle, row.stage, s))
+    _update_handles(session, user_id, changed)
+    stale: list[dict[str, Any]] = []
+    for row in session.execute(select(CONTACT_TABLE).where(C.user_id == user_id)):
+        f = Figures.of_row(row)
+        s = settings.stage(f)
+        due = calc.due_at(f.last_contact_at, row.keep_in_touch_days or settings.keep_in_touch_days)
+        if s != row.stage or due != row.due_at:
+            stale.append({"id": row.id, "stage": s, "due_at": due})
+    _bulk_update(session, CONTACT_TABLE, ("id",), stale)
+    return _note(session, changes)
+
+
+def resum(session: Session, user_id: uuid.UUID, contact_ids: Iterable[uuid.UUID]) -> None:
+    """Re-sum contacts after a merge, a split or a change of their own cadence."""
+    resum_contacts(session, user_id, contact_ids, _settings(session, user_id))
+
+
+def rebuild_user(session: Session, user_id: uuid.UUID) -> None:
+    """Every handle and contact of the user recounted from the events."""
+    settings = _settings(session, user_id)
+    counted = handle_figures(session, user_id)
+    known = {
+        row.handle: row for row in session.execute(select(HANDLE_TABLE).where(H.user_id == user_id))
+    }
+    if missing := sorted(h for h in counted if h not in known):
+        _create_handles(session, user_id, missing)
+    figures = {h: counted.get(h, Figures()) for h in [*known, *missing]}
+    _update_handles(session, user_id, {h: (f, settings.stage(f)) for h, f in figures.items()})
+    ids = session.execute(select(C.id).where(C.user_id == user_id)).scalars()
+    resum_contacts(session, user_id, list(ids), settings)
+
+
+def rebuild(connection: Connection) -> None:
+    """Recount every contact summary from the events (after a bulk load that bypassed
+    ``record``, and once when the tables are created)."""
+    with Session(bind=connection) as session:
+        users = session.execute(select(EVENT_TABLE.c.user_id).distinct()).scalars().all()
+        for user_id in users:
+            rebuild_user(session, user_id)
+        session.flush()
