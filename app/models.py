@@ -9,6 +9,12 @@ from app.idempotency.models import IdempotencyKey
 from app.plans.models import FollowPlan, PostingPlan
 from app.profiles.models import Profile
 from app.users.models import User
+from app.webhooks.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+    WebhookUserState,
+)
 
 metadata = SQLModel.metadata
 
@@ -21,6 +27,10 @@ __all__ = [
     "PostingPlan",
     "Profile",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookMessage",
+    "WebhookUserState",
     "Workspace",
     "metadata",
 ]
