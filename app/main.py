@@ -26,6 +26,7 @@ from app.profiles.router import router as profiles_router
 from app.relationships.router import router as relationships_router
 from app.reports.router import router as reports_router
 from app.users.router import router as users_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """Rapport coaches people who build relationships on social media: follow to a
 plan, post daily but not too much, interact, and help far more than you sell.
@@ -46,6 +47,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     relationships_router,
     reports_router,
     events_csv_router,
+    webhooks_router,
 )
 
 

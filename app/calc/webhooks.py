@@ -94,7 +94,9 @@ def pacing_breaches(
     return breaches
 
 
-def posting_flags(rules: PostingRules, tz: ZoneInfo, day: date, posts: Sequence[datetime]) -> list[str]:
+def posting_flags(
+    rules: PostingRules, tz: ZoneInfo, day: date, posts: Sequence[datetime]
+) -> list[str]:
     """``over_posting`` and ``burst`` of local ``day`` (SPEC §6.2), from its posts."""
     summaries = day_summaries(tz, day, day, posts, rules.min_gap)
     end = day_bounds(day, tz)[1]
