@@ -1,6 +1,8 @@
 """The FastAPI application."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -51,9 +53,35 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def _lifespan(run_worker: bool):  # type: ignore[no-untyped-def]
+    """The embedded webhook worker (§12) for the life of the app, when asked for."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not run_worker:
+            yield
+            return
+        from app.webhooks.worker import start_in_thread
+
+        thread, stop = start_in_thread(app.state.db, app.state.settings)
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=15)
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None, database: Database | None = None, run_worker: bool = False
+) -> FastAPI:
+    """The app; ``run_worker``: deliver webhooks in-process (`rapport serve` asks for it
+    unless RAPPORT_EMBEDDED_WORKER=false)."""
     settings = settings or get_settings()
-    app = FastAPI(title="Rapport", version="1.0.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="Rapport", version="1.0.0", description=DESCRIPTION, lifespan=_lifespan(run_worker)
+    )
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url, settings)
     app.state.storage_health = StorageHealth()

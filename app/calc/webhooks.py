@@ -21,7 +21,7 @@ from app.calc.follow_rules import FollowRules, effective_daily_cap
 from app.calc.pacing import peak_burst
 from app.calc.platform_rules import EventLog
 from app.calc.posting import BURST, OVER_POSTING, PostingRules, day_summaries, section_from_days
-from app.calc.timewindows import day_bounds, to_utc
+from app.calc.timewindows import day_bounds, day_start, local_date, to_utc, week_monday
 
 # After the n-th failed attempt (n = 1…7) the next one waits RETRY_DELAYS[n − 1]; after the
 # 8th the delivery is failed.
@@ -103,3 +103,14 @@ def posting_flags(
     # The day as the cadence flags it (no_post is about ended days and not a webhook type).
     section = section_from_days(rules, tz, end, day, day, summaries, 0)
     return [f for f in section.days[0].flags if f in (OVER_POSTING, BURST)]
+
+
+def next_weekly_report_at(now: datetime, tz: ZoneInfo) -> datetime:
+    """The first local Monday 00:00 after ``now`` (when the next report.weekly is due)."""
+    return day_start(week_monday(local_date(now, tz)) + timedelta(days=7), tz)
+
+
+def reported_week(due_at: datetime, tz: ZoneInfo) -> date:
+    """The Monday of the ISO week a report.weekly due at ``due_at`` reports: the week
+    before the one that local Monday starts."""
+    return week_monday(local_date(due_at, tz)) - timedelta(days=7)

@@ -3,6 +3,7 @@ send a test, list and retry deliveries (SPEC §12). Services flush; the session 
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -12,16 +13,21 @@ from app.core.errors import DELIVERY_PENDING, not_found
 from app.core.pagination import Keyset
 from app.core.types import utc_now
 from app.webhooks import urls
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.webhooks.models import (
+    DELIVERY_TABLE,
+    ENDPOINT_TABLE,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.webhooks.outbox import emit
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate
 from app.webhooks.secrets import SecretBox, new_secret
 from app.webhooks.types import SUBSCRIBABLE, WEBHOOK_TEST
 
 ROTATION_OVERLAP = timedelta(hours=24)
-ENDPOINTS_KEYSET = Keyset(col(WebhookEndpoint.created_at), col(WebhookEndpoint.id), uuid.UUID)
+ENDPOINTS_KEYSET = Keyset(ENDPOINT_TABLE.c.created_at, ENDPOINT_TABLE.c.id, uuid.UUID)
 DELIVERIES_KEYSET = Keyset(
-    col(WebhookDelivery.created_at), col(WebhookDelivery.id), uuid.UUID, descending=True
+    DELIVERY_TABLE.c.created_at, DELIVERY_TABLE.c.id, uuid.UUID, descending=True
 )
 
 
@@ -30,7 +36,7 @@ def events_of(endpoint: WebhookEndpoint) -> list[str]:
     return events
 
 
-def _events_json(events: list[str] | None) -> str:
+def _events_json(events: Sequence[str] | None) -> str:
     chosen = set(events) if events else set(SUBSCRIBABLE)
     order = [*SUBSCRIBABLE, WEBHOOK_TEST]
     return json.dumps([t for t in order if t in chosen])
@@ -126,9 +132,10 @@ def send_test(session: Session, endpoint: WebhookEndpoint) -> WebhookDelivery:
         dedupe_key=f"{WEBHOOK_TEST}/{uuid.uuid4()}",
         endpoints=[endpoint.id],
     )
-    return session.execute(
+    delivery: WebhookDelivery = session.execute(
         select(WebhookDelivery).where(col(WebhookDelivery.message_id) == message_id)
     ).scalar_one()
+    return delivery
 
 
 def list_deliveries(

@@ -202,12 +202,13 @@ def user_state(session: Session, user_id: uuid.UUID) -> WebhookUserState:
         .values(user_id=user_id, sales_transitions=0)
         .on_conflict_do_nothing(index_elements=["user_id"])
     )
-    return session.execute(
+    state: WebhookUserState = session.execute(
         select(WebhookUserState)
         .where(USER_STATE_TABLE.c.user_id == user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
+    return state
 
 
 def _sales_ratio(session: Session, workspace_id: uuid.UUID, user: User, now: datetime) -> None:
