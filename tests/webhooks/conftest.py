@@ -148,16 +148,21 @@ def receiver() -> Iterator[Receiver]:
 
 
 class Clock:
-    """The worker's clock: starts at the real now, moves only when told."""
+    """The worker's clock: the real now plus an offset that moves only when told (so rows
+    the API writes at its real now are due for the worker)."""
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or utc_now()
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    @property
+    def now(self) -> datetime:
+        return utc_now() + self.offset
 
     def __call__(self) -> datetime:
         return self.now
 
     def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+        self.offset += timedelta(**delta)
 
 
 @pytest.fixture
