@@ -54,7 +54,9 @@ def _quiet_leftovers(wh) -> None:
     """The database is the module's: what earlier tests left pending or enabled is put
     aside, so a worker pass here sees only this test's deliveries."""
     with wh.db.session(write=True) as session:
-        session.execute(text("UPDATE webhook_delivery SET status = 'failed' WHERE status = 'pending'"))
+        session.execute(
+            text("UPDATE webhook_delivery SET status = 'failed' WHERE status = 'pending'")
+        )
         session.execute(text("UPDATE webhook_endpoint SET enabled = false"))
         session.commit()
 

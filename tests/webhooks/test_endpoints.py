@@ -90,16 +90,18 @@ def test_rotate_secret_gives_a_new_one_and_an_overlap(api):
 )
 def test_urls_refused_without_loopback(wh, url):
     strict = client_for(wh.db, wh.settings.model_copy(update={"webhook_allow_loopback": False}))
-    body = assert_problem(strict.post("/v1/webhooks", json={"url": url}), 422, "invalid_webhook_url")
+    body = assert_problem(
+        strict.post("/v1/webhooks", json={"url": url}), 422, "invalid_webhook_url"
+    )
     assert body["errors"][0]["pointer"] == "#/url"
 
 
 def test_a_name_resolving_to_loopback_is_named_in_the_refusal(wh):
     strict = client_for(wh.db, wh.settings.model_copy(update={"webhook_allow_loopback": False}))
-    body = assert_problem(
-        strict.post("/v1/webhooks", json={"url": "https://localhost/hook"}), 422
+    body = assert_problem(strict.post("/v1/webhooks", json={"url": "https://localhost/hook"}), 422)
+    assert (
+        "localhost resolves to 127.0.0.1" in body["detail"] or "resolves to ::1" in body["detail"]
     )
-    assert "localhost resolves to 127.0.0.1" in body["detail"] or "resolves to ::1" in body["detail"]
 
 
 def test_loopback_allowed_with_the_setting_but_not_private(api):
@@ -124,6 +126,8 @@ def test_unknown_event_type_is_a_422(api):
 def test_without_a_secret_key_creation_says_what_to_set(wh):
     bare = client_for(wh.db, wh.settings.model_copy(update={"secret_key": None}))
     body = assert_problem(
-        bare.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/"}), 503, "webhooks_not_configured"
+        bare.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/"}),
+        503,
+        "webhooks_not_configured",
     )
     assert "RAPPORT_SECRET_KEY" in body["detail"]
