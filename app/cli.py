@@ -218,14 +218,13 @@ def worker(
     SKIP LOCKED); set RAPPORT_EMBEDDED_WORKER=false on `rapport serve` to leave delivery to
     them alone. Stops on SIGINT or SIGTERM after the deliveries in flight."""
     import signal
-    import threading
 
-    from app.webhooks.worker import Worker
+    from app.webhooks.worker import StopSignal, Worker
 
     with _using_database("worker") as settings:
         upgrade(settings.database_url)
         db = _database()
-        stop = threading.Event()
+        stop = StopSignal()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         runner = Worker(db, settings)

