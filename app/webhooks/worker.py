@@ -4,7 +4,8 @@ A pass: (1) claim up to ``batch`` due deliveries in one short write transaction 
 ``next_attempt_at`` ≤ now (index ``ix_webhook_delivery_due``); on PostgreSQL
 ``FOR UPDATE SKIP LOCKED``, so workers never wait for each other's rows; on SQLite the
 single writer makes the SELECT and UPDATE one atomic step. The claim moves
-``next_attempt_at`` to the end of a lease (60 s, longer than the 10 s timeout) and sets a
+``next_attempt_at`` to the end of a lease (RAPPORT_WEBHOOK_LEASE_S, 60 s, longer than the
+10 s timeout) and sets a
 ``claim_token``, then commits: no delivery is in flight twice at once, and one whose worker
 died is due again when its lease ends (at least once). (2) POST each, holding no database
 connection. (3) Record each outcome in its own short transaction, only if the claim is
@@ -39,7 +40,6 @@ from app.webhooks.secrets import SecretBox
 
 log = logging.getLogger("rapport.webhooks")
 D, EP, M = DELIVERY_TABLE.c, ENDPOINT_TABLE.c, MESSAGE_TABLE.c
-LEASE = timedelta(seconds=60)
 # What stops a worker's loop (a name of its own: the events-store guard reads any call
 # named Event as building an event row).
 StopSignal = threading.Event
@@ -99,7 +99,10 @@ class Worker:
             session.execute(
                 update(DELIVERY_TABLE)
                 .where(D.id.in_(ids))
-                .values(next_attempt_at=now + LEASE, claim_token=token)
+                .values(
+                    next_attempt_at=now + timedelta(seconds=self.settings.webhook_lease_s),
+                    claim_token=token,
+                )
             )
             rows = session.execute(
                 select(
