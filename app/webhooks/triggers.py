@@ -22,6 +22,7 @@ pacing or posting; it is evaluated for the sales ratio only.
 
 import json
 import uuid
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -51,21 +52,23 @@ BURST = "posting.burst"
 BREACHED = "sales_ratio.breached"
 RESTORED = "sales_ratio.restored"
 _TYPES = frozenset({PACING, OVER_POSTING, BURST, BREACHED, RESTORED})
+Targets = dict[str, list[uuid.UUID]]
 
 
-def _listening(session: Session, user_id: uuid.UUID) -> tuple[uuid.UUID, set[str]] | None:
-    """(workspace, the types its enabled endpoints subscribe to) when any of this module's;
-    None otherwise. One statement (the user's row by key, the workspace's endpoints by
-    index)."""
+def _listening(session: Session, user_id: uuid.UUID) -> tuple[uuid.UUID, Targets] | None:
+    """(workspace, type → its enabled endpoints subscribed to it) for this module's types;
+    None when there is none. One statement (the user's row by key, the workspace's endpoints
+    by index)."""
     rows = session.execute(
-        select(EP.workspace_id, EP.events)
+        select(EP.workspace_id, EP.id, EP.events)
         .join(USER_TABLE, USER_TABLE.c.workspace_id == EP.workspace_id)
         .where(USER_TABLE.c.id == user_id, EP.enabled.is_(True))
     ).all()
-    if not rows:
-        return None
-    types = {t for r in rows for t in json.loads(r.events)} & _TYPES
-    return (rows[0].workspace_id, types) if types else None
+    targets: Targets = {}
+    for r in rows:
+        for t in set(json.loads(r.events)) & _TYPES:
+            targets.setdefault(t, []).append(r.id)
+    return (rows[0].workspace_id, targets) if targets else None
 
 
 def after_write(
@@ -78,7 +81,8 @@ def after_write(
     listening = _listening(session, user_id)
     if listening is None:
         return
-    workspace_id, types = listening
+    workspace_id, targets = listening
+    types = set(targets)
     user = session.get(User, user_id)
     if user is None:
         return
@@ -94,12 +98,12 @@ def after_write(
                 post_days.setdefault(r["platform"], set()).add(local_date(r["occurred_at"], tz))
         if PACING in types:
             for platform, days in follow_days.items():
-                _pacing(session, workspace_id, user, platform, days, now)
+                _pacing(session, workspace_id, user, platform, days, targets, now)
         if types & {OVER_POSTING, BURST}:
             for platform, days in post_days.items():
-                _posting(session, workspace_id, user, platform, days, types, now)
+                _posting(session, workspace_id, user, platform, days, targets, now)
     if types & {BREACHED, RESTORED} and any(r["kind"] in CONTACTS for r in rows):
-        _sales_ratio(session, workspace_id, user, now)
+        _sales_ratio(session, workspace_id, user, targets, now)
 
 
 def _rules(session: Session, user: User, platform: str) -> FollowRules:
@@ -113,6 +117,7 @@ def _pacing(
     user: User,
     platform: str,
     days: set[date],
+    targets: Targets,
     now: datetime,
 ) -> None:
     tz = user.zone
@@ -128,10 +133,11 @@ def _pacing(
             session, user.id, [platform], kinds, first, end, include_end=False
         )
     ]
-    follows = [t for kind, t in events if kind == "follow"]
+    follows = [t for kind, t in events if kind == "follow"]  # oldest first
+    pacing_days = rules_calc.PacingDays(rules, tz, follows, events)
     for day in sorted(days):
         lo, hi = day_bounds(day, tz)
-        for limit in rules_calc.pacing_breaches(rules, tz, day, follows, events):
+        for limit in pacing_days.breaches(day):
             emit(
                 session,
                 workspace_id=workspace_id,
@@ -141,9 +147,10 @@ def _pacing(
                     "platform": platform,
                     "date": day.isoformat(),
                     "limit": limit,
-                    "follows": sum(1 for t in follows if lo <= t < hi),
+                    "follows": bisect_left(follows, hi) - bisect_left(follows, lo),
                 },
                 dedupe_key=f"{PACING}/{user.id}/{platform}/{day.isoformat()}/{limit}",
+                endpoints=targets[PACING],
                 now=now,
             )
 
@@ -154,7 +161,7 @@ def _posting(
     user: User,
     platform: str,
     days: set[date],
-    types: set[str],
+    targets: Targets,
     now: datetime,
 ) -> None:
     tz = user.zone
@@ -169,14 +176,15 @@ def _posting(
     ]
     for day in sorted(days):
         lo, hi = day_bounds(day, tz)
-        for flag in rules_calc.posting_flags(rules, tz, day, posts):
+        mine = posts[bisect_left(posts, lo) : bisect_left(posts, hi)]  # oldest first
+        for flag in rules_calc.posting_flags(rules, tz, day, mine):
             event_type = f"posting.{flag}"
-            if event_type not in types:
+            if event_type not in targets:
                 continue
             data: dict[str, Any] = {
                 "platform": platform,
                 "date": day.isoformat(),
-                "posts": sum(1 for t in posts if lo <= t < hi),
+                "posts": len(mine),
             }
             if flag == "over_posting":
                 data["max_posts_per_day"] = rules.max_posts_per_day
@@ -189,6 +197,7 @@ def _posting(
                 type=event_type,
                 data=data,
                 dedupe_key=f"{event_type}/{user.id}/{platform}/{day.isoformat()}",
+                endpoints=targets[event_type],
                 now=now,
             )
 
@@ -211,7 +220,9 @@ def user_state(session: Session, user_id: uuid.UUID) -> WebhookUserState:
     return state
 
 
-def _sales_ratio(session: Session, workspace_id: uuid.UUID, user: User, now: datetime) -> None:
+def _sales_ratio(
+    session: Session, workspace_id: uuid.UUID, user: User, targets: Targets, now: datetime
+) -> None:
     start = window_start(now, user.zone, SALES_WINDOW_DAYS)
     per_platform = store.contacts_by_platform(session, user.id, start, now)
     figures = ratio_calc.ratio_figures(
@@ -243,5 +254,6 @@ def _sales_ratio(session: Session, workspace_id: uuid.UUID, user: User, now: dat
             "compliant": figures.compliant,
         },
         dedupe_key=f"sales_ratio/{user.id}/{state.sales_transitions}",
+        endpoints=targets.get(event_type, []),
         now=now,
     )
