@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -36,6 +37,31 @@ def subscribed_endpoints(
         select(EP.id, EP.events).where(EP.workspace_id == workspace_id, EP.enabled.is_(True))
     ).all()
     return [r.id for r in rows if subscribed(r.events, event_type)]
+
+
+@cache
+def _insert_message(dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT (workspace_id, dedupe_key) DO NOTHING RETURNING id, built once
+    (its values are parameters, so the compiled statement is cached)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(MESSAGE_TABLE)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "dedupe_key"])
+        .returning(MESSAGE_TABLE.c.id)
+    )
+
+
+def sent_keys(session: Session, workspace_id: uuid.UUID, keys: list[str]) -> set[str]:
+    """Which of ``keys`` were emitted already (one look-up in the unique index), so a
+    trigger that holds again writes nothing."""
+    if not keys:
+        return set()
+    found = session.execute(
+        select(MESSAGE_TABLE.c.dedupe_key).where(
+            MESSAGE_TABLE.c.workspace_id == workspace_id, MESSAGE_TABLE.c.dedupe_key.in_(keys)
+        )
+    ).scalars()
+    return set(found)
 
 
 def _rfc3339(at: datetime) -> str:
@@ -83,12 +109,8 @@ def emit(
         "body": body,
         "created_at": now,
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.execute(
-        dialect.insert(MESSAGE_TABLE)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["workspace_id", "dedupe_key"])
-        .returning(MESSAGE_TABLE.c.id)
+        _insert_message(session.get_bind().dialect.name), row
     ).scalar_one_or_none()
     if inserted is None:
         return None

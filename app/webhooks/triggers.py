@@ -42,7 +42,7 @@ from app.insights.service import follow_rules, posting_rules
 from app.plans.service import get_follow_plan, get_posting_plan
 from app.users.models import USER_TABLE, User
 from app.webhooks.models import ENDPOINT_TABLE, USER_STATE_TABLE, WebhookUserState
-from app.webhooks.outbox import emit
+from app.webhooks.outbox import emit, sent_keys
 
 EP = ENDPOINT_TABLE.c
 SALES_WINDOW_DAYS = 30
@@ -135,24 +135,19 @@ def _pacing(
     ]
     follows = [t for kind, t in events if kind == "follow"]  # oldest first
     pacing_days = rules_calc.PacingDays(rules, tz, follows, events)
+    found: list[tuple[str, str, dict[str, Any]]] = []
     for day in sorted(days):
         lo, hi = day_bounds(day, tz)
         for limit in pacing_days.breaches(day):
-            emit(
-                session,
-                workspace_id=workspace_id,
-                user=user,
-                type=PACING,
-                data={
-                    "platform": platform,
-                    "date": day.isoformat(),
-                    "limit": limit,
-                    "follows": bisect_left(follows, hi) - bisect_left(follows, lo),
-                },
-                dedupe_key=f"{PACING}/{user.id}/{platform}/{day.isoformat()}/{limit}",
-                endpoints=targets[PACING],
-                now=now,
-            )
+            data = {
+                "platform": platform,
+                "date": day.isoformat(),
+                "limit": limit,
+                "follows": bisect_left(follows, hi) - bisect_left(follows, lo),
+            }
+            key = f"{PACING}/{user.id}/{platform}/{day.isoformat()}/{limit}"
+            found.append((PACING, key, data))
+    _emit_new(session, workspace_id, user, found, targets, now)
 
 
 def _posting(
@@ -174,6 +169,7 @@ def _posting(
             session, user.id, [platform], sorted(BROADCASTS), start, end, include_end=False
         )
     ]
+    found: list[tuple[str, str, dict[str, Any]]] = []
     for day in sorted(days):
         lo, hi = day_bounds(day, tz)
         mine = posts[bisect_left(posts, lo) : bisect_left(posts, hi)]  # oldest first
@@ -190,13 +186,31 @@ def _posting(
                 data["max_posts_per_day"] = rules.max_posts_per_day
             else:
                 data["min_gap_minutes"] = rules.min_gap_minutes
+            key = f"{event_type}/{user.id}/{platform}/{day.isoformat()}"
+            found.append((event_type, key, data))
+    _emit_new(session, workspace_id, user, found, targets, now)
+
+
+def _emit_new(
+    session: Session,
+    workspace_id: uuid.UUID,
+    user: User,
+    found: list[tuple[str, str, dict[str, Any]]],
+    targets: Targets,
+    now: datetime,
+) -> None:
+    """Emit the conditions found whose dedupe key was not emitted before (one look-up for
+    all: a condition that still holds at the next write costs no insert)."""
+    sent = sent_keys(session, workspace_id, [key for _, key, _ in found])
+    for event_type, key, data in found:
+        if key not in sent:
             emit(
                 session,
                 workspace_id=workspace_id,
                 user=user,
                 type=event_type,
                 data=data,
-                dedupe_key=f"{event_type}/{user.id}/{platform}/{day.isoformat()}",
+                dedupe_key=key,
                 endpoints=targets[event_type],
                 now=now,
             )
