@@ -206,6 +206,36 @@ def _metrics_directory(enabled: bool) -> Iterator[None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+@cli.command()
+def worker(
+    idle: Annotated[
+        float, typer.Option(help="Seconds to wait after a pass that found nothing to do.")
+    ] = 1.0,
+) -> None:
+    """Deliver webhooks and run the time-driven types (§12), without serving HTTP.
+
+    Any number may run against one PostgreSQL database (they share the work by FOR UPDATE
+    SKIP LOCKED); set RAPPORT_EMBEDDED_WORKER=false on `rapport serve` to leave delivery to
+    them alone. Stops on SIGINT or SIGTERM after the deliveries in flight."""
+    import signal
+
+    from app.webhooks.worker import StopSignal, Worker
+
+    with _using_database("worker") as settings:
+        upgrade(settings.database_url)
+        db = _database()
+        stop = StopSignal()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        runner = Worker(db, settings)
+        typer.echo("rapport worker: delivering webhooks (Ctrl-C stops)", err=True)
+        try:
+            runner.run_until(stop, idle)
+        finally:
+            runner.close()
+            db.dispose()
+
+
 @keys.command("create")
 def keys_create(
     workspace: Annotated[str, typer.Option(help="Workspace name; created if missing.")],

@@ -1,6 +1,8 @@
 """The FastAPI application."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -30,6 +32,7 @@ from app.relationships.router import router as relationships_router
 from app.reports.router import router as reports_router
 from app.today.router import router as today_router
 from app.users.router import router as users_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """Rapport coaches people who build relationships on social media: follow to a
 plan, post daily but not too much, interact, and help far more than you sell.
@@ -52,16 +55,42 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     reports_router,
     today_router,
     events_csv_router,
+    webhooks_router,
 )
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def _lifespan(run_worker: bool):  # type: ignore[no-untyped-def]
+    """The embedded webhook worker (§12) for the life of the app, when asked for."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not run_worker:
+            yield
+            return
+        from app.webhooks.worker import start_in_thread
+
+        thread, stop = start_in_thread(app.state.db, app.state.settings)
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=15)
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None, database: Database | None = None, run_worker: bool = False
+) -> FastAPI:
+    """The app; ``run_worker``: deliver webhooks in-process (`rapport serve` asks for it
+    unless RAPPORT_EMBEDDED_WORKER=false)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="Rapport",
         version=package_version(),
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,  # createUser, getPacing, recordEvents
+        lifespan=_lifespan(run_worker),
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url, settings)

@@ -10,6 +10,12 @@ from app.idempotency.models import IdempotencyKey
 from app.plans.models import FollowPlan, PostingPlan
 from app.profiles.models import Profile
 from app.users.models import User
+from app.webhooks.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+    WebhookUserState,
+)
 
 metadata = SQLModel.metadata
 
@@ -26,6 +32,10 @@ __all__ = [
     "PostingPlan",
     "Profile",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookMessage",
+    "WebhookUserState",
     "Workspace",
     "metadata",
 ]

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     # unset: each process counts for itself. Keys start with redis_prefix.
     redis_url: str | None = None
     redis_prefix: str = "rapport"
+    # §12 webhooks: http:// to a loopback host allowed (development, tests); whether
+    # `rapport serve` runs the delivery worker in-process; the key(s) the endpoint secrets
+    # are encrypted with at rest (comma-separated: the first encrypts, every one decrypts,
+    # so a new key goes first and the old one stays while secrets sealed with it remain).
+    webhook_allow_loopback: bool = False
+    # How long a claimed delivery stays with its worker before another may take it (a worker
+    # killed mid-delivery): longer than the 10 s delivery timeout, so none is in flight twice.
+    webhook_lease_s: int = Field(60, ge=11)
+    embedded_worker: bool = True
+    secret_key: str | None = Field(default=None, repr=False)
 
     @field_validator("rate_limit", "auth_failure_limit")
     @classmethod

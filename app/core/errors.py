@@ -204,6 +204,17 @@ INVALID_CSV_HEADER = problem("invalid_csv_header", 422, "Invalid CSV")
 TOO_MANY_ROWS = problem("too_many_rows", 422, "Invalid CSV")
 TOO_MANY_COLUMNS = problem("too_many_columns", 422, "Invalid CSV")
 LINE_TOO_LONG = problem("line_too_long", 422, "Invalid CSV")
+# §12: a webhook URL that is not https (or allowed loopback http), or whose host resolves
+# to a private, link-local or loopback address.
+INVALID_WEBHOOK_URL = problem("invalid_webhook_url", 422, "Webhook URL refused")
+# §12: POST …/deliveries/{id}:retry of a delivery that is still pending.
+DELIVERY_PENDING = problem(
+    "delivery_pending",
+    409,
+    "Delivery still pending",
+    "This delivery is still pending (the worker will try it again); retry a delivery once it "
+    "has succeeded or failed.",
+)
 INTERNAL_ERROR = problem(
     "internal_error",
     500,
@@ -239,6 +250,8 @@ READ_ONLY = problem(
     "The database is read-only (a read-only file, file system or PostgreSQL standby); "
     "nothing was written. Reads may still work; an operator must make it writable.",
 )
+# §12: webhook secrets need RAPPORT_SECRET_KEY, which the operator has not set.
+WEBHOOKS_NOT_CONFIGURED = problem("webhooks_not_configured", 503, "Webhooks not configured")
 # Any other HTTPException of the framework: answered with that exception's status.
 HTTP_ERROR = problem("http_error", 400, "HTTP error")
 

@@ -70,6 +70,24 @@ RATE_LIMITS = ("api_key", "auth_failure")
 for _limit in RATE_LIMITS:
     RATE_LIMITED.labels(_limit)  # each series exists (at 0) before the first 429
 
+# §12: every delivery attempt by its outcome (succeeded; retry: failed, another attempt is
+# scheduled; failed: no attempt left), and the pending deliveries (the outbox), as the
+# worker last counted them.
+WEBHOOK_DELIVERIES = Counter(
+    "rapport_webhook_deliveries",
+    "Webhook delivery attempts, by outcome: succeeded, retry (another attempt is due later), "
+    "failed (no attempt left).",
+    ["status"],
+)
+WEBHOOK_OUTCOMES = ("succeeded", "retry", "failed")
+for _outcome in WEBHOOK_OUTCOMES:
+    WEBHOOK_DELIVERIES.labels(_outcome)
+WEBHOOK_PENDING = Gauge(
+    "rapport_webhook_outbox_pending",
+    "Webhook deliveries pending (queued or waiting for a retry), as a worker last counted.",
+    multiprocess_mode="livemax",
+)
+
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
 

@@ -198,6 +198,7 @@ def record(session: Session, user_id: uuid.UUID, items: Sequence[EventIn] | Batc
         winners = {}
     _day_counts.apply(session, (r for r in rows if r["id"] in inserted))
     _contact_rollup.apply(session, user_id, [r for r in rows if r["id"] in inserted])
+    _webhook_triggers(session, user_id, [r for r in rows if r["id"] in inserted], False)
     return [Stored(id=x, created=x in inserted, existing=winners.get(x)) for x in ids]
 
 
@@ -230,4 +231,16 @@ def delete(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
     )
     _day_counts.apply(session, removed, sign=-1)
     _contact_rollup.apply(session, user_id, removed, sign=-1)
+    _webhook_triggers(session, user_id, removed, True)
     return bool(removed)
+
+
+def _webhook_triggers(
+    session: Session, user_id: uuid.UUID, rows: Sequence[Any], deleted: bool
+) -> None:
+    """§12 triggers in this transaction (imported here: the webhooks domain reads through
+    this package)."""
+    if rows:
+        from app.webhooks.triggers import after_write
+
+        after_write(session, user_id, rows, deleted)

@@ -1,0 +1,134 @@
+"""The outbox: ``emit`` writes a message and one pending delivery per enabled endpoint of the
+workspace that subscribes to its type, in the caller's transaction (a rolled-back write
+sends nothing; a committed one is delivered at least once).
+
+``dedupe_key`` makes a trigger send once: a second ``emit`` with the same key in the same
+workspace (another request, a second worker, a restart) writes nothing and returns None.
+"""
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from app.core.types import utc_now
+from app.users.models import User
+from app.webhooks.models import DELIVERY_TABLE, ENDPOINT_TABLE, MESSAGE_TABLE
+
+EP = ENDPOINT_TABLE.c
+
+
+def subscribed(events_json: str, event_type: str) -> bool:
+    return event_type in json.loads(events_json)
+
+
+def subscribed_endpoints(
+    session: Session, workspace_id: uuid.UUID, event_type: str
+) -> list[uuid.UUID]:
+    """Enabled endpoints of the workspace subscribed to ``event_type`` (an index range of
+    the workspace's endpoints: a handful)."""
+    rows = session.execute(
+        select(EP.id, EP.events).where(EP.workspace_id == workspace_id, EP.enabled.is_(True))
+    ).all()
+    return [r.id for r in rows if subscribed(r.events, event_type)]
+
+
+@cache
+def _insert_message(dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT (workspace_id, dedupe_key) DO NOTHING RETURNING id, built once
+    (its values are parameters, so the compiled statement is cached)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(MESSAGE_TABLE)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "dedupe_key"])
+        .returning(MESSAGE_TABLE.c.id)
+    )
+
+
+def sent_keys(session: Session, workspace_id: uuid.UUID, keys: list[str]) -> set[str]:
+    """Which of ``keys`` were emitted already (one look-up in the unique index), so a
+    trigger that holds again writes nothing."""
+    if not keys:
+        return set()
+    found = session.execute(
+        select(MESSAGE_TABLE.c.dedupe_key).where(
+            MESSAGE_TABLE.c.workspace_id == workspace_id, MESSAGE_TABLE.c.dedupe_key.in_(keys)
+        )
+    ).scalars()
+    return set(found)
+
+
+def _rfc3339(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def emit(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    user: User | None,
+    type: str,
+    data: Mapping[str, Any],
+    dedupe_key: str,
+    endpoints: list[uuid.UUID] | None = None,
+    now: datetime | None = None,
+) -> str | None:
+    """Queue ``type`` with ``data`` (``user_id`` and ``external_id`` of ``user`` are added)
+    for every enabled endpoint subscribed to it (or for ``endpoints``); the message id
+    (the ``webhook-id``), or None when ``dedupe_key`` was emitted before or nobody listens.
+    Runs in the caller's transaction; never commits."""
+    targets = subscribed_endpoints(session, workspace_id, type) if endpoints is None else endpoints
+    if not targets:
+        return None
+    now = now or utc_now()
+    payload: dict[str, Any] = {}
+    if user is not None:
+        payload = {"user_id": str(user.id), "external_id": user.external_id}
+    payload.update(data)
+    message_id = new_message_id()
+    body = json.dumps(
+        {"type": type, "timestamp": _rfc3339(now), "data": payload},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    row = {
+        "id": message_id,
+        "workspace_id": workspace_id,
+        "event_type": type,
+        "dedupe_key": dedupe_key[:300],
+        "body": body,
+        "created_at": now,
+    }
+    inserted = session.execute(
+        _insert_message(session.get_bind().dialect.name), row
+    ).scalar_one_or_none()
+    if inserted is None:
+        return None
+    session.execute(
+        insert(DELIVERY_TABLE),
+        [
+            {
+                "id": uuid.uuid4(),
+                "endpoint_id": endpoint_id,
+                "message_id": message_id,
+                "event_type": type,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for endpoint_id in targets
+        ],
+    )
+    return message_id

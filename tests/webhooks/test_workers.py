@@ -1,0 +1,149 @@
+"""report.weekly (time-driven, by an indexed due time, never twice), and workers sharing the
+work: two workers on PostgreSQL never have one delivery in flight twice, none is lost."""
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from standardwebhooks import Webhook
+
+from app.core.types import utc_now
+from app.webhooks.models import DELIVERY_TABLE
+from app.webhooks.outbox import emit
+from app.webhooks.worker import Worker
+from tests.webhooks.conftest import Clock, Receiver, create_webhook, rows
+
+
+def test_report_weekly_after_the_local_monday_once(api, wh, receiver, clock):
+    hook = create_webhook(api, receiver.url, events=["report.weekly"])
+    user = api.post(
+        "/v1/users", json={"name": "Ada", "timezone": "America/New_York", "external_id": "e1"}
+    ).json()
+    plan = {"weekly_target": 7}
+    assert api.put(f"/v1/users/{user['id']}/follow-plans/x", json=plan).status_code in (200, 201)
+    first = Worker(wh.db, wh.settings, clock=clock)
+    second = Worker(wh.db, wh.settings, clock=clock)
+    try:
+        first.run_once()  # schedules the user: the next local Monday 00:00
+        assert receiver.received == []
+        clock.advance(days=8)
+        first.run_once()
+        second.run_once()
+        first._last_weekly = second._last_weekly = None  # a restart: both look again
+        first.run_once()
+        second.run_once()
+        reports = [r for r in receiver.received if r.json["type"] == "report.weekly"]
+        assert len(reports) == 1
+        payload = Webhook(hook["secret"]).verify(reports[0].body, reports[0].headers)
+        data = payload["data"]
+        assert (data["user_id"], data["external_id"]) == (user["id"], "e1")
+        report = data["report"]
+        assert report["week"] == data["week"] and report["complete"] is True
+        assert report["timezone"] == "America/New_York" and "follows" in report
+        # The week reported is the one before the local Monday that was due.
+        monday = report["first_day"]
+        assert monday <= (clock.now - timedelta(days=7)).date().isoformat()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_users_without_a_plan_get_no_weekly_report(api, wh, receiver, clock):
+    create_webhook(api, receiver.url, events=["report.weekly"])
+    api.post("/v1/users", json={"name": "Bo"})
+    w = Worker(wh.db, wh.settings, clock=clock)
+    try:
+        w.run_once()
+        clock.advance(days=8)
+        w.run_once()
+        assert receiver.received == []
+    finally:
+        w.close()
+
+
+def _emit_many(wh, workspace_id: uuid.UUID, n: int) -> None:
+    with wh.db.session(write=True) as session:
+        for i in range(n):
+            emit(
+                session,
+                workspace_id=workspace_id,
+                user=None,
+                type="webhook.test",
+                data={"i": i},
+                dedupe_key=f"bulk/{uuid.uuid4()}",
+            )
+        session.commit()
+
+
+def test_two_workers_deliver_each_once_and_never_at_once(api, wh, backend):
+    if backend != "postgres":
+        pytest.skip("several workers share the work on PostgreSQL (FOR UPDATE SKIP LOCKED)")
+    receiver = Receiver()
+    workers = [Worker(wh.db, wh.settings, clock=Clock(), batch=25) for _ in range(2)]
+    try:
+        create_webhook(api, receiver.url, events=["webhook.test"])
+        workspace_id = uuid.UUID(api.get("/v1/me").json()["id"])
+        n = 1000
+        _emit_many(wh, workspace_id, n)
+        stop = threading.Event()
+
+        def run(w: Worker) -> None:
+            while not stop.is_set():
+                if w.run_once() == 0:
+                    stop.wait(0.05)
+
+        threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+        for t in threads:
+            t.start()
+        deadline = utc_now() + timedelta(seconds=120)
+        while (
+            len({r.headers["webhook-id"] for r in receiver.received}) < n and utc_now() < deadline
+        ):
+            stop.wait(0.2)
+        stop.set()
+        for t in threads:
+            t.join()
+        ids = [r.headers["webhook-id"] for r in receiver.received]
+        assert len(set(ids)) == n  # none lost
+        assert len(ids) == n  # every one exactly once (the receiver always answers 200)
+        assert max(receiver.max_in_flight_per_id.values()) == 1
+        (pending,) = rows(
+            wh,
+            "SELECT count(*) FROM webhook_delivery d JOIN webhook_message m ON m.id = d.message_id "
+            "WHERE m.workspace_id = :w AND d.status <> 'succeeded'",
+            w=workspace_id,
+        )
+        assert pending[0] == 0
+    finally:
+        for w in workers:
+            w.close()
+        receiver.close()
+
+
+def test_a_claim_whose_lease_ran_out_is_taken_again_and_the_late_result_is_dropped(
+    api, wh, receiver, clock
+):
+    """A worker that died mid-delivery (its claim committed, no outcome recorded): the
+    delivery is due again after the lease, and the dead claim's outcome no longer counts."""
+    hook = create_webhook(api, receiver.url)
+    api.post(f"/v1/webhooks/{hook['id']}:test")
+    dead = Worker(wh.db, wh.settings, clock=clock)
+    live = Worker(wh.db, wh.settings, clock=clock)
+    try:
+        (claimed,) = dead.claim()  # … and the process is killed here
+        assert live.run_once() == 0  # leased: not in flight twice
+        clock.advance(seconds=61)
+        assert live.run_once() == 1
+        assert len(receiver.received) == 1
+        from app.webhooks.delivery import Attempt
+
+        assert dead.record(claimed, Attempt(False, 500, "HTTP 500")) is None
+        with wh.db.session(write=False) as session:
+            status = session.execute(
+                DELIVERY_TABLE.select().where(DELIVERY_TABLE.c.id == claimed.id)
+            ).one()
+        assert (status.status, status.attempts) == ("succeeded", 1)
+    finally:
+        dead.close()
+        live.close()
