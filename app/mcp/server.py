@@ -25,7 +25,7 @@ from app.mcp.registry import Tool
 from app.mcp.tools import TOOLS
 from app.mcp.tools_today import TODAY_TOOLS
 
-ALL_TOOLS: tuple[Tool[Any, Any], ...] = TOOLS[:4] + TODAY_TOOLS[:1] + TOOLS[4:] + TODAY_TOOLS[1:]
+ALL_TOOLS: tuple[Tool[Any, Any], ...] = TOOLS[:5] + TODAY_TOOLS[:1] + TOOLS[5:] + TODAY_TOOLS[1:]
 
 INSTRUCTIONS = """Rapport coaches a person who builds relationships on social media, and \
 these tools let you act for them without breaking their plan or a platform's limits.
