@@ -119,9 +119,7 @@ def make_user(api: httpx.Client, name: str = "Ada", **extra: Any) -> dict[str, A
 
 
 def put_follow_plan(api: httpx.Client, user_id: str, platform: str, **plan: Any) -> None:
-    r = api.put(
-        f"/v1/users/{user_id}/follow-plans/{platform}", json={"weekly_target": 350, **plan}
-    )
+    r = api.put(f"/v1/users/{user_id}/follow-plans/{platform}", json={"weekly_target": 350, **plan})
     assert r.status_code in (200, 201), r.text
 
 

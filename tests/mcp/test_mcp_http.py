@@ -63,14 +63,30 @@ def test_every_tool_answers_as_its_endpoint(deployment):
     uid = user["id"]
     put_follow_plan(api, uid, "x")
     events = [
-        {"platform": "x", "kind": "follow", "occurred_at": f"2026-11-25T09:{m:02d}:00Z",
-         "counterpart": f"p{m}", "external_id": f"follow-{m}"}
+        {
+            "platform": "x",
+            "kind": "follow",
+            "occurred_at": f"2026-11-25T09:{m:02d}:00Z",
+            "counterpart": f"p{m}",
+            "external_id": f"follow-{m}",
+        }
         for m in range(0, 30)
     ] + [
-        {"platform": "x", "kind": "post", "occurred_at": "2026-11-25T09:30:00Z",
-         "external_id": "post-1", "text": "hello"},
-        {"platform": "x", "kind": "reply", "occurred_at": "2026-11-25T09:40:00Z",
-         "counterpart": "@Grace", "is_sales": True, "external_id": "pitch-1"},
+        {
+            "platform": "x",
+            "kind": "post",
+            "occurred_at": "2026-11-25T09:30:00Z",
+            "external_id": "post-1",
+            "text": "hello",
+        },
+        {
+            "platform": "x",
+            "kind": "reply",
+            "occurred_at": "2026-11-25T09:40:00Z",
+            "counterpart": "@Grace",
+            "is_sales": True,
+            "external_id": "pitch-1",
+        },
     ]
 
     async def script():
@@ -106,9 +122,7 @@ def test_every_tool_answers_as_its_endpoint(deployment):
     assert sorted(e["id"] for e in listed) == sorted(recorded["ids"])
 
     assert structured(out["find"]) == {
-        "users": [
-            {k: user[k] for k in ("id", "name", "timezone", "external_id")}
-        ]
+        "users": [{k: user[k] for k in ("id", "name", "timezone", "external_id")}]
     }
 
     def check(body):
@@ -174,8 +188,10 @@ def test_record_activity_is_atomic_and_refuses_conflicts(deployment):
     problem = tool_error(refused)
     assert problem["code"] == "validation_error" and problem["status"] == 422
     assert problem["errors"] == [
-        {"pointer": "#/events/1/occurred_at",
-         "detail": "occurred_at must include a UTC offset, e.g. 2026-11-27T09:30:00Z"}
+        {
+            "pointer": "#/events/1/occurred_at",
+            "detail": "occurred_at must include a UTC offset, e.g. 2026-11-27T09:30:00Z",
+        }
     ]
     assert structured(stored)["created"] == 1  # the refused batch wrote nothing
     assert tool_error(conflict)["code"] == "external_id_conflict"
@@ -187,8 +203,11 @@ def test_record_activity_is_atomic_and_refuses_conflicts(deployment):
 @pytest.mark.parametrize(
     ("arguments", "pointer", "detail"),
     [
-        ({"platform": "x", "at": "2026-11-25T10:00:00"}, "#/at",
-         "at must include a UTC offset, e.g. 2026-11-27T09:30:00Z"),
+        (
+            {"platform": "x", "at": "2026-11-25T10:00:00"},
+            "#/at",
+            "at must include a UTC offset, e.g. 2026-11-27T09:30:00Z",
+        ),
         ({"platform": "myspace"}, "#/platform", None),
         ({"platform": "x", "count": 0}, "#/count", None),
         ({"platform": "x", "colour": "red"}, "#/colour", "colour is not a known field; remove it"),
