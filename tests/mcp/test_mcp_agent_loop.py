@@ -69,7 +69,7 @@ def test_the_agent_waits_when_refused_and_never_exceeds_a_limit(deployment):
                 now = waited  # the simulated clock: wait, then ask again
         return followed, refusals, now
 
-    followed, refusals, now = run(agent)
+    followed, refusals, _end = run(agent)
     codes = [[r["code"] for r in refusal["reasons"]] for refusal in refusals]
     # refused at each burst, then allowed exactly at next_allowed_at: wait, then succeed
     assert [datetime.fromisoformat(r["next_allowed_at"]) in followed for r in refusals[:3]] == [

@@ -118,7 +118,7 @@ def test_every_tool_answers_as_its_endpoint(deployment):
     assert (recorded["created"], recorded["duplicates"]) == (len(events), 0)
     again = structured(out["again"])
     assert again == {"created": 0, "duplicates": 3, "ids": recorded["ids"][:3]}
-    listed = api.get("/v1/users/{}/events".format(uid), params={"limit": 100}).json()["items"]
+    listed = api.get(f"/v1/users/{uid}/events", params={"limit": 100}).json()["items"]
     assert sorted(e["id"] for e in listed) == sorted(recorded["ids"])
 
     assert structured(out["find"]) == {
