@@ -17,7 +17,6 @@
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from mcp.server import Server, ServerRequestContext
@@ -33,17 +32,9 @@ from app.mcp.server import build_server
 UNAUTHENTICATED_RPC_CODE = -32001
 
 
-# The request's Authorization header, for a transport path whose tool context carries no
-# HTTP request (the SDK runs the handler in the request's own context, or a copy of it).
-_REQUEST_AUTHORIZATION: ContextVar[str | None] = ContextVar("rapport_mcp_authorization")
-
-
 def _authorization(ctx: ServerRequestContext[Any, Any]) -> str | None:
     headers = getattr(ctx.request, "headers", None)
-    if headers is not None:
-        value: str | None = headers.get("authorization")
-        return value
-    return _REQUEST_AUTHORIZATION.get(None)
+    return headers.get("authorization") if headers is not None else None
 
 
 class McpEndpoint:
@@ -76,11 +67,7 @@ class McpEndpoint:
             return
         if not self._managers:
             raise RuntimeError("/mcp is served only while the app's lifespan runs")
-        token = _REQUEST_AUTHORIZATION.set(authorization)
-        try:
-            await self._managers[-1].handle_request(scope, receive, send)
-        finally:
-            _REQUEST_AUTHORIZATION.reset(token)
+        await self._managers[-1].handle_request(scope, receive, send)
 
 
 async def _refuse(exc: ProblemError, send: Send) -> None:
