@@ -5,6 +5,7 @@ keys, and bad arguments as tool errors with codes."""
 import uuid
 
 import httpx
+import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
 
@@ -17,6 +18,7 @@ from tests.mcp.conftest import (
     tool_error,
     without_request_id,
 )
+from tests.support.processes import TEST_KEY
 
 TOOL_NAMES = [
     "find_user",
@@ -277,3 +279,31 @@ def test_a_revoked_key_is_refused_before_mcp_runs(deployment):
     assert r.headers["www-authenticate"].startswith("Bearer")
     assert r.json()["error"]["data"]["code"] == "unauthorized"
     assert httpx.post(deployment.mcp_url, json={}).status_code == 401  # no key at all
+
+
+def test_a_client_of_the_sessionless_revision_is_served_too(deployment):
+    """The SDK's high-level Client on the 2026-07-28 revision (no initialize, no session):
+    another path through the transport, with the same key and answers."""
+    from mcp.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    uid = make_user(deployment.api())["id"]
+
+    async def script():
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {TEST_KEY}"}) as http,
+            Client(
+                streamable_http_client(deployment.mcp_url, http_client=http), mode="2026-07-28"
+            ) as client,
+        ):
+            tools = [t.name for t in (await client.list_tools()).tools]
+            return tools, await client.call_tool(
+                "may_i_follow", {"user_id": uid, "platform": "x", "at": AT}
+            )
+
+    tools, result = run(script)
+    assert tools == TOOL_NAMES
+    http = deployment.api().post(
+        f"/v1/users/{uid}/checks", json={"action": "follow", "platform": "x", "at": AT}
+    )
+    assert structured(result) == http.json()
