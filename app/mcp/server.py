@@ -8,6 +8,7 @@ request's ``Authorization`` header, ``rapport mcp`` (app/mcp/stdio.py) from
 """
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from mcp.server import Server, ServerRequestContext
@@ -41,9 +42,15 @@ weekly_report reviews a week. Times are RFC 3339 with an offset; answers are in 
 Authorization = Callable[[ServerRequestContext[Any, Any]], str | None]
 
 
+@cache
+def tool_listing() -> ListToolsResult:
+    """tools/list: the same for every caller (built once per process)."""
+    return ListToolsResult(tools=[tool.listing() for tool in ALL_TOOLS])
+
+
 def build_server(host: ToolHost, authorization: Authorization, version: str) -> Server[Any]:
     tools = {tool.name: tool for tool in ALL_TOOLS}
-    listing = ListToolsResult(tools=[tool.listing() for tool in ALL_TOOLS])
+    listing = tool_listing()
     input_schemas = {tool.name: tool.input_schema for tool in listing.tools}
 
     async def list_tools(
