@@ -342,6 +342,25 @@ def keys_revoke(
 
 
 @cli.command()
+def mcp() -> None:
+    """Serve the MCP tools (§14) over stdio, as the key in RAPPORT_API_KEY."""
+    from app.main import VERSION
+    from app.mcp.stdio import KeyRefused, serve
+
+    with _using_database("mcp") as settings:
+        key = (settings.api_key or "").strip()
+        if not key:
+            _fail("set RAPPORT_API_KEY to the API key the agent acts with (rpk_…)")
+        db = _database()
+        try:
+            serve(db, key, settings.key_touch_interval_s, VERSION)
+        except KeyRefused as exc:
+            _fail(f"RAPPORT_API_KEY was refused: {exc}")
+        finally:
+            db.dispose()
+
+
+@cli.command()
 def openapi(
     output: Annotated[Path, typer.Option(help="Where to write it.")] = Path("openapi.json"),
 ) -> None:

@@ -97,10 +97,10 @@ def _end(db: Database, session: Session, write: bool, interval_s: int) -> None:
         session.close()
     key: ApiKey | None = session.info.get(_KEY)
     if key is not None:
-        _record_use(db, key, interval_s, holds_write_lock=write)
+        record_key_use(db, key, interval_s, holds_write_lock=write)
 
 
-def _record_use(db: Database, key: ApiKey, interval_s: int, holds_write_lock: bool) -> None:
+def record_key_use(db: Database, key: ApiKey, interval_s: int, holds_write_lock: bool) -> None:
     """Record last_used_at in its own short transaction, best effort: a busy database must
     not fail a request that has already succeeded. A SQLite reader never queues for the
     write lock for it."""

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.routing import Route
 
 from app.auth.router import router as auth_router
 from app.contacts.router import router as contacts_router
@@ -24,6 +25,8 @@ from app.events.csv_router import router as events_csv_router
 from app.events.router import router as events_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.insights.router import router as insights_router
+from app.mcp.calls import ToolHost
+from app.mcp.http import McpEndpoint
 from app.meta.router import router as meta_router
 from app.plans.router import router as plans_router
 from app.profiles.check_router import router as profile_check_router
@@ -40,6 +43,8 @@ plan, post daily but not too much, interact, and help far more than you sell.
 Authenticate with `Authorization: Bearer rpk_…`. Every error is `application/problem+json`
 with a stable `code`. Timestamps are RFC 3339 with an offset and come back in UTC (`Z`)."""
 
+
+VERSION = package_version()  # the package's own, in OpenAPI and to MCP clients
 
 # Every /v1 router, in the order their routes are matched.
 V1_ROUTERS: tuple[APIRouter, ...] = (
@@ -85,15 +90,25 @@ def create_app(
     """The app; ``run_worker``: deliver webhooks in-process (`rapport serve` asks for it
     unless RAPPORT_EMBEDDED_WORKER=false)."""
     settings = settings or get_settings()
+    database = database or Database(settings.database_url, settings)
+    # §14: the MCP tools at /mcp, over the same services, keys and sessions.
+    mcp = McpEndpoint(ToolHost(database, settings.key_touch_interval_s), VERSION)
+    worker_lifespan = _lifespan(run_worker)
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with mcp.running(), worker_lifespan(app_):
+            yield
+
     app = FastAPI(
         title="Rapport",
-        version=package_version(),
+        version=VERSION,
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,  # createUser, getPacing, recordEvents
-        lifespan=_lifespan(run_worker),
+        lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.db = database or Database(settings.database_url, settings)
+    app.state.db = database
     app.state.storage_health = StorageHealth()
 
     # Authentication first, then unknown query parameters (a 422 for every route).
@@ -104,6 +119,7 @@ def create_app(
         v1.include_router(router)
     app.include_router(meta_router, dependencies=[Depends(reject_unknown_query)])
     app.include_router(v1)
+    app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
 
     install_error_handlers(app)
     install_openapi(app)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./rapport.db"
     bootstrap_key: str | None = None
+    # `rapport mcp` (§14): the API key the local agent acts with; `rapport serve` ignores it.
+    api_key: str | None = None
     max_body_bytes: int = Field(1024 * 1024, gt=0)
     # SQLite: how long a writer waits for the lock before giving up (milliseconds).
     sqlite_busy_timeout_ms: int = Field(15000, ge=0)

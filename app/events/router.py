@@ -1,12 +1,10 @@
 """/v1/users/{user_id}/events"""
 
 import uuid
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session
 
 from app.core.errors import not_found, query_item, validation_problem
 from app.core.fields import Direction, Instant, Kind, Platform
@@ -23,7 +21,6 @@ from app.events.models import (
     EventPublic,
     normalise_counterpart,
 )
-from app.events.problems import pointer_at, store_problem
 
 router = APIRouter(prefix="/users/{user_id}/events", tags=["events"])
 
@@ -34,15 +31,6 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {
 
 def public(event: Event | None) -> EventPublic:
     return EventPublic.model_validate(event, from_attributes=True)
-
-
-def _record(
-    session: Session, user_id: uuid.UUID, items: Sequence[EventIn], pointer: str
-) -> list[store.Stored]:
-    try:
-        return store.record(session, user_id, items)
-    except store.StoreError as exc:
-        raise store_problem(exc, pointer_at(pointer)) from None
 
 
 @router.post(
@@ -62,7 +50,7 @@ def _record(
 def create_event(
     body: EventIn, user: UserDep, session: WriteSession, response: Response
 ) -> EventPublic:
-    stored = _record(session, user.id, [body], "#")[0]
+    stored = service.record(session, user.id, [body], "#")[0]
     response.status_code = status.HTTP_201_CREATED if stored.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/users/{user.id}/events/{stored.id}"
     return public(stored.existing or service.get_event(session, user.id, stored.id))
@@ -79,12 +67,7 @@ def create_event(
 def create_events_batch(
     body: EventBatchIn, user: UserDep, session: WriteSession
 ) -> EventBatchResult:
-    stored = _record(session, user.id, body.events, "#/events/")
-    flags = store.created_flags(stored)
-    created = sum(flags)
-    return EventBatchResult(
-        created=created, duplicates=len(stored) - created, ids=[s.id for s in stored]
-    )
+    return service.record_batch(session, user.id, body.events)
 
 
 @router.get(

@@ -1,7 +1,9 @@
-"""Reading events for the API: one event, and the filtered list newest first in keyset
-pages. Every write goes through app.events.store."""
+"""Events for the API: one event, the filtered list newest first in keyset pages, and the
+batch write (`record_batch`, shared by events:batch and the MCP tool record_activity).
+Every write goes through app.events.store."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -9,7 +11,9 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlmodel import Session, col
 
 from app.core.pagination import Keyset, decode_cursor
-from app.events.models import EVENT_TABLE, Event
+from app.events import store
+from app.events.models import EVENT_TABLE, Event, EventBatchResult, EventIn
+from app.events.problems import pointer_at, store_problem
 
 # Newest first, through ix_event_user_time (user_id, occurred_at, id).
 KEYSET = Keyset(EVENT_TABLE.c.occurred_at, EVENT_TABLE.c.id, uuid.UUID, descending=True)
@@ -88,3 +92,26 @@ def list_events(
 def get_event(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> Event | None:
     event = session.get(Event, event_id)
     return event if event is not None and event.user_id == user_id else None
+
+
+def record(
+    session: Session, user_id: uuid.UUID, items: Sequence[EventIn], pointer: str
+) -> list[store.Stored]:
+    """Store ``items`` atomically (idempotent by external_id); a store error is the problem
+    whose items point at ``pointer`` (``#`` for one event, ``#/events/`` for a batch)."""
+    try:
+        return store.record(session, user_id, items)
+    except store.StoreError as exc:
+        raise store_problem(exc, pointer_at(pointer)) from None
+
+
+def record_batch(
+    session: Session, user_id: uuid.UUID, items: Sequence[EventIn]
+) -> EventBatchResult:
+    """The events:batch write: all or nothing; ids in input order, repeats counted."""
+    stored = record(session, user_id, items, "#/events/")
+    flags = store.created_flags(stored)
+    created = sum(flags)
+    return EventBatchResult(
+        created=created, duplicates=len(stored) - created, ids=[s.id for s in stored]
+    )

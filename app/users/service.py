@@ -135,6 +135,25 @@ def list_users(
     return USERS_KEYSET.page(rows, limit, lambda u: (u.created_at, u.id))
 
 
+def find_users(
+    session: Session,
+    workspace_id: uuid.UUID,
+    external_id: str | None,
+    name: str | None,
+    limit: int,
+) -> list[User]:
+    """Up to ``limit`` users of the workspace, oldest first: the one with ``external_id``,
+    and/or those whose name contains ``name`` (case-insensitive; SQLite folds ASCII only).
+    A name search reads the workspace's users in creation order until it has ``limit``."""
+    query = select(User).where(col(User.workspace_id) == workspace_id)
+    if external_id is not None:
+        query = query.where(col(User.external_id) == external_id)
+    if name is not None:
+        query = query.where(col(User.name).icontains(name, autoescape=True))
+    query = query.order_by(*USERS_KEYSET.order_by()).limit(limit)
+    return list(session.execute(query).scalars())
+
+
 def delete_user(session: Session, user: User) -> bool:
     """Delete the user and, by the foreign keys' cascades, everything the user owns; False
     when another request deleted it first (the DELETE itself decides, so one request wins)."""
