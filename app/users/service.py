@@ -13,6 +13,7 @@ from app.core.pagination import Keyset
 from app.core.types import utc_now
 from app.events import store
 from app.users.models import USER_TABLE, User, UserCreate, UserUpdate
+from app.webhooks.stage_triggers import stage_changed
 
 # Oldest first, through ix_app_user_workspace_created (workspace_id, created_at, id).
 USERS_KEYSET = Keyset(USER_TABLE.c.created_at, USER_TABLE.c.id, uuid.UUID)
@@ -92,7 +93,7 @@ def update_user(session: Session, user: User, data: UserUpdate) -> User:
     user.updated_at = utc_now()
     _save(session, user)
     if _staging(user) != before:  # contacts' stages and due dates follow, in this transaction
-        store.restage_contacts(session, user.id)
+        stage_changed(session, user.id, store.restage_contacts(session, user.id))
     return user
 
 

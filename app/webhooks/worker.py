@@ -34,7 +34,7 @@ from app.core.db import Database
 from app.core.metrics import WEBHOOK_DELIVERIES, WEBHOOK_PENDING
 from app.core.types import utc_now
 from app.webhooks import delivery as http
-from app.webhooks import urls, weekly
+from app.webhooks import stale, urls, weekly
 from app.webhooks.models import DELIVERY_TABLE, ENDPOINT_TABLE, MESSAGE_TABLE
 from app.webhooks.secrets import SecretBox
 
@@ -69,6 +69,7 @@ class Worker:
     weekly_every: timedelta = timedelta(seconds=30)
     _clients: http.Clients = field(default_factory=http.Clients)
     _last_weekly: datetime | None = None
+    _last_stale: datetime | None = None  # contact.stale's previous pass (app.webhooks.stale)
 
     def __post_init__(self) -> None:
         self._box = SecretBox(self.settings.secret_key)
@@ -241,7 +242,9 @@ class Worker:
             self._last_weekly = now
             with self.db.session(write=True) as session:
                 weekly.run_due(session, now)
+                stale.run_due(session, self._last_stale, now)
                 session.commit()
+            self._last_stale = now
         claimed = self.claim()
         list(self._pool.map(self.deliver, claimed))
         self.count_pending()

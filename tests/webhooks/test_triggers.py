@@ -207,3 +207,42 @@ def test_an_endpoint_not_subscribed_to_the_type_gets_nothing(api, wh):
     _pacing_plan(api, user)
     _events(api, user, [_follow(f"{DAY}T1{h}:00:00Z") for h in range(6)])
     assert _messages(wh, api) == []
+
+
+def test_relationship_stage_changed_on_each_real_change(api, wh):
+    """know → like (an inbound reply) → trust (3 inbound on 2 local days, non_sales ≥ 10) →
+    like (a delete leaves 2 inbound) → trust again → like (a change of zone puts every
+    inbound event on one local day, sent by the PATCH): one message per step, none for the
+    handle's first appearance."""
+    create_webhook(api, "http://127.0.0.1:9/hook", events=["relationship.stage_changed"])
+    user = _user(api)
+    out = {"platform": "x", "kind": "reply", "direction": "outbound", "counterpart": "grace"}
+    inbound = {**out, "direction": "inbound"}
+    late = {**inbound, "occurred_at": "2026-11-03T00:30:00Z"}  # 11-02 19:30 in New York
+    _events(api, user, [{**out, "occurred_at": f"{DAY}T09:00:00Z"}])  # know: first appearance
+    assert _messages(wh, api, "relationship.stage_changed") == []
+    _events(api, user, [{**inbound, "occurred_at": f"{DAY}T10:00:00Z"}])  # like
+    response = api.post(
+        f"/v1/users/{user['id']}/events:batch",
+        json={
+            "events": [{**out, "occurred_at": f"{DAY}T11:{m:02d}:00Z"} for m in range(9)]
+            + [{**inbound, "occurred_at": f"{DAY}T12:00:00Z"}, late]
+        },
+    )
+    assert response.status_code == 200, response.text  # trust: 10 non-sales, 2 UTC days
+    late_id = response.json()["ids"][-1]
+    assert api.delete(f"/v1/users/{user['id']}/events/{late_id}").status_code == 204  # like
+    _events(api, user, [late])  # trust
+    response = api.patch(f"/v1/users/{user['id']}", json={"timezone": "America/New_York"})
+    assert response.status_code == 200, response.text  # like: one local day
+    sent = _messages(wh, api, "relationship.stage_changed")
+    assert [(m["data"]["from"], m["data"]["to"]) for m in sent] == [
+        ("know", "like"),
+        ("like", "trust"),
+        ("trust", "like"),
+        ("like", "trust"),
+        ("trust", "like"),
+    ]
+    first = sent[0]["data"]
+    assert first["user_id"] == user["id"] and first["external_id"] == "crm-42"
+    assert first["handle"] == "grace" and first["contact_id"]

@@ -147,3 +147,39 @@ def test_a_claim_whose_lease_ran_out_is_taken_again_and_the_late_result_is_dropp
     finally:
         dead.close()
         live.close()
+
+
+def test_contact_stale_once_per_lapse_whatever_the_restarts(api, wh, receiver, clock):
+    """A contact last reached now with a 3-day cadence is stale 3 days later: one message,
+    whatever a second worker or a restart (whose first pass looks back 7 days) does (the
+    dedupe key names the contact and its due_at)."""
+    hook = create_webhook(api, receiver.url, events=["contact.stale"])
+    user = api.post("/v1/users", json={"name": "Ada", "external_id": "e2"}).json()
+    at = utc_now().isoformat()
+    reach = {"platform": "x", "kind": "reply", "counterpart": "grace", "occurred_at": at}
+    assert api.post(f"/v1/users/{user['id']}/events", json=reach).status_code == 201
+    contact = api.get(f"/v1/users/{user['id']}/contacts").json()["items"][0]
+    patched = api.patch(
+        f"/v1/users/{user['id']}/contacts/{contact['id']}", json={"keep_in_touch_days": 3}
+    )
+    assert patched.status_code == 200, patched.text
+    first = Worker(wh.db, wh.settings, clock=clock)
+    second = Worker(wh.db, wh.settings, clock=clock)
+    try:
+        first.run_once()
+        clock.advance(days=2, hours=23)
+        first.run_once()  # not due yet
+        assert [r for r in receiver.received if r.json["type"] == "contact.stale"] == []
+        clock.advance(hours=2)
+        first.run_once()
+        second.run_once()
+        first._last_weekly = first._last_stale = None  # a restart: it looks back 7 days
+        first.run_once()
+        stale = [r for r in receiver.received if r.json["type"] == "contact.stale"]
+        assert len(stale) == 1
+        data = Webhook(hook["secret"]).verify(stale[0].body, stale[0].headers)["data"]
+        assert (data["user_id"], data["external_id"]) == (user["id"], "e2")
+        assert data["contact_id"] == contact["id"] and data["handles"] == ["grace"]
+    finally:
+        first.close()
+        second.close()

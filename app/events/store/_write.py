@@ -197,8 +197,8 @@ def record(session: Session, user_id: uuid.UUID, items: Sequence[EventIn] | Batc
     else:
         winners = {}
     _day_counts.apply(session, (r for r in rows if r["id"] in inserted))
-    _contact_rollup.apply(session, user_id, [r for r in rows if r["id"] in inserted])
-    _webhook_triggers(session, user_id, [r for r in rows if r["id"] in inserted], False)
+    changes = _contact_rollup.apply(session, user_id, [r for r in rows if r["id"] in inserted])
+    _webhook_triggers(session, user_id, [r for r in rows if r["id"] in inserted], False, changes)
     return [Stored(id=x, created=x in inserted, existing=winners.get(x)) for x in ids]
 
 
@@ -230,13 +230,17 @@ def delete(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
         session.execute(_delete_stmt(), {"event_id": event_id, "user_id": user_id}).mappings().all()
     )
     _day_counts.apply(session, removed, sign=-1)
-    _contact_rollup.apply(session, user_id, removed, sign=-1)
-    _webhook_triggers(session, user_id, removed, True)
+    changes = _contact_rollup.apply(session, user_id, removed, sign=-1)
+    _webhook_triggers(session, user_id, removed, True, changes)
     return bool(removed)
 
 
 def _webhook_triggers(
-    session: Session, user_id: uuid.UUID, rows: Sequence[Any], deleted: bool
+    session: Session,
+    user_id: uuid.UUID,
+    rows: Sequence[Any],
+    deleted: bool,
+    stage_changes: Sequence[_contact_rollup.StageChange],
 ) -> None:
     """§12 triggers in this transaction (imported here: the webhooks domain reads through
     this package)."""
@@ -244,3 +248,7 @@ def _webhook_triggers(
         from app.webhooks.triggers import after_write
 
         after_write(session, user_id, rows, deleted)
+    if stage_changes:
+        from app.webhooks.stage_triggers import stage_changed
+
+        stage_changed(session, user_id, stage_changes)
