@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
 from app.auth.router import router as auth_router
@@ -100,7 +101,7 @@ def create_app(
         async with mcp.running(), worker_lifespan(app_):
             yield
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from installed assets, no CDN
         title="Rapport",
         version=VERSION,
         description=DESCRIPTION,
