@@ -44,44 +44,48 @@ def run_due(session: Session, since: datetime | None, now: datetime) -> int:
     if not subscribed:
         return 0
     lo = since if since is not None else now - LOOKBACK
+    # One statement: the subscribed workspaces' users, and per user an index range of
+    # (user_id, due_at) — SQL walks the users, not one round trip per user.
+    due = session.execute(
+        select(C.id, C.user_id, C.name, C.due_at, C.last_contact_at)
+        .join(USER_TABLE, U.id == C.user_id)
+        .where(U.workspace_id.in_(list(subscribed)), C.due_at >= lo, C.due_at < now)
+        .order_by(C.due_at, C.id)
+    ).all()
+    if not due:
+        return 0
+    handles: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for at in range(0, len(due), 500):
+        part = due[at : at + 500]
+        for handle, contact_id in session.execute(
+            select(H.handle, H.contact_id).where(H.contact_id.in_([row.id for row in part]))
+        ):
+            handles[contact_id].append(handle)
+    users = {row.user_id: session.get(User, row.user_id) for row in due}
     sent = 0
-    for workspace_id, endpoints in subscribed.items():
-        users = session.execute(select(User).where(U.workspace_id == workspace_id)).scalars()
-        for user in users:
-            due = session.execute(
-                select(C.id, C.name, C.due_at, C.last_contact_at)
-                .where(C.user_id == user.id, C.due_at >= lo, C.due_at < now)
-                .order_by(C.due_at, C.id)
-            ).all()
-            if not due:
-                continue
-            handles: dict[uuid.UUID, list[str]] = defaultdict(list)
-            for handle, contact_id in session.execute(
-                select(H.handle, H.contact_id).where(
-                    H.user_id == user.id, H.contact_id.in_([row.id for row in due])
-                )
-            ):
-                handles[contact_id].append(handle)
-            for row in due:
-                sent += (
-                    emit(
-                        session,
-                        workspace_id=workspace_id,
-                        user=user,
-                        type=CONTACT_STALE,
-                        data={
-                            "contact_id": str(row.id),
-                            "name": row.name,
-                            "handles": sorted(handles[row.id]),
-                            "last_contact_at": _z(row.last_contact_at),
-                            "due_at": _z(row.due_at),
-                        },
-                        dedupe_key=f"{CONTACT_STALE}:{row.id}:{_z(row.due_at)}",
-                        endpoints=endpoints,
-                        now=now,
-                    )
-                    is not None
-                )
+    for row in due:
+        user = users[row.user_id]
+        if user is None:
+            continue
+        sent += (
+            emit(
+                session,
+                workspace_id=user.workspace_id,
+                user=user,
+                type=CONTACT_STALE,
+                data={
+                    "contact_id": str(row.id),
+                    "name": row.name,
+                    "handles": sorted(handles[row.id]),
+                    "last_contact_at": _z(row.last_contact_at),
+                    "due_at": _z(row.due_at),
+                },
+                dedupe_key=f"{CONTACT_STALE}:{row.id}:{_z(row.due_at)}",
+                endpoints=subscribed[user.workspace_id],
+                now=now,
+            )
+            is not None
+        )
     return sent
 
 
