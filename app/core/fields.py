@@ -130,7 +130,7 @@ def _iso_date_only(value: object) -> object:
     return value
 
 
-class _SchemaExtra:
+class SchemaExtra:
     """Adds keywords to a type's JSON schema (works inside unions, unlike Field)."""
 
     def __init__(self, **keywords: object) -> None:
@@ -152,9 +152,9 @@ def _no_nul(value: str) -> str:
 
 # Text whose shape the document states (a JSON Schema pattern on the string itself, so also
 # inside `| None`) while the route checks it with its own, more helpful problem.
-WeekText = Annotated[str, _SchemaExtra(pattern=WEEK_PATTERN)]
+WeekText = Annotated[str, SchemaExtra(pattern=WEEK_PATTERN)]
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"  # unpadded base64url (every issued cursor); empty = first page
-CursorText = Annotated[str, _SchemaExtra(pattern=CURSOR_PATTERN)]
+CursorText = Annotated[str, SchemaExtra(pattern=CURSOR_PATTERN)]
 
 # An instant sent by a client: RFC 3339 with an offset; normalised to UTC.
 Instant = Annotated[
@@ -162,7 +162,7 @@ Instant = Annotated[
     Strict(False),
     BeforeValidator(_rfc3339_only),
     AfterValidator(_instant),
-    _SchemaExtra(pattern=RFC3339_PATTERN),
+    SchemaExtra(pattern=RFC3339_PATTERN),
 ]
 
 # A calendar date sent by a client: YYYY-MM-DD.
@@ -170,11 +170,11 @@ LocalDate = Annotated[
     date,
     Strict(False),
     BeforeValidator(_iso_date_only),
-    _SchemaExtra(pattern=r"^(19[7-9][0-9]|20[0-9]{2})-[0-9]{2}-[0-9]{2}$"),
+    SchemaExtra(pattern=r"^(19[7-9][0-9]|20[0-9]{2})-[0-9]{2}-[0-9]{2}$"),
 ]
 
 # Text sent by a client: any Unicode except NUL, which PostgreSQL cannot store.
-Text = Annotated[str, AfterValidator(_no_nul), _SchemaExtra(pattern=r"^[^\x00]*$")]
+Text = Annotated[str, AfterValidator(_no_nul), SchemaExtra(pattern=r"^[^\x00]*$")]
 
 # An instant answered to a client: always UTC with a trailing Z.
 UtcOut = Annotated[

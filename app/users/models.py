@@ -15,7 +15,7 @@ from app.calc.vocabulary import (
     DEFAULT_SALES_RATIO,
 )
 from app.calc.working_hours import DEFAULT_WORK_END, DEFAULT_WORK_START, parse_clock
-from app.core.fields import ExternalId, InputModel, Name, TimeZoneName, UtcOut
+from app.core.fields import ExternalId, InputModel, Name, SchemaExtra, TimeZoneName, UtcOut
 from app.core.types import UTCDateTime, utc_now
 
 
@@ -24,8 +24,13 @@ def _clock(value: str) -> str:
     return value
 
 
-# A local wall-clock time "HH:MM" (00:00 to 23:59).
-Clock = Annotated[str, AfterValidator(_clock)]
+# A local wall-clock time "HH:MM" (00:00 to 23:59). The pattern is stated in the schema for
+# clients and generators; the validator gives the message a curl user can act on.
+Clock = Annotated[
+    str,
+    AfterValidator(_clock),
+    SchemaExtra(pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$"),
+]
 
 
 class WorkingHours(InputModel):

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.core.errors import not_found
+from app.core.fields import Text
 from app.core.pagination import Cursor, Limit
 from app.deps import ReadSession, UserDep, WorkspaceDep, WriteSession, require_scope
 from app.users import service
@@ -43,7 +44,7 @@ def list_users(
     workspace: WorkspaceDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-    external_id: Annotated[str | None, Query(max_length=200)] = None,
+    external_id: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> UserList:
     users, next_cursor = service.list_users(session, workspace.id, limit, cursor, external_id)
     return UserList(items=[public(u) for u in users], next_cursor=next_cursor)

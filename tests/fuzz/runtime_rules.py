@@ -19,7 +19,8 @@ and does nothing else:
   by as_of (the calendar and the clock);
 * events:import: a CSV document (a text/csv body has no JSON Schema grammar); its
   `columns` mapping must name columns the document has (the body), so positive cases omit it.
-* api-keys: expires_at in the future (the clock).
+* api-keys: expires_at in the future (the clock);
+* users: working_hours end after start (two fields, or one and the stored other).
 
 It only touches cases generated as positive (negative cases reach the app unchanged), and
 every change keeps the case valid against the schema. The checks stay as schemathesis
@@ -160,6 +161,15 @@ def map_case(_context, case):
             query.pop("columns", None)
     if not isinstance(body, dict):
         return case
+    settings = body.get("settings")
+    if path.startswith("/v1/users") and isinstance(settings, dict):
+        hours = settings.get("working_hours")
+        if isinstance(hours, dict) and not (
+            isinstance(hours.get("start"), str)
+            and isinstance(hours.get("end"), str)
+            and hours["start"] < hours["end"]
+        ):
+            settings.pop("working_hours")  # end after start (two fields, and the stored one)
     if path == "/v1/api-keys" and isinstance(body.get("expires_at"), str):
         if _instant(body["expires_at"]) <= NOW + timedelta(days=1):
             body["expires_at"] = FUTURE_YEAR + body["expires_at"][4:]
