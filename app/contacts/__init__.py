@@ -1,2 +1,2 @@
-"""TEMPORARY: replaced at merge (issue 18 codes against this contract; the contacts helper
-builds the real §10 module)."""
+"""Contacts (SPEC §10): one person across handles, with figures kept in the event write
+transaction by app/events/store/_contact_rollup.py."""

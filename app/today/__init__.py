@@ -1,2 +1,2 @@
-"""TEMPORARY: replaced at merge (issue 18 codes against this contract; the today helper
-builds the real §11 module)."""
+"""Today (SPEC §11): the plan for the local day of as_of, from the same calc functions as
+the other endpoints."""

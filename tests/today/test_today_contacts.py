@@ -1,24 +1,10 @@
-"""Today's contacts (SPEC §11 with §10): WAITING FOR THE CONTACTS BRANCH.
-
-app/contacts/reach.py on this branch is a placeholder that answers empty lists (its
-docstring starts with "TEMPORARY"); while it is, these tests are expected to fail (xfail,
-strict). Once the contacts branch's reach_lists is merged the marker switches itself off
-and they must pass.
-"""
+"""Today's contacts (SPEC §11 with §10): get_back_to and keep_in_touch from the contacts
+summary (app/contacts/reach.py), and the actions that name them."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from app.contacts import reach
 from tests.insights.helpers import ev, make_user, record
 
-WAITING_FOR_CONTACTS = (reach.reach_lists.__doc__ or "").startswith("TEMPORARY")
-pytestmark = pytest.mark.xfail(
-    WAITING_FOR_CONTACTS,
-    reason="waits for the contacts branch: app/contacts/reach.py is a placeholder",
-    strict=True,
-)
 AS_OF = "2026-11-23T18:00:00Z"
 
 
