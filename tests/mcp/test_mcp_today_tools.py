@@ -1,7 +1,5 @@
-"""plan_today and contacts_to_reach against GET /v1/users/{id}/today at the same as_of.
-
-These need the real app.today and app.contacts (issues of their own): on the branch that
-built the tools, those modules are placeholders and these tests fail until the merge."""
+"""plan_today and contacts_to_reach against GET /v1/users/{id}/today at the same as_of:
+the same services (app.today, app.contacts.reach), the same answers."""
 
 from tests.mcp.conftest import (
     http_session,
