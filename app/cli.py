@@ -156,7 +156,7 @@ def serve(
 
     with _using_database("serve") as settings:
         _migrate_and_bootstrap()
-    with _metrics_directory(settings.metrics):
+    with _metrics_directory(settings.metrics, several_processes=workers > 1):
         uvicorn.run(
             "app.asgi:app",
             host=host,
@@ -182,11 +182,15 @@ def serve(
 
 
 @contextmanager
-def _metrics_directory(enabled: bool) -> Iterator[None]:
+def _metrics_directory(enabled: bool, several_processes: bool) -> Iterator[None]:
     """prometheus-client's multi-process mode for the workers (app/core/metrics.py): the
     directory of PROMETHEUS_MULTIPROC_DIR, emptied first (values of an earlier run would
     add up with this one's), or else a new one this command owns and removes at exit. Set
-    before uvicorn starts, so every worker imports prometheus-client with it."""
+    before uvicorn starts, so every worker imports prometheus-client with it.
+
+    One worker is this very process, which has imported prometheus-client already (the
+    migration imports the app's modules) and so keeps its values in memory: it is left
+    out of multi-process mode, or its scrape would read an empty directory."""
     if not enabled:
         yield
         return
@@ -195,6 +199,9 @@ def _metrics_directory(enabled: bool) -> Iterator[None]:
         Path(given).mkdir(parents=True, exist_ok=True)
         for stale in Path(given).glob("*.db"):
             stale.unlink()
+        yield
+        return
+    if not several_processes:
         yield
         return
     directory = tempfile.mkdtemp(prefix="rapport-metrics-")

@@ -208,3 +208,25 @@ def _is_uuid_path(value: str) -> bool:
         except ValueError:
             continue
     return False
+
+
+def test_metrics_of_one_worker(tmp_path):
+    """`rapport serve` with its default single worker (the process that also migrated, and
+    so imported prometheus-client before uvicorn started) counts its requests: its /metrics
+    was once an empty body."""
+    server = RapportServer(f"sqlite:///{tmp_path / 'metrics1.db'}", workers=1)
+    try:
+        client = server.client()
+        user_id = client.post("/v1/users", json={"name": "Ada", "timezone": "UTC"}).json()["id"]
+        for _ in range(3):
+            assert client.get(f"/v1/users/{user_id}").is_success
+
+        def counted() -> float:
+            samples = _scrape(server.url)["rapport_http_requests"]
+            get = {"method": "GET", "route": "/v1/users/{user_id}", "status": "200"}
+            return _value(samples, "rapport_http_requests_total", **get)
+
+        assert _wait_for("the requests counted", lambda: counted() >= 3) is True
+        assert counted() == 3
+    finally:
+        server.stop()
