@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from bench.load import percentile
-from bench.server import free_port
+from bench.server import cpu_seconds, free_port
 
 KEY = "rpk_benchMiddlewareCost0123456789abcdef"
 ORIGIN = "https://app.example"
@@ -50,7 +50,9 @@ def full_app():
     return create_app()
 
 
-def _serve(factory: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+def _serve(
+    factory: str, env: dict[str, str], log: Path, valgrind: Path | None = None
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     code = (
         "import uvicorn\n"
@@ -59,10 +61,19 @@ def _serve(factory: str, env: dict[str, str], log: Path) -> tuple[subprocess.Pop
         " log_config=logging_config('json', 'INFO'), access_log=False, proxy_headers=False,"
         " server_header=False, http='app.core.http_protocol:ReadTimeoutHttpToolsProtocol')\n"
     )
+    command = [sys.executable, "-c", code]
+    if valgrind is not None:  # callgrind, instrumentation off until _count_instructions
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            f"--callgrind-out-file={valgrind}",
+            *command,
+        ]
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=out)
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=out)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + (900 if valgrind else 120)
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -94,7 +105,22 @@ def _seed(base: str, events: int, now: datetime) -> str:
     return str(user["id"])
 
 
-def run(samples: int, events: int) -> dict:
+def _callgrind(pid: int, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True)
+
+
+def _instructions(dump_prefix: Path) -> int:
+    """Instructions of the dumps callgrind wrote since instrumentation went on."""
+    total = 0
+    for dump in dump_prefix.parent.glob(dump_prefix.name + "*"):
+        for line in dump.read_text(errors="replace").splitlines():
+            if line.startswith(("summary:", "totals:")):
+                total += int(line.split()[1])
+                break
+    return total
+
+
+def run(samples: int, events: int, instructions: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="rapport-mw-") as tmp:
         db = Path(tmp) / "bench.db"
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
@@ -110,10 +136,19 @@ def run(samples: int, events: int) -> dict:
             check=True,
             capture_output=True,
         )
-        with_stack, base_with = _serve("bench.middleware_cost:full_app", env, Path(tmp) / "w.log")
+        dumps = {k: Path(tmp) / f"cg-{k}-" for k in ("with", "without")}
+        with_stack, base_with = _serve(
+            "bench.middleware_cost:full_app",
+            env,
+            Path(tmp) / "w.log",
+            dumps["with"] if instructions else None,
+        )
         try:
             without, base_without = _serve(
-                "bench.middleware_cost:bare_app", env, Path(tmp) / "wo.log"
+                "bench.middleware_cost:bare_app",
+                env,
+                Path(tmp) / "wo.log",
+                dumps["without"] if instructions else None,
             )
         except BaseException:
             with_stack.kill()
@@ -125,11 +160,17 @@ def run(samples: int, events: int) -> dict:
             path = f"/v1/users/{user}/pacing?platform=x&as_of={at}"
             headers = {"Authorization": f"Bearer {KEY}", "Origin": ORIGIN}
             lat: dict[str, list[float]] = {"with": [], "without": []}
+            procs = {"with": with_stack, "without": without}
+            cpu: dict[str, float] = {}
             clients = {
                 "with": httpx.Client(base_url=base_with, headers=headers, timeout=30),
                 "without": httpx.Client(base_url=base_without, headers=headers, timeout=30),
             }
             for n in range(samples + 30):
+                if n == 30:  # after the warm-up: the servers' CPU time from here on
+                    cpu = {k: -cpu_seconds(p.pid) for k, p in procs.items()}
+                    for p in procs.values() if instructions else ():
+                        _callgrind(p.pid, "--instr=on")
                 for name in ("with", "without") if n % 2 else ("without", "with"):
                     t = time.perf_counter()
                     r = clients[name].get(path)
@@ -137,6 +178,13 @@ def run(samples: int, events: int) -> dict:
                     assert r.status_code == 200, r.text
                     if n >= 30:  # warm-up
                         lat[name].append(elapsed)
+            cpu = {k: cpu[k] + cpu_seconds(p.pid) for k, p in procs.items()}
+            for p in procs.values() if instructions else ():
+                _callgrind(p.pid, "--dump")
+                _callgrind(p.pid, "--instr=off")
+            counted = (
+                {k: _instructions(v) / samples for k, v in dumps.items()} if instructions else {}
+            )
             seen = clients["with"].get(path).headers
             assert "ratelimit" in seen and "request-id" in seen, seen
             if not os.environ.get("BENCH_DROP"):
@@ -157,7 +205,21 @@ def run(samples: int, events: int) -> dict:
         "p95_ms": {k: round(v, 2) for k, v in p95.items()},
         "without_drops": os.environ.get("BENCH_DROP") or "the whole stack",
         "p50_ratio": round(p50["with"] / p50["without"], 3),
+        # Server CPU per request: what the stack costs, much less moved by the machine's
+        # other work than wall-clock latency is (clock ticks of 10 ms over all samples).
+        "server_cpu_ms_per_request": {k: round(v / samples * 1000, 3) for k, v in cpu.items()},
+        "cpu_ratio": round(cpu["with"] / cpu["without"], 3),
         "target_ratio": 1.10,
+        # Under callgrind (--instructions): instructions per request, the same whatever
+        # else the machine does (latencies of that run are valgrind's, not the app's).
+        **(
+            {
+                "instructions_per_request": {k: round(v) for k, v in counted.items()},
+                "instructions_ratio": round(counted["with"] / counted["without"], 3),
+            }
+            if instructions
+            else {}
+        ),
         "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
     }
 
@@ -166,8 +228,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="run both servers under valgrind's callgrind and count instructions per request",
+    )
     args = parser.parse_args()
-    print(json.dumps(run(args.samples, args.events), indent=2))
+    print(json.dumps(run(args.samples, args.events, args.instructions), indent=2))
 
 
 if __name__ == "__main__":
