@@ -6,7 +6,9 @@ For each database: a fresh migrated database, `rapport serve` with one worker, a
 100,000-row CSV (the import's row limit) posted once to a new user (every row new), then
 the same file again (every row a duplicate), then that user's export imported into a
 second user. Reports rows/s, the answer time, the worker's peak RSS (VmHWM) before and
-after, and the file and export sizes; writes bench/results-csv-import.json.
+after, each import's own peak (VmHWM reset before it, `peak_mb`; its growth over the RSS
+before it, `peak_over_start_mb`), and the file and export sizes; writes
+bench/results-csv-import.json (or --output).
 """
 
 from __future__ import annotations
@@ -46,7 +48,11 @@ PARAMS = {
 }
 
 
-def _post(http: httpx.Client, user: str, body: bytes, params: dict[str, str]) -> dict:
+def _post(
+    http: httpx.Client, server: Server, user: str, body: bytes, params: dict[str, str]
+) -> dict:
+    reset = server.reset_peaks()
+    start_mb = server.memory()["workers"][0]["vmrss_mb"]
     started = time.perf_counter()
     r = http.post(
         f"/v1/users/{user}/events:import",
@@ -64,7 +70,15 @@ def _post(http: httpx.Client, user: str, body: bytes, params: dict[str, str]) ->
         "seconds": round(seconds, 2),
         "rows_per_s": round(rows / seconds),
         "body_mib": round(len(body) / (1 << 20), 2),
+        **_peak(server, reset, start_mb),
     }
+
+
+def _peak(server: Server, reset: bool, start_mb: float) -> dict:
+    if not reset:
+        return {}
+    peak = server.memory()["max_worker_vmhwm_mb"]
+    return {"peak_mb": peak, "peak_over_start_mb": round(peak - start_mb, 1)}
 
 
 def measure(backend: str, admin_url: str | None, rows: int, out_dir: Path) -> dict:
@@ -80,15 +94,15 @@ def measure(backend: str, admin_url: str | None, rows: int, out_dir: Path) -> di
                 ]
                 before = server.memory()["max_worker_vmhwm_mb"]
                 body = crm_file(rows)
-                first = _post(http, users[0], body, PARAMS)
+                first = _post(http, server, users[0], body, PARAMS)
                 after_first = server.memory()["max_worker_vmhwm_mb"]
-                again = _post(http, users[0], body, PARAMS)
+                again = _post(http, server, users[0], body, PARAMS)
                 started = time.perf_counter()
                 export = http.get(
                     f"/v1/users/{users[0]}/events", headers={"Accept": "text/csv"}
                 ).content
                 export_s = time.perf_counter() - started
-                back = _post(http, users[1], export, {})
+                back = _post(http, server, users[1], export, {})
                 return {
                     "database": databases.database_version(target),
                     "worker_vmhwm_mb_before": before,

@@ -194,6 +194,17 @@ class Server:
             "master_vmhwm_mb": round((status_kb(master, "VmHWM") or 0) / 1024, 1),
         }
 
+    def reset_peaks(self) -> bool:
+        """Reset the workers' VmHWM to their current RSS (`clear_refs` 5, Linux 4.0+), so the
+        next memory() shows the peak of what ran in between; False where that is refused."""
+        try:
+            for p in self.worker_pids():
+                with open(f"/proc/{p}/clear_refs", "w") as f:
+                    f.write("5")
+        except OSError:
+            return False
+        return True
+
     def cpu(self) -> float:
         return sum(cpu_seconds(p) for p in self.worker_pids())
 

@@ -1,7 +1,11 @@
 """Request gatekeeping before routing: body size, content type and well-formed JSON.
 
-A pure ASGI middleware: it buffers bodies (at most ``max_body_bytes``), so every route
-sees either a complete, well-formed body or nothing at all.
+A pure ASGI middleware: it buffers JSON bodies (at most ``max_body_bytes``), so every JSON
+route sees either a complete, well-formed body or nothing at all. The other bodies
+(``OtherBody``: the CSV import, up to 32 MiB) are not buffered: the gate checks their
+media type on the first chunk and counts their bytes as the route reads them; past the
+limit the read raises a 413 problem (``PAYLOAD_TOO_LARGE``), which the route answers (and,
+should it escape the app before a response started, the gate does).
 """
 
 import json
@@ -10,12 +14,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.requests import ClientDisconnect
+
 from app.core.errors import (
     MALFORMED_JSON,
     PAYLOAD_TOO_LARGE,
     PROBLEM_MEDIA_TYPE,
     UNSUPPORTED_MEDIA_TYPE,
     Problem,
+    ProblemError,
 )
 
 Scope = dict[str, Any]
@@ -30,7 +37,8 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 @dataclass(frozen=True)
 class OtherBody:
     """Routes (by path suffix) that take a body other than JSON: its media types (the
-    first is the one named in a 415) and its own size limit."""
+    first is the one named in a 415) and its own size limit. Such a body is streamed to
+    the route, not buffered."""
 
     suffix: str
     media_types: tuple[str, ...]
@@ -150,6 +158,9 @@ class RequestGateMiddleware:
                     "(events:batch takes up to 1000 events).",
                 )
                 return
+        if other is not None:
+            await self._stream(other, scope, receive, send)
+            return
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -160,11 +171,7 @@ class RequestGateMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _send_problem(
-                    send,
-                    PAYLOAD_TOO_LARGE,
-                    f"The body is over {limit} bytes; split it into smaller requests.",
-                )
+                await _send_problem(send, PAYLOAD_TOO_LARGE, _too_large(limit))
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -172,20 +179,15 @@ class RequestGateMiddleware:
 
         if body:
             media = _media_type(scope["headers"])
-            accepted = other.media_types if other else ("application/json",)
-            if media is None or (media not in accepted if other else not _is_json(media)):
+            if media is None or not _is_json(media):
                 await _send_problem(
-                    send,
-                    UNSUPPORTED_MEDIA_TYPE,
-                    f"Content-Type {media or '(missing)'} is not accepted here; send "
-                    f"'Content-Type: {accepted[0]}'.",
+                    send, UNSUPPORTED_MEDIA_TYPE, _unsupported(media, "application/json")
                 )
                 return
-            if _is_json(media):
-                problem = check_json(body)
-                if problem:
-                    await _send_problem(send, MALFORMED_JSON, problem)
-                    return
+            problem = check_json(body)
+            if problem:
+                await _send_problem(send, MALFORMED_JSON, problem)
+                return
 
         replayed = False
 
@@ -197,3 +199,59 @@ class RequestGateMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _stream(self, other: OtherBody, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app with a receive that counts the body and raises the 413 problem past
+        ``other.max_bytes``; the media type is checked when the first chunk is not empty."""
+        first = await receive()
+        if first["type"] == "http.disconnect":
+            return
+        if first.get("body") or first.get("more_body", False):
+            media = _media_type(scope["headers"])
+            if media not in other.media_types:
+                await _send_problem(
+                    send, UNSUPPORTED_MEDIA_TYPE, _unsupported(media, other.media_types[0])
+                )
+                return
+        size = 0
+        pending: Message | None = first
+        disconnected = started = False
+
+        async def counted() -> Message:
+            nonlocal size, pending, disconnected
+            if pending is not None:
+                message, pending = pending, None
+            else:
+                message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            size += len(message.get("body", b""))
+            if size > other.max_bytes:
+                raise PAYLOAD_TOO_LARGE.error(_too_large(other.max_bytes))
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except ClientDisconnect:
+            if not disconnected:
+                raise  # not the body's client going away: an error, as elsewhere
+        except ProblemError as exc:
+            if started or exc.problem is not PAYLOAD_TOO_LARGE:
+                raise
+            await _send_problem(send, PAYLOAD_TOO_LARGE, _too_large(other.max_bytes))
+
+
+def _too_large(limit: int) -> str:
+    return f"The body is over {limit} bytes; split it into smaller requests."
+
+
+def _unsupported(media: str | None, accepted: str) -> str:
+    return (
+        f"Content-Type {media or '(missing)'} is not accepted here; send "
+        f"'Content-Type: {accepted}'."
+    )

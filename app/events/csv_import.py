@@ -4,15 +4,21 @@ direction aliases, booleans and timestamps in the shapes CRMs export (app.calc.c
 
 Every data row is validated before anything is written (``parse``, with no write session
 open, see csv_router); at most MAX_LISTED errors are listed, with the total count. The
-rows are then stored in chunks in one transaction (``import_events``): all or nothing,
-idempotent by external_id.
+body is read as a stream (``app.core.body_spool``): a first pass checks the limits while it
+arrives, a second validates the rows and stages them, CHUNK at a time, in a temporary file
+(``Parsed``), so memory does not grow with the body. The rows are then stored in chunks in
+one transaction (``import_events``): all or nothing, idempotent by external_id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import pickle
 import re
+import sqlite3
+import tempfile
 import uuid
 from array import array
 from collections.abc import Iterator
@@ -25,6 +31,7 @@ from sqlmodel import Session
 from app.calc import crm_values
 from app.calc.crm_values import DateFormat, TimeError
 from app.calc.vocabulary import DIRECTIONS, KINDS, PLATFORMS
+from app.core.body_spool import Opener
 from app.core.errors import INVALID_CSV_HEADER, ProblemError, validation_items
 from app.events import csv_read, store
 from app.events.csv_io import COLUMNS, REQUIRED, TEXT_COLUMNS, restore
@@ -46,14 +53,39 @@ class ImportOptions:
     date_format: DateFormat | None = None
 
 
+class _Staging:
+    """Pickled chunks of validated rows in an anonymous temporary file (a few hundred bytes
+    a row, where 100,000 validated models would hold over 100 MiB); one chunk in memory at
+    a time."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="rapport-import-")  # noqa: SIM115 (close)
+        self._spans: list[tuple[int, int]] = []  # (offset, length) of each chunk
+        self._end = 0
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        os.pwrite(self._file.fileno(), data, self._end)
+        self._spans.append((self._end, len(data)))
+        self._end += len(data)
+
+    def chunks(self) -> Iterator[list[dict[str, Any]]]:
+        """The pickles are this process's own, made by ``parse`` from validated models; they
+        never leave the request."""
+        for offset, length in self._spans:
+            yield pickle.loads(os.pread(self._file.fileno(), length, offset))
+
+    def close(self) -> None:
+        self._file.close()
+
+
 @dataclass(frozen=True)
 class Parsed:
     """Every data row of an import, validated (also for repeated external_ids): the rows
-    to record, CHUNK at a time and pickled (a few hundred bytes a row, where 100,000
-    validated models would hold over 100 MiB), the line each row starts on, and the header
-    columns left out."""
+    to record, staged CHUNK at a time; the line each row starts on; the header columns
+    left out. ``close`` deletes the staged rows."""
 
-    chunks: list[bytes]
+    staged: _Staging
     lines: array[int]
     ignored_columns: list[str]
 
@@ -62,11 +94,12 @@ class Parsed:
         return {"row": i + 1, "line": self.lines[i], "column": "external_id"}
 
     def items(self) -> Iterator[list[EventIn]]:
-        """The validated rows again, a chunk at a time (not validated a second time). The
-        pickles are this process's own, made by ``parse`` from validated models; they never
-        leave the request."""
-        for chunk in self.chunks:
-            yield [EventIn.model_construct(**fields) for fields in pickle.loads(chunk)]
+        """The validated rows again, a chunk at a time (not validated a second time)."""
+        for chunk in self.staged.chunks():
+            yield [EventIn.model_construct(**fields) for fields in chunk]
+
+    def close(self) -> None:
+        self.staged.close()
 
 
 def shown(value: str) -> str:
@@ -276,22 +309,46 @@ def _validated(data: dict[str, Any], record: dict[str, str], report: Any) -> Eve
         return None
 
 
-def parse(body: bytes, codec: str, options: ImportOptions) -> Parsed:
+def parse(open_body: Opener, codec: str, options: ImportOptions) -> Parsed:
     """Every data row validated as an EventIn; one 422 problem listing the first MAX_LISTED
     errors (and counting all) when any row is bad. Blank records are skipped and not counted
-    as rows (``row`` is the 1-based data row, ``line`` the physical line)."""
-    records = csv_read.read(body, codec)
+    as rows (``row`` is the 1-based data row, ``line`` the physical line). ``open_body``
+    streams the body from its start; it is read twice."""
+    records = csv_read.read(open_body, codec)
     targets, ignored = _targets(records.header, records.header_line, options)
-    # The limits (rows, line length, well-formed CSV) over the whole body first: a pass
-    # without validation, so a hostile file is refused before any row is validated.
+    # The limits (rows, line length, well-formed CSV) over the whole body first, as it
+    # arrives: a pass without validation, so a hostile file is refused before any row is
+    # validated.
     for _ in records.rows:
         pass
-    records = csv_read.read(body, codec)
-    chunks: list[bytes] = []
+    staged = _Staging()
+    try:
+        lines = _validate(csv_read.read(open_body, codec), targets, options, staged)
+    except BaseException:
+        staged.close()
+        raise
+    return Parsed(staged, lines, ignored)
+
+
+def _validate(
+    records: csv_read.Records, targets: list[str | None], options: ImportOptions, staged: _Staging
+) -> array[int]:
+    """The line of every data row; the valid rows staged (once a row is bad, nothing more
+    is staged; the problem is raised at the end, with every error counted)."""
+    with contextlib.closing(_Repeats()) as repeats:
+        return _validate_rows(records, targets, options, staged, repeats)
+
+
+def _validate_rows(
+    records: csv_read.Records,
+    targets: list[str | None],
+    options: ImportOptions,
+    staged: _Staging,
+    repeats: _Repeats,
+) -> array[int]:
     chunk: list[dict[str, Any]] = []
     lines = array("q")
     errors = _Rows()
-    repeats = _Repeats()
     for row, (record, line) in enumerate(records.rows, start=1):
         lines.append(line)
 
@@ -311,38 +368,56 @@ def parse(body: bytes, codec: str, options: ImportOptions) -> Parsed:
         repeats.check(row - 1, item)
         chunk.append(item.model_dump())
         if len(chunk) == CHUNK:
-            chunks.append(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+            staged.add(chunk)
             chunk = []
     if errors.count:
         raise errors.problem()
-    if repeats.found:
+    if repeats.count:
         raise _repeats_problem(repeats, lines)
     if chunk:
-        chunks.append(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
-    return Parsed(chunks, lines, ignored)
+        staged.add(chunk)
+    return lines
 
 
 class _Repeats:
     """Rows repeating an earlier row's external_id with other content (as store.prepare
-    finds them in a batch), remembering a digest of each external_id's first content."""
+    finds them in a batch). A digest of each external_id's first content is kept in a
+    private temporary SQLite database on disk (a 2 MiB page cache), not in a dict: 100,000
+    external_ids would hold about 20 MiB of memory. The first MAX_LISTED repeats are kept,
+    all are counted."""
 
     def __init__(self) -> None:
-        self.first: dict[str, tuple[int, bytes]] = {}
+        self._db = sqlite3.connect("")  # "": a temporary file, deleted on close
+        self._db.execute("PRAGMA cache_size = -2048")
+        self._db.execute(
+            "CREATE TABLE seen (ext TEXT PRIMARY KEY, i INTEGER, digest BLOB) WITHOUT ROWID"
+        )
         self.found: list[tuple[int, int, str]] = []  # (row index, earlier row index, ext)
+        self.count = 0
 
     def check(self, i: int, item: EventIn) -> None:
         if item.external_id is None:
             return
         digest = hashlib.blake2b(repr(item.content()).encode(), digest_size=16).digest()
-        j, earlier = self.first.setdefault(item.external_id, (i, digest))
+        ext = item.external_id
+        if self._db.execute(
+            "INSERT INTO seen VALUES (?, ?, ?) ON CONFLICT (ext) DO NOTHING", (ext, i, digest)
+        ).rowcount:
+            return
+        j, earlier = self._db.execute("SELECT i, digest FROM seen WHERE ext = ?", (ext,)).fetchone()
         if earlier != digest:
-            self.found.append((i, j, item.external_id))
+            self.count += 1
+            if len(self.found) < MAX_LISTED:
+                self.found.append((i, j, ext))
+
+    def close(self) -> None:
+        self._db.close()
 
 
 def _repeats_problem(repeats: _Repeats, lines: array[int]) -> ProblemError:
     """Rows repeating an earlier row's external_id with different content."""
     return csv_read.error(
-        f"{len(repeats.found)} row(s) reuse an external_id with different content; "
+        f"{repeats.count} row(s) reuse an external_id with different content; "
         "nothing was imported.",
         [
             {
@@ -352,26 +427,41 @@ def _repeats_problem(repeats: _Repeats, lines: array[int]) -> ProblemError:
                 "value": ext[:200],
                 "detail": f"{shown(ext)} repeats row {j + 1} with different content",
             }
-            for i, j, ext in repeats.found[:MAX_LISTED]
+            for i, j, ext in repeats.found
         ],
-        error_count=len(repeats.found),
+        error_count=repeats.count,
     )
 
 
 @dataclass(frozen=True)
 class Imported:
-    ids: list[uuid.UUID]  # one per row, in file order
+    ids: bytearray  # one 16-byte UUID per row, in file order (1.6 MB for 100,000 rows)
     created: int
+
+    @property
+    def rows(self) -> int:
+        return len(self.ids) // 16
+
+    def ids_json(self) -> bytearray:
+        """The ids as a JSON array of UUID strings, built without a Python object per id."""
+        out = bytearray(b"[")
+        for start in range(0, len(self.ids), 16):
+            h = self.ids[start : start + 16].hex()
+            if start:
+                out += b","
+            out += f'"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"'.encode()
+        out += b"]"
+        return out
 
 
 def import_events(session: Session, user_id: uuid.UUID, parsed: Parsed) -> Imported:
     """Store the rows ``parse`` validated, CHUNK rows a statement, in the request's one
     transaction: all or nothing, idempotent by external_id (a row repeating an earlier
     chunk's external_id with the same content is a duplicate of it)."""
-    ids: list[uuid.UUID] = []
+    ids = bytearray()
     created = 0
     for items in parsed.items():
-        start = len(ids)
+        start = len(ids) // 16
         try:
             stored = store.record(session, user_id, items)
         except store.StoreError as exc:
@@ -380,6 +470,7 @@ def import_events(session: Session, user_id: uuid.UUID, parsed: Parsed) -> Impor
                 return parsed.where(start + i)
 
             raise store_problem(exc, where) from None
-        ids += [s.id for s in stored]
+        for s in stored:
+            ids += s.id.bytes
         created += sum(store.created_flags(stored))
     return Imported(ids, created)

@@ -1,9 +1,10 @@
 """Reading an import body as CSV records: media type and charset, byte-order marks, the
 delimiter, and the limits on columns, line length and rows.
 
-The body is decoded as a stream (no decoded copy of the whole file is held) and every
-limit is checked while reading, so a hostile file is refused after reading only as far as
-the line that breaks a limit.
+The body is a binary stream (``app.core.body_spool``: read as it arrives), decoded
+incrementally (no decoded copy of the whole file is held; a line is read at most
+MAX_LINE_CHARS characters at a time), and every limit is checked while reading, so a
+hostile file is refused after reading only as far as the line that breaks a limit.
 """
 
 import codecs
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
+from app.core.body_spool import Opener
 from app.core.errors import (
     INVALID_CSV,
     INVALID_CSV_HEADER,
@@ -97,40 +99,49 @@ def charset(content_type: str | None) -> str:
     return name
 
 
-def _decoded_lines(body: bytes, codec: str) -> Iterator[str]:
+def _decoded_lines(open_body: Opener, codec: str) -> Iterator[str]:
     """Physical lines (with their line break), decoded; a byte-order mark decides the
     encoding and is dropped."""
+    with open_body() as start:
+        head = start.read(3)
     for bom, bom_codec in _BOMS:
-        if body.startswith(bom):
+        if head.startswith(bom):
             codec = bom_codec
             break
     else:
         if codec == "utf-8":
             codec = "utf-8-sig"
-    text = io.TextIOWrapper(io.BytesIO(body), encoding=codec, newline="")
     number = 0
     try:
-        for number, line in enumerate(text, start=1):
-            if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
-                raise error(
-                    f"Line {number} is longer than {MAX_LINE_CHARS} characters; no valid row "
-                    "is that long (text is at most 5000 characters).",
-                    [
-                        {
-                            "row": None,
-                            "line": number,
-                            "column": None,
-                            "detail": f"longer than {MAX_LINE_CHARS} characters",
-                        }
-                    ],
-                    LINE_TOO_LONG,
-                )
-            yield line
+        with io.TextIOWrapper(open_body(), encoding=codec, newline="") as text:
+            # A line longer than the limit is cut here (and refused), never read whole.
+            for number, line in enumerate(
+                iter(lambda: text.readline(MAX_LINE_CHARS + 2), ""), start=1
+            ):
+                if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
+                    raise _line_too_long(number)
+                yield line
     except UnicodeDecodeError:
         raise error(
             f"Line {number + 1} is not valid {CHARSETS.get(codec, codec)}; declare the file's "
             "charset, e.g. 'Content-Type: text/csv; charset=windows-1252', or save it as UTF-8."
         ) from None
+
+
+def _line_too_long(number: int) -> ProblemError:
+    return error(
+        f"Line {number} is longer than {MAX_LINE_CHARS} characters; no valid row "
+        "is that long (text is at most 5000 characters).",
+        [
+            {
+                "row": None,
+                "line": number,
+                "column": None,
+                "detail": f"longer than {MAX_LINE_CHARS} characters",
+            }
+        ],
+        LINE_TOO_LONG,
+    )
 
 
 def _delimiter(header_line: str) -> str:
@@ -154,10 +165,10 @@ def _blank(record: list[str]) -> bool:
     return not any(field.strip() for field in record)
 
 
-def read(body: bytes, codec: str) -> Records:
-    """The header and the data records; the limits are checked as the records are read
-    (the header's column count at once)."""
-    lines = _decoded_lines(body, codec)
+def read(open_body: Opener, codec: str) -> Records:
+    """The header and the data records of the body ``open_body`` streams; the limits are
+    checked as the records are read (the header's column count at once)."""
+    lines = _decoded_lines(open_body, codec)
     skipped: list[str] = []
     first = ""
     for line in lines:

@@ -1,7 +1,12 @@
 """Idempotency-Key on POST and PATCH (§13; the IETF httpapi draft, with Stripe's semantics).
 
-A pure ASGI middleware between the request gate (which has bounded and buffered the body)
-and the routes. For a POST or PATCH that carries ``Idempotency-Key`` and an API key:
+A pure ASGI middleware between the request gate (which has bounded the body, and buffered
+it unless it is the CSV import's) and the routes. For a POST or PATCH that carries
+``Idempotency-Key`` and an API key, the body is read first, into a spooled temporary file
+(in memory up to ``SPOOL_IN_MEMORY`` bytes, on disk beyond: a 32 MiB import is not held in
+memory), its fingerprint hashed from that file a chunk at a time, and the route then reads
+the body from the file, ``REPLAY_CHUNK`` bytes a message; past the import's limit the
+gate's 413 is answered here. Then:
 
 1. In one short write transaction of its own (committed at once, so every process and
    replica sees it) it resolves the caller's workspace from the API key and claims
@@ -29,11 +34,12 @@ runs, so it never waits for the request's own write.
 
 import hashlib
 import logging
+import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 import anyio
 from sqlalchemy import Table, and_, delete, or_, select, tuple_, update
@@ -70,6 +76,9 @@ KEEP_S = 24 * 3600
 CLAIM_TIMEOUT_S = 300
 # A response body larger than this is not kept (the request still ran; a retry runs again).
 MAX_KEPT_BODY = 1024 * 1024
+# A request body up to this size is spooled in memory, a larger one (the CSV import's) to disk.
+SPOOL_IN_MEMORY = 1024 * 1024
+REPLAY_CHUNK = 64 * 1024
 PURGE_INTERVAL_S = 60.0
 PURGE_BATCH = 500
 # Response headers that are kept and replayed besides the status and the body.
@@ -116,15 +125,22 @@ def parse_key(raw: bytes) -> str | None:
 
 def fingerprint(scope: Scope, body: bytes) -> str:
     """SHA-256 of the method, path, query string and body."""
+    return _fingerprint(scope, len(body), [body])
+
+
+def _fingerprint(scope: Scope, size: int, body: Iterable[bytes]) -> str:
+    """``fingerprint`` of a body of ``size`` bytes given in pieces (the same digest)."""
     digest = hashlib.sha256()
     for part in (
         scope["method"].encode(),
         scope.get("root_path", "").encode() + scope["path"].encode(),
         scope.get("query_string", b""),
-        body,
     ):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
+    digest.update(size.to_bytes(8, "big"))
+    for piece in body:
+        digest.update(piece)
     return digest.hexdigest()
 
 
@@ -289,17 +305,31 @@ class IdempotencyMiddleware:
             await INVALID_IDEMPOTENCY_KEY.response()(scope, receive, send)
             return
 
-        body, receive = await _buffer(receive)
-        if body is None:
-            return  # the client went away
+        with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, prefix="rapport-body-") as body:
+            await self._with_body(scope, receive, send, body, authorization, key)
+
+    async def _with_body(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        body: IO[bytes],
+        authorization: bytes,
+        key: str,
+    ) -> None:
         db: Database = scope["app"].state.db
         keeper = self._keeper(db)
         try:
+            spooled = await _spool(receive, body)
+            if spooled is None:
+                return  # the client went away
+            size, receive = spooled
+            print_ = await anyio.to_thread.run_sync(_fingerprint, scope, size, _pieces(body))
             async with db.admitted(write=True):
                 outcome = await anyio.to_thread.run_sync(
-                    keeper.claim, authorization.decode("latin-1"), key, fingerprint(scope, body)
+                    keeper.claim, authorization.decode("latin-1"), key, print_
                 )
-        except ProblemError as exc:
+        except ProblemError as exc:  # the gate's 413, or the database's
             await exc.response()(scope, receive, send)
             return
         except DBAPIError as exc:
@@ -372,28 +402,42 @@ async def _settle(keeper: _Keeper, claim: _Claimed, key: str, kept: _Kept | None
         log.warning("idempotency key not %s", "released" if kept is None else "kept", exc_info=True)
 
 
-async def _buffer(receive: Receive) -> tuple[bytes | None, Receive]:
-    """The whole request body (the request gate has bounded it), and a receive that
-    replays it; None when the client disconnected."""
-    chunks: list[bytes] = []
+async def _spool(receive: Receive, body: IO[bytes]) -> tuple[int, Receive] | None:
+    """The request body written to ``body`` (the request gate bounds it), its size and a
+    receive that replays it from there; None when the client disconnected. Writes to the
+    spooled file run on the event loop: in memory up to SPOOL_IN_MEMORY, then to a
+    temporary file (the page cache), a network chunk at a time."""
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return None, receive
-        chunks.append(message.get("body", b""))
+            return None
+        chunk = message.get("body", b"")
+        body.write(chunk)
+        size += len(chunk)
         if not message.get("more_body", False):
             break
-    body = b"".join(chunks)
-    replayed = False
+    replay = _pieces(body)
+    done = False
 
-    async def replay() -> Message:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+    async def replayed() -> Message:
+        nonlocal done
+        if not done:
+            piece = next(replay, None)
+            if piece is not None:
+                return {"type": "http.request", "body": piece, "more_body": True}
+            done = True
+            return {"type": "http.request", "body": b"", "more_body": False}
         return await receive()
 
-    return body, replay
+    return size, replayed
+
+
+def _pieces(body: IO[bytes]) -> Iterator[bytes]:
+    """The spooled body from its start, REPLAY_CHUNK bytes at a time."""
+    body.seek(0)
+    while piece := body.read(REPLAY_CHUNK):
+        yield piece
 
 
 async def _replay(kept: _Kept, send: Send) -> None:
