@@ -4,8 +4,9 @@ the people engaged (§6.4).
 A year of a busy account holds ~200,000 contacts with thousands of people, and
 `by_counterpart` needs every person's own numbers over the whole window. The window is
 split into whole UTC days and two partial edge days (_split.py): the whole days'
-tallies come from the window cache (computed once, checked against the days' fingerprint
-on every request), the edges are tallied from the events each time (both in one statement).
+tallies come from the window cache in parts (UTC months, the newest days one each; each
+part checked against its days' fingerprint on every request, so a back-dated write recounts
+its part only), the edges are tallied from the events each time (both in one statement).
 """
 
 import uuid
@@ -21,7 +22,7 @@ from app.calc.vocabulary import CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
 from app.events.models import EVENT_TABLE
 from app.events.store import _spans as spans_
 from app.events.store._split import WindowSplit, split_utc_days
-from app.events.store._window_cache import cached
+from app.events.store._window_cache import cached_parts, day_blocks
 
 E = EVENT_TABLE.c
 
@@ -85,6 +86,19 @@ def _tally(
     return Contacts(by_platform, by_person, frozenset(c for c, (_, s) in by_person.items() if s))
 
 
+def _merge(parts: list[Contacts]) -> Contacts:
+    if len(parts) == 1:
+        return parts[0]
+    by_platform: dict[str, Pair] = {}
+    by_person: dict[str, Pair] = {}
+    for part in parts:
+        for p, (n, s) in part.by_platform.items():
+            _add(by_platform, p, n, s)
+        for c, (n, s) in part.by_person.items():
+            _add(by_person, c, n, s)
+    return Contacts(by_platform, by_person, frozenset().union(*(p.sellers for p in parts)))
+
+
 def _edges(split: WindowSplit) -> list[spans_.Span]:
     return [(*split.tail, True)] + ([(*split.head, False)] if split.head else [])
 
@@ -106,17 +120,21 @@ def window_contacts(
     split = split_utc_days(start, end)
     whole = Contacts({}, {}, frozenset())
     if split.days:
-        first, last = split.days
-        whole = cached(
+        blocks = day_blocks(*split.days)
+        whole = cached_parts(
             session,
             "window_contacts",
             user_id,
             platforms,
-            split.days,
+            [(b, *b) for b in blocks],
             None,
-            lambda: _tally(
-                session, user_id, platforms, [(_midnight(first), _midnight(last), False)]
+            lambda i: _tally(
+                session,
+                user_id,
+                platforms,
+                [(_midnight(blocks[i][0]), _midnight(blocks[i][1]), False)],
             ),
+            _merge,
             weight=lambda c: len(c.by_person) + len(c.by_platform),
         )
     edges = _tally(session, user_id, platforms, _edges(split))
@@ -161,19 +179,22 @@ def _people(session: Session, user_id: uuid.UUID, spans: list[spans_.Span]) -> f
 
 def people_engaged(session: Session, user_id: uuid.UUID, start: datetime, end: datetime) -> int:
     """Distinct counterparts of outbound interactions in [start, end]. Distinct people do not
-    add up across days, so the whole UTC days' set is cached and the edges' people are added."""
+    add up across days, so the whole UTC days' sets are cached (in parts, combined) and the edges' people are added."""
     split = split_utc_days(start, end)
     whole: frozenset[str] = frozenset()
     if split.days:
-        first, last = split.days
-        whole = cached(
+        blocks = day_blocks(*split.days)
+        whole = cached_parts(
             session,
             "people_engaged",
             user_id,
             PLATFORMS,
-            split.days,
+            [(b, *b) for b in blocks],
             None,
-            lambda: _people(session, user_id, [(_midnight(first), _midnight(last), False)]),
+            lambda i: _people(
+                session, user_id, [(_midnight(blocks[i][0]), _midnight(blocks[i][1]), False)]
+            ),
+            lambda parts: frozenset().union(*parts),
             weight=len,
         )
     edges = _people(session, user_id, _edges(split))

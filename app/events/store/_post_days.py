@@ -2,8 +2,9 @@
 
 A 90-day range of a busy account holds ~15,000 posts, but a day's flags only need its
 number of posts and whether two of them were too close. Local days that lie wholly inside
-the range's whole UTC days are summarised once and kept in the window cache (checked
-against those days' fingerprint on every request); the local days at the range's edges,
+the range's whole UTC days are summarised once and kept in the window cache in parts (local
+months, the newest days one each; each checked against its days' fingerprint on every
+request); the local days at the range's edges,
 today included, are summarised from their posts on every request.
 """
 
@@ -30,9 +31,10 @@ from app.events.models import EVENT_TABLE
 from app.events.store import _windows
 from app.events.store._day_counts import D as _D
 from app.events.store._split import split_utc_days
-from app.events.store._window_cache import CACHE, cached, fingerprint
+from app.events.store._window_cache import CACHE, cached_parts, day_blocks, fingerprint
 
 Summaries = dict[str, dict[date, DaySummary]]  # platform → local day → summary
+_TICK, _DAY = timedelta(microseconds=1), timedelta(days=1)
 
 
 def _summarise(
@@ -57,6 +59,16 @@ def _summarise(
         p: day_summaries(tz, first, last, posts[p], min_gaps[p]) if posts[p] else {}
         for p in min_gaps
     }
+
+
+def _merge(parts: list[Summaries]) -> Summaries:
+    if len(parts) == 1:
+        return parts[0]
+    out: Summaries = {}
+    for part in parts:
+        for p, by_day in part.items():
+            out.setdefault(p, {}).update(by_day)
+    return out
 
 
 def summaries(
@@ -86,16 +98,35 @@ def summaries(
     if not inside or split.days is None:
         return _summarise(session, user_id, tz, min_gaps, first, last, start, end, include_end)
     i0, i1 = inside[0], inside[-1]
-    out = cached(
+    # The inside days in parts (local months, the newest days one each: day_blocks), each
+    # checked against the UTC days its local days touch.
+    blocks = [
+        (i0 + (a - days[i0]).days, i0 + (b - days[i0]).days)
+        for a, b in day_blocks(days[i0], days[i1] + _DAY)
+    ]
+    parts = [
+        ((days[a], days[b - 1]), bounds[a].date(), (bounds[b] - _TICK).date() + _DAY)
+        for a, b in blocks
+    ]
+    out = cached_parts(
         session,
         "posting_days",
         user_id,
         sorted(min_gaps),
-        split.days,
-        (tz.key, days[i0], days[i1], tuple(sorted(min_gaps.items()))),
-        lambda: _summarise(
-            session, user_id, tz, min_gaps, days[i0], days[i1], bounds[i0], bounds[i1 + 1], False
+        parts,
+        (tz.key, tuple(sorted(min_gaps.items()))),
+        lambda i: _summarise(
+            session,
+            user_id,
+            tz,
+            min_gaps,
+            days[blocks[i][0]],
+            days[blocks[i][1] - 1],
+            bounds[blocks[i][0]],
+            bounds[blocks[i][1]],
+            False,
         ),
+        _merge,
         weight=lambda by_platform: sum(len(by_day) for by_day in by_platform.values()),
     )
     out = {
@@ -130,7 +161,6 @@ def summaries(
 # rows written before their bounds were kept) is left to one EXISTS probe each, one
 # statement a chunk.
 _FIRST_CHUNK, _MAX_CHUNK, _MAX_PROBES = 8, 256, 256
-_TICK, _DAY = timedelta(microseconds=1), timedelta(days=1)
 _E = EVENT_TABLE.c
 
 

@@ -1,13 +1,18 @@
 """Per-process results over whole UTC days, checked against the database on every use.
 
 A year of a busy account holds about a million events. Figures that do not add up from
-per-day counters (per-counterpart numbers, per-local-day post flags) are computed once over
-the window's whole UTC days and kept here with the fingerprint of those days: the sum of
-`event_day_count.version` (_day_counts.py), read in the request's own
-transaction. A hit needs an equal fingerprint, so every insert or delete on those days, by
-any process, makes the entry miss and be recomputed; the partial days at the window's edges
-are always counted from the events. Answers stay exact; the cost of a warm request follows
-the edges, not the window.
+per-day counters (per-counterpart numbers, per-local-day post flags) are computed over
+whole UTC days and kept here with the fingerprint of those days: the count of their
+`event_day_count` rows and the sum of their `version` (_day_counts.py), read in the
+request's own transaction. A hit needs an equal fingerprint, so every insert or delete on
+those days, by any process, makes the entry miss and be recomputed; the partial days at
+the window's edges are always counted from the events. Answers stay exact; the cost of a
+warm request follows the edges, not the window.
+
+A long window is kept in parts (`cached_parts`, cut by `day_blocks`: UTC months, and the
+newest `RECENT_DAYS` days one part each), each part with its own fingerprint, and the
+combination of the parts under the tuple of their fingerprints. So a back-dated write
+costs the recount of its month (or its day, when it is recent) and one merge, not a year.
 
 Bounded by the number of items (people, days) its entries hold, least recently used first out.
 """
@@ -16,9 +21,9 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlmodel import Session
@@ -136,4 +141,103 @@ def cached(
     key = (str(session.get_bind().engine.url), name, user_id, tuple(platforms), days, extra)
     return CACHE.get_or_compute(
         key, fingerprint(session, user_id, platforms, *days), compute, weight
+    )
+
+
+# The newest days of a window are kept one part each: back-dated writes land there far more
+# often than in older days (a client catching up, the bench's writers: the last 7 days), and
+# a day's recount is small. Eight days: a local day touches at most two UTC days, so the
+# 8th day back keeps a write dated within the last 7 local days (or 7 × 24 h) off every UTC
+# day of the parts before it, whatever the zone (the posting streak's cut-off: _post_days).
+RECENT_DAYS = 8
+
+
+def day_blocks(first: date, last: date, recent: int = RECENT_DAYS) -> list[tuple[date, date]]:
+    """[first, last) cut into half-open parts: the newest `recent` days one part each, the
+    days before them cut at the first of each month (so full months stay the same parts
+    while the window slides)."""
+    cut = max(first, last - timedelta(days=recent))
+    parts: list[tuple[date, date]] = []
+    lo = first
+    while lo < cut:
+        month_end = (lo.replace(day=1) + timedelta(days=32)).replace(day=1)
+        hi = min(month_end, cut)
+        parts.append((lo, hi))
+        lo = hi
+    parts += [
+        (cut + timedelta(days=i), cut + timedelta(days=i + 1)) for i in range((last - cut).days)
+    ]
+    return parts
+
+
+@cache
+def _day_prints_stmt() -> Select[tuple[date, int, int]]:
+    return (
+        select(D.day, func.count(), func.coalesce(func.sum(D.version), 0))
+        .where(
+            D.user_id == bindparam("user_id"),
+            D.platform.in_(bindparam("platforms", expanding=True)),
+            D.day >= bindparam("first_day"),
+            D.day < bindparam("last_day"),
+        )
+        .group_by(D.day)
+    )
+
+
+def day_prints(
+    session: Session, user_id: uuid.UUID, platforms: Sequence[str], first_day: date, last_day: date
+) -> dict[date, tuple[int, int]]:
+    """UTC day → (rows, sum of versions) of event_day_count for the days [first_day,
+    last_day) that have rows; one statement."""
+    rows = session.execute(
+        _day_prints_stmt(),
+        {
+            "user_id": user_id,
+            "platforms": list(platforms),
+            "first_day": first_day,
+            "last_day": last_day,
+        },
+    )
+    return {day: (int(n), int(total)) for day, n, total in rows}
+
+
+def cached_parts(
+    session: Session,
+    name: str,
+    user_id: uuid.UUID,
+    platforms: Sequence[str],
+    parts: Sequence[tuple[Hashable, date, date]],
+    extra: Hashable,
+    compute: Callable[[int], T],
+    combine: Callable[[list[T]], T],
+    weight: Callable[[T], int],
+) -> T:
+    """combine([compute(i) for each part]), from the cache where it can: each part (its key,
+    the UTC days [lo, hi) it depends on) is kept with those days' fingerprint, and the
+    combination with the tuple of all of them. One statement reads every fingerprint; after
+    a write only the parts whose days it touched are recomputed, then combined again."""
+    prints_by_day = day_prints(
+        session, user_id, platforms, min(p[1] for p in parts), max(p[2] for p in parts)
+    )
+    prints: list[tuple[int, int]] = []
+    for _, lo, hi in parts:
+        n = total = 0
+        for i in range((hi - lo).days):
+            day_n, day_total = prints_by_day.get(lo + timedelta(days=i), (0, 0))
+            n, total = n + day_n, total + day_total
+        prints.append((n, total))
+    base: tuple[Any, ...] = (
+        str(session.get_bind().engine.url),
+        name,
+        user_id,
+        tuple(platforms),
+        extra,
+    )
+
+    def part(i: int) -> T:
+        return CACHE.get_or_compute((*base, parts[i][0]), prints[i], lambda: compute(i), weight)
+
+    whole_key = (*base, "whole", tuple(p[0] for p in parts))
+    return CACHE.get_or_compute(
+        whole_key, tuple(prints), lambda: combine([part(i) for i in range(len(parts))]), weight
     )
