@@ -134,3 +134,15 @@ def test_a_back_dated_contact_recounts_its_month_not_the_year(client, connection
     assert warm_after_write != first
     newcomer = [r for r in warm_after_write["by_counterpart"] if r["counterpart"] == "newcomer"]
     assert [(r["non_sales"], r["sales"]) for r in newcomer] == [(0, 3)]
+    # Deletes too: the newcomer's contacts go one by one, the last takes them off the list.
+    listed = client.get(
+        f"/v1/users/{uid}/events", params={"counterpart": "newcomer", "limit": 10}
+    ).json()["items"]
+    for item in listed:
+        get(client, uid, "sales-ratio", window_days=365, as_of=AS_OF)  # warm before the write
+        assert client.delete(f"/v1/users/{uid}/events/{item['id']}").status_code == 204
+        after = get(client, uid, "sales-ratio", window_days=365, as_of=AS_OF)
+        CACHE.clear()
+        assert after == get(client, uid, "sales-ratio", window_days=365, as_of=AS_OF)
+    assert "newcomer" not in [r["counterpart"] for r in after["by_counterpart"]]
+    assert after == first

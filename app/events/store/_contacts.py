@@ -99,6 +99,30 @@ def _merge(parts: list[Contacts]) -> Contacts:
     return Contacts(by_platform, by_person, frozenset().union(*(p.sellers for p in parts)))
 
 
+def _replace(whole: Contacts, old: Contacts, new: Contacts) -> Contacts:
+    """whole with one part's old tallies taken out and its new ones put in."""
+    by_platform = dict(whole.by_platform)
+    by_person = dict(whole.by_person)
+    for into, was, now in (
+        (by_platform, old.by_platform, new.by_platform),
+        (by_person, old.by_person, new.by_person),
+    ):
+        for key, (n, s) in was.items():
+            _add(into, key, -n, -s)
+        for key, (n, s) in now.items():
+            _add(into, key, n, s)
+        for key in was.keys() - now.keys():
+            if into[key] == (0, 0):
+                del into[key]  # as if never counted: a fresh combination has no such entry
+    sellers = set(whole.sellers)
+    for c in old.by_person.keys() | new.by_person.keys():
+        if by_person.get(c, (0, 0))[1]:
+            sellers.add(c)
+        else:
+            sellers.discard(c)
+    return Contacts(by_platform, by_person, frozenset(sellers))
+
+
 def _edges(split: WindowSplit) -> list[spans_.Span]:
     return [(*split.tail, True)] + ([(*split.head, False)] if split.head else [])
 
@@ -136,6 +160,7 @@ def window_contacts(
             ),
             _merge,
             weight=lambda c: len(c.by_person) + len(c.by_platform),
+            replace=_replace,
         )
     edges = _tally(session, user_id, platforms, _edges(split))
     by_platform = dict(whole.by_platform)

@@ -9,6 +9,7 @@ today included, are summarised from their posts on every request.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, cast
@@ -31,7 +32,13 @@ from app.events.models import EVENT_TABLE
 from app.events.store import _windows
 from app.events.store._day_counts import D as _D
 from app.events.store._split import split_utc_days
-from app.events.store._window_cache import CACHE, cached_parts, day_blocks, fingerprint
+from app.events.store._window_cache import (
+    CACHE,
+    RECENT_DAYS,
+    cached_parts,
+    day_blocks,
+    fingerprints,
+)
 
 Summaries = dict[str, dict[date, DaySummary]]  # platform → local day → summary
 _TICK, _DAY = timedelta(microseconds=1), timedelta(days=1)
@@ -223,42 +230,79 @@ def current_streaks(
     posts_today: dict[str, int],
 ) -> dict[str, int]:
     """platform → current streak (today counts once it has a post; ``posts_today`` names
-    the platforms). The run of whole days before today is kept in the window cache with the
-    fingerprint of the UTC days it read, so a warm request reads one sum per platform."""
+    the platforms). The run of whole days before today is kept in the window cache in two
+    parts, each with the fingerprint of the UTC days it read: the newest RECENT_DAYS days
+    (where back-dated writes land), and the run before them. A write in the newest days
+    re-resolves those days only (a handful of counter rows), not the run; a warm request
+    reads one statement of fingerprints."""
     streaks: dict[str, int] = {}
     starts: dict[str, date] = {}  # platform → the newest whole day of its run
     for p, count in posts_today.items():
         anchor = streak_anchor(today, count)
         streaks[p], starts[p] = (1, anchor - timedelta(days=1)) if anchor == today else (0, anchor)
     url = str(session.get_bind().engine.url)
-    keys = {p: (url, "streak", user_id, p, tz.key, day) for p, day in starts.items()}
-    walk: dict[str, date] = {}
-    for p, key in keys.items():
-        found = CACHE.peek(key)
-        if found is not None:
-            (lo, hi), kept, kept_run = cast(tuple[tuple[date, date], tuple[int, int], int], found)
-            if fingerprint(session, user_id, [p], lo, hi) == kept:
-                streaks[p] += kept_run
-                continue
-        walk[p] = starts[p]
-    for p, (run, span, print_) in _walk(session, user_id, tz, walk).items():
-        streaks[p] += run
-        if print_ is not None:
-            CACHE.put(keys[p], (span, print_, run))
+    older = {p: day - timedelta(days=RECENT_DAYS) for p, day in starts.items()}
+    recent_keys = {p: (url, "streak-recent", user_id, p, tz.key, d) for p, d in starts.items()}
+    older_keys = {p: (url, "streak", user_id, p, tz.key, d) for p, d in older.items()}
+    kept: dict[tuple[str, bool], _Run] = {}  # (platform, the older part?) → the entry found
+    for p in starts:
+        for is_older, key in ((False, recent_keys[p]), (True, older_keys[p])):
+            found = CACHE.peek(key)
+            if found is not None:
+                kept[(p, is_older)] = cast(_Run, found)
+    checks = list(kept)
+    prints = fingerprints(session, user_id, [(p, kept[(p, o)].span) for p, o in checks])
+    valid = {c for c, print_ in zip(checks, prints, strict=True) if kept[c].print_ == print_}
+    recent = {p: kept[(p, False)] for p in starts if (p, False) in valid}
+    to_walk = {p: d for p, d in starts.items() if p not in recent}
+    for p, run in _walk(session, user_id, tz, to_walk, RECENT_DAYS).items():
+        recent[p] = run
+        if run.print_ is not None:
+            CACHE.put(recent_keys[p], run)
+    far: dict[str, _Run] = {}
+    to_walk = {}
+    for p, run in recent.items():
+        streaks[p] += run.days
+        if run.days < RECENT_DAYS:
+            continue  # the run ends among the newest days
+        if (p, True) in valid:
+            far[p] = kept[(p, True)]
+        else:
+            to_walk[p] = older[p]
+    for p, run in _walk(session, user_id, tz, to_walk).items():
+        far[p] = run
+        if run.print_ is not None:
+            CACHE.put(older_keys[p], run)
+    for p, run in far.items():
+        streaks[p] += run.days
     return streaks
 
 
+@dataclass(frozen=True)
+class _Run:
+    """Days with a post running back from a start day, the UTC days [lo, hi) that tell them
+    (up to the first day without a post, or the walk's limit), and their fingerprint (None
+    when a day read twice had changed between: such a run is not kept)."""
+
+    days: int
+    span: tuple[date, date]
+    print_: tuple[int, int] | None
+
+
 def _walk(
-    session: Session, user_id: uuid.UUID, tz: ZoneInfo, walk: dict[str, date]
-) -> dict[str, tuple[int, tuple[date, date], tuple[int, int] | None]]:
-    """platform → (days with a post running back from its start day, the UTC days [lo, hi)
-    that tell them, their fingerprint — None when a day read twice had changed between)."""
-    out: dict[str, tuple[int, tuple[date, date], tuple[int, int] | None]] = {}
+    session: Session,
+    user_id: uuid.UUID,
+    tz: ZoneInfo,
+    walk: dict[str, date],
+    limit: int | None = None,
+) -> dict[str, _Run]:
+    """platform → its run back from its start day, read at most `limit` days deep."""
+    out: dict[str, _Run] = {}
     starts = dict(walk)
-    runs = dict.fromkeys(walk, 0)
+    ran = 0  # days read so far by every platform still walking (their runs so far)
     versions: dict[str, dict[date, int]] = {p: {} for p in walk}
     torn: set[str] = set()
-    size = _FIRST_CHUNK
+    size = _FIRST_CHUNK if limit is None else min(_FIRST_CHUNK, limit)
     while walk:
         lowest = min(walk.values()) - timedelta(days=size - 1)
         chunk = {p: [day - timedelta(days=i) for i in range(size)] for p, day in walk.items()}
@@ -297,21 +341,23 @@ def _walk(
                     slots.append((p, d))
         for i in _probe(session, user_id, probes) if probes else ():
             verdicts[slots[i][0]][slots[i][1]] = True
+        ran += size
         for p, days in chunk.items():
             posted = {d: bool(v) for d, v in verdicts[p].items()}
             run = run_back(days[0], posted)
-            runs[p] += run
-            if run < len(days):
-                del walk[p]
-                miss = days[run]
-                lo = bounds[miss].date()
-                hi = (day_start(starts[p] + timedelta(days=1), tz) - _TICK).date() + _DAY
-                print_ = None
-                if p not in torn:
-                    read = [v for day, v in versions[p].items() if lo <= day < hi]
-                    print_ = (len(read), sum(read))
-                out[p] = (runs[p], (lo, hi), print_)
-            else:
+            if run == len(days) and (limit is None or ran < limit):
                 walk[p] = days[-1] - timedelta(days=1)
+                continue
+            del walk[p]
+            oldest = days[run] if run < len(days) else days[-1]  # the miss, or the limit
+            lo = bounds[oldest].date()
+            hi = (day_start(starts[p] + timedelta(days=1), tz) - _TICK).date() + _DAY
+            print_ = None
+            if p not in torn:
+                read = [v for day, v in versions[p].items() if lo <= day < hi]
+                print_ = (len(read), sum(read))
+            out[p] = _Run(ran - size + run, (lo, hi), print_)
         size = min(2 * size, _MAX_CHUNK)
+        if limit is not None:
+            size = min(size, limit - ran)
     return out

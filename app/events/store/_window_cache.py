@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import CompoundSelect, Select, bindparam, func, literal_column, select, union_all
 from sqlmodel import Session
 
 from app.events.store._day_counts import D
@@ -74,10 +74,21 @@ class WindowCache:
 
     def peek(self, key: Hashable) -> object | None:
         """The value kept under key, whatever its fingerprint (for entries whose value says
-        which days to fingerprint); None when there is none."""
+        which days to fingerprint); None when there is none. Counts as recently used."""
         with self._lock:
             found = self._entries.get(key)
-            return None if found is None else found[1]
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def count(self, hit: bool) -> None:
+        """Count a use of a value found by ``peek`` (a hit when it was still good)."""
+        with self._lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
 
     def put(self, key: Hashable, value: object, items: int = 1) -> None:
         """Keep value under key (its fingerprint is inside it: see ``peek``)."""
@@ -100,48 +111,35 @@ CACHE = WindowCache()
 
 
 @cache
-def _fingerprint_stmt() -> Select[tuple[int, int]]:
-    return select(func.count(), func.coalesce(func.sum(D.version), 0)).where(
-        D.user_id == bindparam("user_id"),
-        D.platform.in_(bindparam("platforms", expanding=True)),
-        D.day >= bindparam("first_day"),
-        D.day < bindparam("last_day"),
-    )
+def _fingerprints_stmt(n: int) -> Select[tuple[int, int, int]] | CompoundSelect[Any]:
+    """(i, rows, sum of versions) of n (platform, [lo, hi)) spans of UTC days, one statement."""
+
+    def part(i: int) -> Select[tuple[int, int, int]]:
+        return select(
+            literal_column(str(i)).label("i"), func.count(), func.coalesce(func.sum(D.version), 0)
+        ).where(
+            D.user_id == bindparam("user_id"),
+            D.platform == bindparam(f"platform_{i}"),
+            D.day >= bindparam(f"lo_{i}"),
+            D.day < bindparam(f"hi_{i}"),
+        )
+
+    return union_all(*(part(i) for i in range(n))) if n > 1 else part(0)
 
 
-def fingerprint(
-    session: Session, user_id: uuid.UUID, platforms: Sequence[str], first_day: date, last_day: date
-) -> tuple[int, int]:
-    """(rows, sum of versions) of event_day_count for the UTC days [first_day, last_day)."""
-    rows, total = session.execute(
-        _fingerprint_stmt(),
-        {
-            "user_id": user_id,
-            "platforms": list(platforms),
-            "first_day": first_day,
-            "last_day": last_day,
-        },
-    ).one()
-    return int(rows), int(total)
-
-
-def cached(
-    session: Session,
-    name: str,
-    user_id: uuid.UUID,
-    platforms: Sequence[str],
-    days: tuple[date, date],
-    extra: Hashable,
-    compute: Callable[[], T],
-    weight: Callable[[T], int],
-) -> T:
-    """compute() over the UTC days `days` of `platforms`, from the cache when those days are
-    unchanged. `extra` holds every other input the result depends on; `weight` tells how
-    many items (people, days) a result holds."""
-    key = (str(session.get_bind().engine.url), name, user_id, tuple(platforms), days, extra)
-    return CACHE.get_or_compute(
-        key, fingerprint(session, user_id, platforms, *days), compute, weight
-    )
+def fingerprints(
+    session: Session, user_id: uuid.UUID, spans: Sequence[tuple[str, tuple[date, date]]]
+) -> list[tuple[int, int]]:
+    """(rows, sum of versions) of event_day_count for each (platform, UTC days [lo, hi)),
+    one statement."""
+    if not spans:
+        return []
+    params: dict[str, Any] = {"user_id": user_id}
+    for i, (platform, (lo, hi)) in enumerate(spans):
+        params.update({f"platform_{i}": platform, f"lo_{i}": lo, f"hi_{i}": hi})
+    rows = session.execute(_fingerprints_stmt(len(spans)), params)
+    found = {int(i): (int(n), int(total)) for i, n, total in rows}
+    return [found[i] for i in range(len(spans))]
 
 
 # The newest days of a window are kept one part each: back-dated writes land there far more
@@ -211,11 +209,14 @@ def cached_parts(
     compute: Callable[[int], T],
     combine: Callable[[list[T]], T],
     weight: Callable[[T], int],
+    replace: Callable[[T, T, T], T] | None = None,
 ) -> T:
     """combine([compute(i) for each part]), from the cache where it can: each part (its key,
     the UTC days [lo, hi) it depends on) is kept with those days' fingerprint, and the
-    combination with the tuple of all of them. One statement reads every fingerprint; after
-    a write only the parts whose days it touched are recomputed, then combined again."""
+    combination with the tuple of all of them (and the parts it combined). One statement
+    reads every fingerprint; after a write only the parts whose days it touched are
+    recomputed. With `replace(whole, old part, new part)`, the kept combination is updated
+    by those parts alone (its cost follows the part, not the window); else combined again."""
     prints_by_day = day_prints(
         session, user_id, platforms, min(p[1] for p in parts), max(p[2] for p in parts)
     )
@@ -233,11 +234,26 @@ def cached_parts(
         tuple(platforms),
         extra,
     )
+    whole_key = (*base, "whole", tuple(p[0] for p in parts))
+    found = cast(tuple[tuple[tuple[int, int], ...], tuple[T, ...], T] | None, CACHE.peek(whole_key))
+    CACHE.count(found is not None and found[0] == tuple(prints))
+    if found is not None and found[0] == tuple(prints):
+        return found[2]
 
     def part(i: int) -> T:
         return CACHE.get_or_compute((*base, parts[i][0]), prints[i], lambda: compute(i), weight)
 
-    whole_key = (*base, "whole", tuple(p[0] for p in parts))
-    return CACHE.get_or_compute(
-        whole_key, tuple(prints), lambda: combine([part(i) for i in range(len(parts))]), weight
-    )
+    if found is None:
+        values = [part(i) for i in range(len(parts))]
+        whole = combine(values)
+    else:
+        kept_prints, kept_values, whole = found
+        changed = [i for i, kept in enumerate(kept_prints) if kept != prints[i]]
+        values = [part(i) if i in changed else kept_values[i] for i in range(len(parts))]
+        if replace is not None and 2 * len(changed) <= len(parts):
+            for i in changed:
+                whole = replace(whole, kept_values[i], values[i])
+        else:
+            whole = combine(values)
+    CACHE.put(whole_key, (tuple(prints), tuple(values), whole), 1 + weight(whole))
+    return whole
