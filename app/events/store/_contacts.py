@@ -10,12 +10,24 @@ its part only), the edges are tallied from the events each time (both in one sta
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, case, func, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    union,
+    union_all,
+)
 from sqlmodel import Session
 
 from app.calc.vocabulary import CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
@@ -40,15 +52,18 @@ class Contacts:
 
 @cache
 def _contacts_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelect[Any]:
-    """Contacts per (platform, person) of each span, one statement for all spans."""
+    """Contacts of each span per platform (rows: platform, '') and per person over those
+    platforms (rows: '', person), one statement for all spans. Two groupings rather than
+    one per (platform, person): a person is one row, not one per platform, and the rows
+    cost more to read than the second pass over the span's index range."""
     # Grouped by an expression, with no condition on counterpart: a plain "GROUP BY
     # counterpart" or "counterpart IS NOT NULL" makes SQLite walk the user's whole history
     # through ix_event_user_counterpart instead of the window through ix_event_window.
     person = func.coalesce(E.counterpart, "")
+    nobody: ColumnElement[str] = literal_column("''")
     parts = [
         select(
-            E.platform,
-            person,
+            *columns,
             func.sum(case((E.is_sales, 0), else_=1)),
             func.sum(case((E.is_sales, 1), else_=0)),
         )
@@ -59,15 +74,20 @@ def _contacts_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelect[Any
             E.kind.in_(CONTACT_KINDS),
             E.direction == "outbound",
         )
-        .group_by(E.platform, person)
+        .group_by(columns[0] if by_platform else columns[1])
         for i, c in enumerate(closed)
+        for by_platform, columns in ((True, (E.platform, nobody)), (False, (nobody, person)))
     ]
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+    return union_all(*parts)
 
 
-def _add(into: dict[str, Pair], key: str, n: int, s: int) -> None:
-    n0, s0 = into.get(key, (0, 0))
-    into[key] = (n0 + n, s0 + s)
+def _add(into: dict[str, Pair], items: Iterable[tuple[str, Pair]], sign: int = 1) -> None:
+    """Add (or with sign -1, take out) each item's pair into its key's (a tight loop: a
+    month of a busy account is thousands of people)."""
+    get = into.get
+    for key, (n, s) in items:
+        old = get(key)
+        into[key] = (sign * n, sign * s) if old is None else (old[0] + sign * n, old[1] + sign * s)
 
 
 def _tally(
@@ -78,11 +98,10 @@ def _tally(
     rows = session.execute(
         _contacts_stmt(spans_.shape(spans)),
         {"user_id": user_id, "platforms": platforms, **spans_.params(spans)},
-    )
-    for platform, person, n, s in rows:
-        _add(by_platform, platform, int(n), int(s))
-        if person:  # "": contacts with nobody named
-            _add(by_person, person, int(n), int(s))
+    ).all()  # fetchall: row by row iteration costs more than the statement
+    pairs = [(platform, person, (int(n), int(s))) for platform, person, n, s in rows]
+    _add(by_platform, ((platform, pair) for platform, _, pair in pairs if platform))
+    _add(by_person, ((person, pair) for _, person, pair in pairs if person))  # "": nobody named
     return Contacts(by_platform, by_person, frozenset(c for c, (_, s) in by_person.items() if s))
 
 
@@ -92,10 +111,8 @@ def _merge(parts: list[Contacts]) -> Contacts:
     by_platform: dict[str, Pair] = {}
     by_person: dict[str, Pair] = {}
     for part in parts:
-        for p, (n, s) in part.by_platform.items():
-            _add(by_platform, p, n, s)
-        for c, (n, s) in part.by_person.items():
-            _add(by_person, c, n, s)
+        _add(by_platform, part.by_platform.items())
+        _add(by_person, part.by_person.items())
     return Contacts(by_platform, by_person, frozenset().union(*(p.sellers for p in parts)))
 
 
@@ -107,10 +124,8 @@ def _replace(whole: Contacts, old: Contacts, new: Contacts) -> Contacts:
         (by_platform, old.by_platform, new.by_platform),
         (by_person, old.by_person, new.by_person),
     ):
-        for key, (n, s) in was.items():
-            _add(into, key, -n, -s)
-        for key, (n, s) in now.items():
-            _add(into, key, n, s)
+        _add(into, was.items(), -1)
+        _add(into, now.items())
         for key in was.keys() - now.keys():
             if into[key] == (0, 0):
                 del into[key]  # as if never counted: a fresh combination has no such entry
@@ -164,8 +179,7 @@ def window_contacts(
         )
     edges = _tally(session, user_id, platforms, _edges(split))
     by_platform = dict(whole.by_platform)
-    for p, (n, s) in edges.by_platform.items():
-        _add(by_platform, p, n, s)
+    _add(by_platform, edges.by_platform.items())
     edge_people = edges.by_person
     rows = []
     for c in whole.sellers:  # people with a sales contact on the whole days

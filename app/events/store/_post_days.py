@@ -166,7 +166,9 @@ def summaries(
 # last broadcast instant tell every local day (utc_day_verdict). Only a local day that one
 # UTC day holds wholly with posts on both sides (a zone whose day is shorter than 24 h, or
 # rows written before their bounds were kept) is left to one EXISTS probe each, one
-# statement a chunk.
+# statement a chunk. The newest RECENT_DAYS days (8: _window_cache.py says why) are walked
+# and kept apart from the run before them, so a back-dated post in the last week costs one
+# chunk of 8 days, not the run.
 _FIRST_CHUNK, _MAX_CHUNK, _MAX_PROBES = 8, 256, 256
 _E = EVENT_TABLE.c
 
