@@ -4,7 +4,7 @@ the people engaged (§6.4).
 A year of a busy account holds ~200,000 contacts with thousands of people, and
 `by_counterpart` needs every person's own numbers over the whole window. The window is
 split into whole UTC days and two partial edge days (_split.py): the whole days'
-tallies come from the window cache in parts (UTC months, the newest days one each; each
+tallies come from the window cache in parts (UTC half-months, the newest days one each; each
 part checked against its days' fingerprint on every request, so a back-dated write recounts
 its part only), the edges are tallied from the events each time (both in one statement).
 """

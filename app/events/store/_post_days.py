@@ -3,7 +3,7 @@
 A 90-day range of a busy account holds ~15,000 posts, but a day's flags only need its
 number of posts and whether two of them were too close. Local days that lie wholly inside
 the range's whole UTC days are summarised once and kept in the window cache in parts (local
-months, the newest days one each; each checked against its days' fingerprint on every
+half-months, the newest days one each; each checked against its days' fingerprint on every
 request); the local days at the range's edges,
 today included, are summarised from their posts on every request.
 """
@@ -105,7 +105,7 @@ def summaries(
     if not inside or split.days is None:
         return _summarise(session, user_id, tz, min_gaps, first, last, start, end, include_end)
     i0, i1 = inside[0], inside[-1]
-    # The inside days in parts (local months, the newest days one each: day_blocks), each
+    # The inside days in parts (local half-months, the newest days one each: day_blocks), each
     # checked against the UTC days its local days touch.
     blocks = [
         (i0 + (a - days[i0]).days, i0 + (b - days[i0]).days)

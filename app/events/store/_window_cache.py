@@ -9,10 +9,10 @@ those days, by any process, makes the entry miss and be recomputed; the partial 
 the window's edges are always counted from the events. Answers stay exact; the cost of a
 warm request follows the edges, not the window.
 
-A long window is kept in parts (`cached_parts`, cut by `day_blocks`: UTC months, and the
-newest `RECENT_DAYS` days one part each), each part with its own fingerprint, and the
+A long window is kept in parts (`cached_parts`, cut by `day_blocks`: UTC half-months, and
+the newest `RECENT_DAYS` days one part each), each part with its own fingerprint, and the
 combination of the parts under the tuple of their fingerprints. So a back-dated write
-costs the recount of its month (or its day, when it is recent) and one merge, not a year.
+costs the recount of its half-month (or its day, when it is recent) and one merge, not a year.
 
 Bounded by the number of items (people, days) its entries hold, least recently used first out.
 """
@@ -152,14 +152,17 @@ RECENT_DAYS = 8
 
 def day_blocks(first: date, last: date, recent: int = RECENT_DAYS) -> list[tuple[date, date]]:
     """[first, last) cut into half-open parts: the newest `recent` days one part each, the
-    days before them cut at the first of each month (so full months stay the same parts
-    while the window slides)."""
+    days before them cut at the 1st and the 16th of each month (so those parts stay the
+    same while the window slides; half a month: a write's recount is about 15 days)."""
     cut = max(first, last - timedelta(days=recent))
     parts: list[tuple[date, date]] = []
     lo = first
     while lo < cut:
-        month_end = (lo.replace(day=1) + timedelta(days=32)).replace(day=1)
-        hi = min(month_end, cut)
+        if lo.day < 16:
+            boundary = lo.replace(day=16)
+        else:
+            boundary = (lo.replace(day=1) + timedelta(days=32)).replace(day=1)
+        hi = min(boundary, cut)
         parts.append((lo, hi))
         lo = hi
     parts += [
