@@ -4,24 +4,37 @@ the people engaged (§6.4).
 A year of a busy account holds ~200,000 contacts with thousands of people, and
 `by_counterpart` needs every person's own numbers over the whole window. The window is
 split into whole UTC days and two partial edge days (_split.py): the whole days'
-tallies come from the window cache (computed once, checked against the days' fingerprint
-on every request), the edges are tallied from the events each time (both in one statement).
+tallies come from the window cache in parts (UTC half-months, the newest days one each; each
+part checked against its days' fingerprint on every request, so a back-dated write recounts
+its part only), the edges are tallied from the events each time (both in one statement).
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, case, func, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    union,
+    union_all,
+)
 from sqlmodel import Session
 
 from app.calc.vocabulary import CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
 from app.events.models import EVENT_TABLE
 from app.events.store import _spans as spans_
 from app.events.store._split import WindowSplit, split_utc_days
-from app.events.store._window_cache import cached
+from app.events.store._window_cache import cached_parts, day_blocks
 
 E = EVENT_TABLE.c
 
@@ -39,15 +52,18 @@ class Contacts:
 
 @cache
 def _contacts_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelect[Any]:
-    """Contacts per (platform, person) of each span, one statement for all spans."""
+    """Contacts of each span per platform (rows: platform, '') and per person over those
+    platforms (rows: '', person), one statement for all spans. Two groupings rather than
+    one per (platform, person): a person is one row, not one per platform, and the rows
+    cost more to read than the second pass over the span's index range."""
     # Grouped by an expression, with no condition on counterpart: a plain "GROUP BY
     # counterpart" or "counterpart IS NOT NULL" makes SQLite walk the user's whole history
     # through ix_event_user_counterpart instead of the window through ix_event_window.
     person = func.coalesce(E.counterpart, "")
+    nobody: ColumnElement[str] = literal_column("''")
     parts = [
         select(
-            E.platform,
-            person,
+            *columns,
             func.sum(case((E.is_sales, 0), else_=1)),
             func.sum(case((E.is_sales, 1), else_=0)),
         )
@@ -58,15 +74,20 @@ def _contacts_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelect[Any
             E.kind.in_(CONTACT_KINDS),
             E.direction == "outbound",
         )
-        .group_by(E.platform, person)
+        .group_by(columns[0] if by_platform else columns[1])
         for i, c in enumerate(closed)
+        for by_platform, columns in ((True, (E.platform, nobody)), (False, (nobody, person)))
     ]
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+    return union_all(*parts)
 
 
-def _add(into: dict[str, Pair], key: str, n: int, s: int) -> None:
-    n0, s0 = into.get(key, (0, 0))
-    into[key] = (n0 + n, s0 + s)
+def _add(into: dict[str, Pair], items: Iterable[tuple[str, Pair]], sign: int = 1) -> None:
+    """Add (or with sign -1, take out) each item's pair into its key's (a tight loop: a
+    month of a busy account is thousands of people)."""
+    get = into.get
+    for key, (n, s) in items:
+        old = get(key)
+        into[key] = (sign * n, sign * s) if old is None else (old[0] + sign * n, old[1] + sign * s)
 
 
 def _tally(
@@ -77,12 +98,44 @@ def _tally(
     rows = session.execute(
         _contacts_stmt(spans_.shape(spans)),
         {"user_id": user_id, "platforms": platforms, **spans_.params(spans)},
-    )
-    for platform, person, n, s in rows:
-        _add(by_platform, platform, int(n), int(s))
-        if person:  # "": contacts with nobody named
-            _add(by_person, person, int(n), int(s))
+    ).all()  # fetchall: row by row iteration costs more than the statement
+    pairs = [(platform, person, (int(n), int(s))) for platform, person, n, s in rows]
+    _add(by_platform, ((platform, pair) for platform, _, pair in pairs if platform))
+    _add(by_person, ((person, pair) for _, person, pair in pairs if person))  # "": nobody named
     return Contacts(by_platform, by_person, frozenset(c for c, (_, s) in by_person.items() if s))
+
+
+def _merge(parts: list[Contacts]) -> Contacts:
+    if len(parts) == 1:
+        return parts[0]
+    by_platform: dict[str, Pair] = {}
+    by_person: dict[str, Pair] = {}
+    for part in parts:
+        _add(by_platform, part.by_platform.items())
+        _add(by_person, part.by_person.items())
+    return Contacts(by_platform, by_person, frozenset().union(*(p.sellers for p in parts)))
+
+
+def _replace(whole: Contacts, old: Contacts, new: Contacts) -> Contacts:
+    """whole with one part's old tallies taken out and its new ones put in."""
+    by_platform = dict(whole.by_platform)
+    by_person = dict(whole.by_person)
+    for into, was, now in (
+        (by_platform, old.by_platform, new.by_platform),
+        (by_person, old.by_person, new.by_person),
+    ):
+        _add(into, was.items(), -1)
+        _add(into, now.items())
+        for key in was.keys() - now.keys():
+            if into[key] == (0, 0):
+                del into[key]  # as if never counted: a fresh combination has no such entry
+    sellers = set(whole.sellers)
+    for c in old.by_person.keys() | new.by_person.keys():
+        if by_person.get(c, (0, 0))[1]:
+            sellers.add(c)
+        else:
+            sellers.discard(c)
+    return Contacts(by_platform, by_person, frozenset(sellers))
 
 
 def _edges(split: WindowSplit) -> list[spans_.Span]:
@@ -106,23 +159,27 @@ def window_contacts(
     split = split_utc_days(start, end)
     whole = Contacts({}, {}, frozenset())
     if split.days:
-        first, last = split.days
-        whole = cached(
+        blocks = day_blocks(*split.days)
+        whole = cached_parts(
             session,
             "window_contacts",
             user_id,
             platforms,
-            split.days,
+            [(b, *b) for b in blocks],
             None,
-            lambda: _tally(
-                session, user_id, platforms, [(_midnight(first), _midnight(last), False)]
+            lambda i: _tally(
+                session,
+                user_id,
+                platforms,
+                [(_midnight(blocks[i][0]), _midnight(blocks[i][1]), False)],
             ),
+            _merge,
             weight=lambda c: len(c.by_person) + len(c.by_platform),
+            replace=_replace,
         )
     edges = _tally(session, user_id, platforms, _edges(split))
     by_platform = dict(whole.by_platform)
-    for p, (n, s) in edges.by_platform.items():
-        _add(by_platform, p, n, s)
+    _add(by_platform, edges.by_platform.items())
     edge_people = edges.by_person
     rows = []
     for c in whole.sellers:  # people with a sales contact on the whole days
@@ -161,19 +218,22 @@ def _people(session: Session, user_id: uuid.UUID, spans: list[spans_.Span]) -> f
 
 def people_engaged(session: Session, user_id: uuid.UUID, start: datetime, end: datetime) -> int:
     """Distinct counterparts of outbound interactions in [start, end]. Distinct people do not
-    add up across days, so the whole UTC days' set is cached and the edges' people are added."""
+    add up across days, so the whole UTC days' sets are cached (in parts, combined) and the edges' people are added."""
     split = split_utc_days(start, end)
     whole: frozenset[str] = frozenset()
     if split.days:
-        first, last = split.days
-        whole = cached(
+        blocks = day_blocks(*split.days)
+        whole = cached_parts(
             session,
             "people_engaged",
             user_id,
             PLATFORMS,
-            split.days,
+            [(b, *b) for b in blocks],
             None,
-            lambda: _people(session, user_id, [(_midnight(first), _midnight(last), False)]),
+            lambda i: _people(
+                session, user_id, [(_midnight(blocks[i][0]), _midnight(blocks[i][1]), False)]
+            ),
+            lambda parts: frozenset().union(*parts),
             weight=len,
         )
     edges = _people(session, user_id, _edges(split))

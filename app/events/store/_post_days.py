@@ -2,12 +2,14 @@
 
 A 90-day range of a busy account holds ~15,000 posts, but a day's flags only need its
 number of posts and whether two of them were too close. Local days that lie wholly inside
-the range's whole UTC days are summarised once and kept in the window cache (checked
-against those days' fingerprint on every request); the local days at the range's edges,
+the range's whole UTC days are summarised once and kept in the window cache in parts (local
+half-months, the newest days one each; each checked against its days' fingerprint on every
+request); the local days at the range's edges,
 today included, are summarised from their posts on every request.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, cast
@@ -30,9 +32,16 @@ from app.events.models import EVENT_TABLE
 from app.events.store import _windows
 from app.events.store._day_counts import D as _D
 from app.events.store._split import split_utc_days
-from app.events.store._window_cache import CACHE, cached, fingerprint
+from app.events.store._window_cache import (
+    CACHE,
+    RECENT_DAYS,
+    cached_parts,
+    day_blocks,
+    fingerprints,
+)
 
 Summaries = dict[str, dict[date, DaySummary]]  # platform → local day → summary
+_TICK, _DAY = timedelta(microseconds=1), timedelta(days=1)
 
 
 def _summarise(
@@ -57,6 +66,16 @@ def _summarise(
         p: day_summaries(tz, first, last, posts[p], min_gaps[p]) if posts[p] else {}
         for p in min_gaps
     }
+
+
+def _merge(parts: list[Summaries]) -> Summaries:
+    if len(parts) == 1:
+        return parts[0]
+    out: Summaries = {}
+    for part in parts:
+        for p, by_day in part.items():
+            out.setdefault(p, {}).update(by_day)
+    return out
 
 
 def summaries(
@@ -86,16 +105,35 @@ def summaries(
     if not inside or split.days is None:
         return _summarise(session, user_id, tz, min_gaps, first, last, start, end, include_end)
     i0, i1 = inside[0], inside[-1]
-    out = cached(
+    # The inside days in parts (local half-months, the newest days one each: day_blocks), each
+    # checked against the UTC days its local days touch.
+    blocks = [
+        (i0 + (a - days[i0]).days, i0 + (b - days[i0]).days)
+        for a, b in day_blocks(days[i0], days[i1] + _DAY)
+    ]
+    parts = [
+        ((days[a], days[b - 1]), bounds[a].date(), (bounds[b] - _TICK).date() + _DAY)
+        for a, b in blocks
+    ]
+    out = cached_parts(
         session,
         "posting_days",
         user_id,
         sorted(min_gaps),
-        split.days,
-        (tz.key, days[i0], days[i1], tuple(sorted(min_gaps.items()))),
-        lambda: _summarise(
-            session, user_id, tz, min_gaps, days[i0], days[i1], bounds[i0], bounds[i1 + 1], False
+        parts,
+        (tz.key, tuple(sorted(min_gaps.items()))),
+        lambda i: _summarise(
+            session,
+            user_id,
+            tz,
+            min_gaps,
+            days[blocks[i][0]],
+            days[blocks[i][1] - 1],
+            bounds[blocks[i][0]],
+            bounds[blocks[i][1]],
+            False,
         ),
+        _merge,
         weight=lambda by_platform: sum(len(by_day) for by_day in by_platform.values()),
     )
     out = {
@@ -128,9 +166,10 @@ def summaries(
 # last broadcast instant tell every local day (utc_day_verdict). Only a local day that one
 # UTC day holds wholly with posts on both sides (a zone whose day is shorter than 24 h, or
 # rows written before their bounds were kept) is left to one EXISTS probe each, one
-# statement a chunk.
+# statement a chunk. The newest RECENT_DAYS days (8: _window_cache.py says why) are walked
+# and kept apart from the run before them, so a back-dated post in the last week costs one
+# chunk of 8 days, not the run.
 _FIRST_CHUNK, _MAX_CHUNK, _MAX_PROBES = 8, 256, 256
-_TICK, _DAY = timedelta(microseconds=1), timedelta(days=1)
 _E = EVENT_TABLE.c
 
 
@@ -193,42 +232,79 @@ def current_streaks(
     posts_today: dict[str, int],
 ) -> dict[str, int]:
     """platform → current streak (today counts once it has a post; ``posts_today`` names
-    the platforms). The run of whole days before today is kept in the window cache with the
-    fingerprint of the UTC days it read, so a warm request reads one sum per platform."""
+    the platforms). The run of whole days before today is kept in the window cache in two
+    parts, each with the fingerprint of the UTC days it read: the newest RECENT_DAYS days
+    (where back-dated writes land), and the run before them. A write in the newest days
+    re-resolves those days only (a handful of counter rows), not the run; a warm request
+    reads one statement of fingerprints."""
     streaks: dict[str, int] = {}
     starts: dict[str, date] = {}  # platform → the newest whole day of its run
     for p, count in posts_today.items():
         anchor = streak_anchor(today, count)
         streaks[p], starts[p] = (1, anchor - timedelta(days=1)) if anchor == today else (0, anchor)
     url = str(session.get_bind().engine.url)
-    keys = {p: (url, "streak", user_id, p, tz.key, day) for p, day in starts.items()}
-    walk: dict[str, date] = {}
-    for p, key in keys.items():
-        found = CACHE.peek(key)
-        if found is not None:
-            (lo, hi), kept, kept_run = cast(tuple[tuple[date, date], tuple[int, int], int], found)
-            if fingerprint(session, user_id, [p], lo, hi) == kept:
-                streaks[p] += kept_run
-                continue
-        walk[p] = starts[p]
-    for p, (run, span, print_) in _walk(session, user_id, tz, walk).items():
-        streaks[p] += run
-        if print_ is not None:
-            CACHE.put(keys[p], (span, print_, run))
+    older = {p: day - timedelta(days=RECENT_DAYS) for p, day in starts.items()}
+    recent_keys = {p: (url, "streak-recent", user_id, p, tz.key, d) for p, d in starts.items()}
+    older_keys = {p: (url, "streak", user_id, p, tz.key, d) for p, d in older.items()}
+    kept: dict[tuple[str, bool], _Run] = {}  # (platform, the older part?) → the entry found
+    for p in starts:
+        for is_older, key in ((False, recent_keys[p]), (True, older_keys[p])):
+            found = CACHE.peek(key)
+            if found is not None:
+                kept[(p, is_older)] = cast(_Run, found)
+    checks = list(kept)
+    prints = fingerprints(session, user_id, [(p, kept[(p, o)].span) for p, o in checks])
+    valid = {c for c, print_ in zip(checks, prints, strict=True) if kept[c].print_ == print_}
+    recent = {p: kept[(p, False)] for p in starts if (p, False) in valid}
+    to_walk = {p: d for p, d in starts.items() if p not in recent}
+    for p, run in _walk(session, user_id, tz, to_walk, RECENT_DAYS).items():
+        recent[p] = run
+        if run.print_ is not None:
+            CACHE.put(recent_keys[p], run)
+    far: dict[str, _Run] = {}
+    to_walk = {}
+    for p, run in recent.items():
+        streaks[p] += run.days
+        if run.days < RECENT_DAYS:
+            continue  # the run ends among the newest days
+        if (p, True) in valid:
+            far[p] = kept[(p, True)]
+        else:
+            to_walk[p] = older[p]
+    for p, run in _walk(session, user_id, tz, to_walk).items():
+        far[p] = run
+        if run.print_ is not None:
+            CACHE.put(older_keys[p], run)
+    for p, run in far.items():
+        streaks[p] += run.days
     return streaks
 
 
+@dataclass(frozen=True)
+class _Run:
+    """Days with a post running back from a start day, the UTC days [lo, hi) that tell them
+    (up to the first day without a post, or the walk's limit), and their fingerprint (None
+    when a day read twice had changed between: such a run is not kept)."""
+
+    days: int
+    span: tuple[date, date]
+    print_: tuple[int, int] | None
+
+
 def _walk(
-    session: Session, user_id: uuid.UUID, tz: ZoneInfo, walk: dict[str, date]
-) -> dict[str, tuple[int, tuple[date, date], tuple[int, int] | None]]:
-    """platform → (days with a post running back from its start day, the UTC days [lo, hi)
-    that tell them, their fingerprint — None when a day read twice had changed between)."""
-    out: dict[str, tuple[int, tuple[date, date], tuple[int, int] | None]] = {}
+    session: Session,
+    user_id: uuid.UUID,
+    tz: ZoneInfo,
+    walk: dict[str, date],
+    limit: int | None = None,
+) -> dict[str, _Run]:
+    """platform → its run back from its start day, read at most `limit` days deep."""
+    out: dict[str, _Run] = {}
     starts = dict(walk)
-    runs = dict.fromkeys(walk, 0)
+    ran = 0  # days read so far by every platform still walking (their runs so far)
     versions: dict[str, dict[date, int]] = {p: {} for p in walk}
     torn: set[str] = set()
-    size = _FIRST_CHUNK
+    size = _FIRST_CHUNK if limit is None else min(_FIRST_CHUNK, limit)
     while walk:
         lowest = min(walk.values()) - timedelta(days=size - 1)
         chunk = {p: [day - timedelta(days=i) for i in range(size)] for p, day in walk.items()}
@@ -267,21 +343,23 @@ def _walk(
                     slots.append((p, d))
         for i in _probe(session, user_id, probes) if probes else ():
             verdicts[slots[i][0]][slots[i][1]] = True
+        ran += size
         for p, days in chunk.items():
             posted = {d: bool(v) for d, v in verdicts[p].items()}
             run = run_back(days[0], posted)
-            runs[p] += run
-            if run < len(days):
-                del walk[p]
-                miss = days[run]
-                lo = bounds[miss].date()
-                hi = (day_start(starts[p] + timedelta(days=1), tz) - _TICK).date() + _DAY
-                print_ = None
-                if p not in torn:
-                    read = [v for day, v in versions[p].items() if lo <= day < hi]
-                    print_ = (len(read), sum(read))
-                out[p] = (runs[p], (lo, hi), print_)
-            else:
+            if run == len(days) and (limit is None or ran < limit):
                 walk[p] = days[-1] - timedelta(days=1)
+                continue
+            del walk[p]
+            oldest = days[run] if run < len(days) else days[-1]  # the miss, or the limit
+            lo = bounds[oldest].date()
+            hi = (day_start(starts[p] + timedelta(days=1), tz) - _TICK).date() + _DAY
+            print_ = None
+            if p not in torn:
+                read = [v for day, v in versions[p].items() if lo <= day < hi]
+                print_ = (len(read), sum(read))
+            out[p] = _Run(ran - size + run, (lo, hi), print_)
         size = min(2 * size, _MAX_CHUNK)
+        if limit is not None:
+            size = min(size, limit - ran)
     return out

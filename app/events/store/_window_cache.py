@@ -1,13 +1,18 @@
 """Per-process results over whole UTC days, checked against the database on every use.
 
 A year of a busy account holds about a million events. Figures that do not add up from
-per-day counters (per-counterpart numbers, per-local-day post flags) are computed once over
-the window's whole UTC days and kept here with the fingerprint of those days: the sum of
-`event_day_count.version` (_day_counts.py), read in the request's own
-transaction. A hit needs an equal fingerprint, so every insert or delete on those days, by
-any process, makes the entry miss and be recomputed; the partial days at the window's edges
-are always counted from the events. Answers stay exact; the cost of a warm request follows
-the edges, not the window.
+per-day counters (per-counterpart numbers, per-local-day post flags) are computed over
+whole UTC days and kept here with the fingerprint of those days: the count of their
+`event_day_count` rows and the sum of their `version` (_day_counts.py), read in the
+request's own transaction. A hit needs an equal fingerprint, so every insert or delete on
+those days, by any process, makes the entry miss and be recomputed; the partial days at
+the window's edges are always counted from the events. Answers stay exact; the cost of a
+warm request follows the edges, not the window.
+
+A long window is kept in parts (`cached_parts`, cut by `day_blocks`: UTC half-months, and
+the newest `RECENT_DAYS` days one part each), each part with its own fingerprint, and the
+combination of the parts under the tuple of their fingerprints. So a back-dated write
+costs the recount of its half-month (or its day, when it is recent) and one merge, not a year.
 
 Bounded by the number of items (people, days) its entries hold, least recently used first out.
 """
@@ -16,11 +21,11 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import CompoundSelect, Select, bindparam, func, literal_column, select, union_all
 from sqlmodel import Session
 
 from app.events.store._day_counts import D
@@ -69,10 +74,21 @@ class WindowCache:
 
     def peek(self, key: Hashable) -> object | None:
         """The value kept under key, whatever its fingerprint (for entries whose value says
-        which days to fingerprint); None when there is none."""
+        which days to fingerprint); None when there is none. Counts as recently used."""
         with self._lock:
             found = self._entries.get(key)
-            return None if found is None else found[1]
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def count(self, hit: bool) -> None:
+        """Count a use of a value found by ``peek`` (a hit when it was still good)."""
+        with self._lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
 
     def put(self, key: Hashable, value: object, items: int = 1) -> None:
         """Keep value under key (its fingerprint is inside it: see ``peek``)."""
@@ -95,45 +111,152 @@ CACHE = WindowCache()
 
 
 @cache
-def _fingerprint_stmt() -> Select[tuple[int, int]]:
-    return select(func.count(), func.coalesce(func.sum(D.version), 0)).where(
-        D.user_id == bindparam("user_id"),
-        D.platform.in_(bindparam("platforms", expanding=True)),
-        D.day >= bindparam("first_day"),
-        D.day < bindparam("last_day"),
+def _fingerprints_stmt(n: int) -> Select[tuple[int, int, int]] | CompoundSelect[Any]:
+    """(i, rows, sum of versions) of n (platform, [lo, hi)) spans of UTC days, one statement."""
+
+    def part(i: int) -> Select[tuple[int, int, int]]:
+        return select(
+            literal_column(str(i)).label("i"), func.count(), func.coalesce(func.sum(D.version), 0)
+        ).where(
+            D.user_id == bindparam("user_id"),
+            D.platform == bindparam(f"platform_{i}"),
+            D.day >= bindparam(f"lo_{i}"),
+            D.day < bindparam(f"hi_{i}"),
+        )
+
+    return union_all(*(part(i) for i in range(n))) if n > 1 else part(0)
+
+
+def fingerprints(
+    session: Session, user_id: uuid.UUID, spans: Sequence[tuple[str, tuple[date, date]]]
+) -> list[tuple[int, int]]:
+    """(rows, sum of versions) of event_day_count for each (platform, UTC days [lo, hi)),
+    one statement."""
+    if not spans:
+        return []
+    params: dict[str, Any] = {"user_id": user_id}
+    for i, (platform, (lo, hi)) in enumerate(spans):
+        params.update({f"platform_{i}": platform, f"lo_{i}": lo, f"hi_{i}": hi})
+    rows = session.execute(_fingerprints_stmt(len(spans)), params)
+    found = {int(i): (int(n), int(total)) for i, n, total in rows}
+    return [found[i] for i in range(len(spans))]
+
+
+# The newest days of a window are kept one part each: back-dated writes land there far more
+# often than in older days (a client catching up, the bench's writers: the last 7 days), and
+# a day's recount is small. Eight days: a local day touches at most two UTC days, so the
+# 8th day back keeps a write dated within the last 7 local days (or 7 × 24 h) off every UTC
+# day of the parts before it, whatever the zone (the posting streak's cut-off: _post_days).
+RECENT_DAYS = 8
+
+
+def day_blocks(first: date, last: date, recent: int = RECENT_DAYS) -> list[tuple[date, date]]:
+    """[first, last) cut into half-open parts: the newest `recent` days one part each, the
+    days before them cut at the 1st and the 16th of each month (so those parts stay the
+    same while the window slides; half a month: a write's recount is about 15 days)."""
+    cut = max(first, last - timedelta(days=recent))
+    parts: list[tuple[date, date]] = []
+    lo = first
+    while lo < cut:
+        if lo.day < 16:
+            boundary = lo.replace(day=16)
+        else:
+            boundary = (lo.replace(day=1) + timedelta(days=32)).replace(day=1)
+        hi = min(boundary, cut)
+        parts.append((lo, hi))
+        lo = hi
+    parts += [
+        (cut + timedelta(days=i), cut + timedelta(days=i + 1)) for i in range((last - cut).days)
+    ]
+    return parts
+
+
+@cache
+def _day_prints_stmt() -> Select[tuple[date, int, int]]:
+    return (
+        select(D.day, func.count(), func.coalesce(func.sum(D.version), 0))
+        .where(
+            D.user_id == bindparam("user_id"),
+            D.platform.in_(bindparam("platforms", expanding=True)),
+            D.day >= bindparam("first_day"),
+            D.day < bindparam("last_day"),
+        )
+        .group_by(D.day)
     )
 
 
-def fingerprint(
+def day_prints(
     session: Session, user_id: uuid.UUID, platforms: Sequence[str], first_day: date, last_day: date
-) -> tuple[int, int]:
-    """(rows, sum of versions) of event_day_count for the UTC days [first_day, last_day)."""
-    rows, total = session.execute(
-        _fingerprint_stmt(),
+) -> dict[date, tuple[int, int]]:
+    """UTC day → (rows, sum of versions) of event_day_count for the days [first_day,
+    last_day) that have rows; one statement."""
+    rows = session.execute(
+        _day_prints_stmt(),
         {
             "user_id": user_id,
             "platforms": list(platforms),
             "first_day": first_day,
             "last_day": last_day,
         },
-    ).one()
-    return int(rows), int(total)
+    )
+    return {day: (int(n), int(total)) for day, n, total in rows}
 
 
-def cached(
+def cached_parts(
     session: Session,
     name: str,
     user_id: uuid.UUID,
     platforms: Sequence[str],
-    days: tuple[date, date],
+    parts: Sequence[tuple[Hashable, date, date]],
     extra: Hashable,
-    compute: Callable[[], T],
+    compute: Callable[[int], T],
+    combine: Callable[[list[T]], T],
     weight: Callable[[T], int],
+    replace: Callable[[T, T, T], T] | None = None,
 ) -> T:
-    """compute() over the UTC days `days` of `platforms`, from the cache when those days are
-    unchanged. `extra` holds every other input the result depends on; `weight` tells how
-    many items (people, days) a result holds."""
-    key = (str(session.get_bind().engine.url), name, user_id, tuple(platforms), days, extra)
-    return CACHE.get_or_compute(
-        key, fingerprint(session, user_id, platforms, *days), compute, weight
+    """combine([compute(i) for each part]), from the cache where it can: each part (its key,
+    the UTC days [lo, hi) it depends on) is kept with those days' fingerprint, and the
+    combination with the tuple of all of them (and the parts it combined). One statement
+    reads every fingerprint; after a write only the parts whose days it touched are
+    recomputed. With `replace(whole, old part, new part)`, the kept combination is updated
+    by those parts alone (its cost follows the part, not the window); else combined again."""
+    prints_by_day = day_prints(
+        session, user_id, platforms, min(p[1] for p in parts), max(p[2] for p in parts)
     )
+    prints: list[tuple[int, int]] = []
+    for _, lo, hi in parts:
+        n = total = 0
+        for i in range((hi - lo).days):
+            day_n, day_total = prints_by_day.get(lo + timedelta(days=i), (0, 0))
+            n, total = n + day_n, total + day_total
+        prints.append((n, total))
+    base: tuple[Any, ...] = (
+        str(session.get_bind().engine.url),
+        name,
+        user_id,
+        tuple(platforms),
+        extra,
+    )
+    whole_key = (*base, "whole", tuple(p[0] for p in parts))
+    found = cast(tuple[tuple[tuple[int, int], ...], tuple[T, ...], T] | None, CACHE.peek(whole_key))
+    CACHE.count(found is not None and found[0] == tuple(prints))
+    if found is not None and found[0] == tuple(prints):
+        return found[2]
+
+    def part(i: int) -> T:
+        return CACHE.get_or_compute((*base, parts[i][0]), prints[i], lambda: compute(i), weight)
+
+    if found is None:
+        values = [part(i) for i in range(len(parts))]
+        whole = combine(values)
+    else:
+        kept_prints, kept_values, whole = found
+        changed = [i for i, kept in enumerate(kept_prints) if kept != prints[i]]
+        values = [part(i) if i in changed else kept_values[i] for i in range(len(parts))]
+        if replace is not None and 2 * len(changed) <= len(parts):
+            for i in changed:
+                whole = replace(whole, kept_values[i], values[i])
+        else:
+            whole = combine(values)
+    CACHE.put(whole_key, (tuple(prints), tuple(values), whole), 1 + weight(whole))
+    return whole
