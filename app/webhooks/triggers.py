@@ -42,7 +42,7 @@ from app.insights.service import follow_rules, posting_rules
 from app.plans.service import get_follow_plan, get_posting_plan
 from app.users.models import USER_TABLE, User
 from app.webhooks.models import ENDPOINT_TABLE, USER_STATE_TABLE, WebhookUserState
-from app.webhooks.outbox import emit, sent_keys
+from app.webhooks.outbox import Outgoing, emit, emit_many, sent_keys
 
 EP = ENDPOINT_TABLE.c
 SALES_WINDOW_DAYS = 30
@@ -200,20 +200,16 @@ def _emit_new(
     now: datetime,
 ) -> None:
     """Emit the conditions found whose dedupe key was not emitted before (one look-up for
-    all: a condition that still holds at the next write costs no insert)."""
+    all: a condition that still holds at the next write costs no insert; the new ones are
+    written together, ``emit_many``)."""
     sent = sent_keys(session, workspace_id, [key for _, key, _ in found])
-    for event_type, key, data in found:
-        if key not in sent:
-            emit(
-                session,
-                workspace_id=workspace_id,
-                user=user,
-                type=event_type,
-                data=data,
-                dedupe_key=key,
-                endpoints=targets[event_type],
-                now=now,
-            )
+    fresh = [
+        Outgoing(event_type, data, key, targets[event_type])
+        for event_type, key, data in found
+        if key not in sent
+    ]
+    if fresh:
+        emit_many(session, workspace_id=workspace_id, user=user, messages=fresh, now=now)
 
 
 def user_state(session: Session, user_id: uuid.UUID) -> WebhookUserState:
