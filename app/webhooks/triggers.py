@@ -215,18 +215,24 @@ def _emit_new(
 def user_state(session: Session, user_id: uuid.UUID) -> WebhookUserState:
     """The user's webhook state row, created if missing, locked for this transaction on
     PostgreSQL (so two writes of one user take turns at a transition)."""
+    locked = (
+        select(WebhookUserState)
+        .where(USER_STATE_TABLE.c.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    # Read (and lock) first: the row exists after a user's first evaluation, and the insert
+    # below is an ON CONFLICT statement SQLAlchemy compiles afresh each time.
+    found: WebhookUserState | None = session.execute(locked).scalar_one_or_none()
+    if found is not None:
+        return found
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
         dialect.insert(USER_STATE_TABLE)
         .values(user_id=user_id, sales_transitions=0)
         .on_conflict_do_nothing(index_elements=["user_id"])
     )
-    state: WebhookUserState = session.execute(
-        select(WebhookUserState)
-        .where(USER_STATE_TABLE.c.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    state: WebhookUserState = session.execute(locked).scalar_one()
     return state
 
 
