@@ -76,8 +76,16 @@ def cpu_seconds(pid: int) -> float:
 class Server:
     """`rapport serve --workers N` against one database; a context manager."""
 
-    def __init__(self, database_url: str, key: str, workers: int, log_path: Path):
+    def __init__(
+        self,
+        database_url: str,
+        key: str,
+        workers: int,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+    ):
         self.database_url = database_url
+        self.env = env or {}  # more settings (e.g. the webhook bench's RAPPORT_SECRET_KEY)
         self.key = key
         self.workers = workers
         self.log_path = log_path
@@ -94,6 +102,7 @@ class Server:
             "RAPPORT_BOOTSTRAP_KEY": self.key,
             # The benchmark's clients send far more than a key's rate limit (§13).
             "RAPPORT_RATE_LIMIT": "off",
+            **self.env,
         }
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._started = time.perf_counter()

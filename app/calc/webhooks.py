@@ -99,6 +99,13 @@ class PacingDays:
             found.append(BURST_LIMIT)
         for rule, instants in zip(rules.limit_rules, self.rule_instants, strict=True):
             first, last = bisect_left(instants, start), bisect_left(instants, end)
+            if rule.rolling and first < last:
+                # Every window ending at one of the day's events lies within (the first's
+                # lower bound, the last]: when that holds no more than the limit, none does.
+                lower, _ = rule.window_bounds(instants[first], tz)
+                held = bisect_right(instants, instants[last - 1]) - bisect_right(instants, lower)
+                if held <= rule.limit:
+                    continue
             # A window's count only grows at an event: look at the windows that end at the
             # day's events. A local-day window starts at the same midnight for all of them,
             # so its fullest is the one ending at the day's last event.

@@ -8,7 +8,8 @@ workspace (another request, a second worker, a restart) writes nothing and retur
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -72,6 +73,17 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for ``emit_many``: its type, the type's own fields, its dedupe key and
+    the endpoints it goes to."""
+
+    type: str
+    data: Mapping[str, Any]
+    dedupe_key: str
+    endpoints: list[uuid.UUID]
+
+
 def emit(
     session: Session,
     *,
@@ -88,47 +100,74 @@ def emit(
     (the ``webhook-id``), or None when ``dedupe_key`` was emitted before or nobody listens.
     Runs in the caller's transaction; never commits."""
     targets = subscribed_endpoints(session, workspace_id, type) if endpoints is None else endpoints
-    if not targets:
-        return None
+    message = Outgoing(type, data, dedupe_key, targets)
+    return emit_many(session, workspace_id=workspace_id, user=user, messages=[message], now=now)[0]
+
+
+def emit_many(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    user: User | None,
+    messages: Sequence[Outgoing],
+    now: datetime | None = None,
+) -> list[str | None]:
+    """``emit`` for several messages of one user at once, in two statements whatever their
+    number (the messages, skipping dedupe keys emitted before, then their deliveries): a
+    write that trips many conditions does not pay two statements and a compilation (an
+    ON CONFLICT insert is not cached by SQLAlchemy) for each. One result per message, in
+    order: its id, or None (emitted before, an earlier message of the call has its key, or
+    it has no endpoint)."""
     now = now or utc_now()
     payload: dict[str, Any] = {}
     if user is not None:
         payload = {"user_id": str(user.id), "external_id": user.external_id}
-    payload.update(data)
-    message_id = new_message_id()
-    body = json.dumps(
-        {"type": type, "timestamp": _rfc3339(now), "data": payload},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    row = {
-        "id": message_id,
-        "workspace_id": workspace_id,
-        "event_type": type,
-        "dedupe_key": dedupe_key[:300],
-        "body": body,
-        "created_at": now,
-    }
-    inserted = session.execute(
-        _insert_message(session.get_bind().dialect.name), row
-    ).scalar_one_or_none()
-    if inserted is None:
-        return None
-    session.execute(
-        insert(DELIVERY_TABLE),
-        [
+    rows: list[dict[str, Any]] = []
+    ids: list[str | None] = []
+    keys: set[str] = set()
+    for m in messages:
+        key = m.dedupe_key[:300]
+        if not m.endpoints or key in keys:
+            ids.append(None)
+            continue
+        keys.add(key)
+        ids.append(new_message_id())
+        body = json.dumps(
+            {"type": m.type, "timestamp": _rfc3339(now), "data": {**payload, **m.data}},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        rows.append(
             {
-                "id": uuid.uuid4(),
-                "endpoint_id": endpoint_id,
-                "message_id": message_id,
-                "event_type": type,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
+                "id": ids[-1],
+                "workspace_id": workspace_id,
+                "event_type": m.type,
+                "dedupe_key": key,
+                "body": body,
                 "created_at": now,
-                "updated_at": now,
             }
-            for endpoint_id in targets
-        ],
+        )
+    if not rows:
+        return ids
+    inserted = set(
+        session.execute(_insert_message(session.get_bind().dialect.name), rows).scalars()
     )
-    return message_id
+    deliveries = [
+        {
+            "id": uuid.uuid4(),
+            "endpoint_id": endpoint_id,
+            "message_id": message_id,
+            "event_type": m.type,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for m, message_id in zip(messages, ids, strict=True)
+        if message_id in inserted
+        for endpoint_id in m.endpoints
+    ]
+    if deliveries:
+        session.execute(insert(DELIVERY_TABLE), deliveries)
+    return [i if i in inserted else None for i in ids]

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from app.contacts.models import HANDLE_TABLE
 from app.users.models import User
-from app.webhooks.outbox import emit, subscribed_endpoints
+from app.webhooks.outbox import Outgoing, emit_many, subscribed_endpoints
 
 STAGE_CHANGED = "relationship.stage_changed"
 H = HANDLE_TABLE.c
@@ -41,19 +41,18 @@ def stage_changed(session: Session, user_id: uuid.UUID, changes: Sequence[StageC
         select(H.handle, H.contact_id).where(H.user_id == user_id, H.handle.in_(handles))
     ).all()
     contact_of: dict[str, uuid.UUID] = {row.handle: row.contact_id for row in found}
-    for handle, before, after in changes:
-        contact_id = contact_of.get(handle)
-        emit(
-            session,
-            workspace_id=user.workspace_id,
-            user=user,
-            type=STAGE_CHANGED,
-            data={
+    messages = [
+        Outgoing(
+            STAGE_CHANGED,
+            {
                 "handle": handle,
-                "contact_id": None if contact_id is None else str(contact_id),
+                "contact_id": None if contact_of.get(handle) is None else str(contact_of[handle]),
                 "from": before,
                 "to": after,
             },
-            dedupe_key=f"{STAGE_CHANGED}:{user_id}:{handle}:{uuid.uuid4().hex}",
-            endpoints=endpoints,
+            f"{STAGE_CHANGED}:{user_id}:{handle}:{uuid.uuid4().hex}",
+            endpoints,
         )
+        for handle, before, after in changes
+    ]
+    emit_many(session, workspace_id=user.workspace_id, user=user, messages=messages)

@@ -42,7 +42,7 @@ from app.insights.service import follow_rules, posting_rules
 from app.plans.service import get_follow_plan, get_posting_plan
 from app.users.models import USER_TABLE, User
 from app.webhooks.models import ENDPOINT_TABLE, USER_STATE_TABLE, WebhookUserState
-from app.webhooks.outbox import emit, sent_keys
+from app.webhooks.outbox import Outgoing, emit, emit_many, sent_keys
 
 EP = ENDPOINT_TABLE.c
 SALES_WINDOW_DAYS = 30
@@ -200,37 +200,39 @@ def _emit_new(
     now: datetime,
 ) -> None:
     """Emit the conditions found whose dedupe key was not emitted before (one look-up for
-    all: a condition that still holds at the next write costs no insert)."""
+    all: a condition that still holds at the next write costs no insert; the new ones are
+    written together, ``emit_many``)."""
     sent = sent_keys(session, workspace_id, [key for _, key, _ in found])
-    for event_type, key, data in found:
-        if key not in sent:
-            emit(
-                session,
-                workspace_id=workspace_id,
-                user=user,
-                type=event_type,
-                data=data,
-                dedupe_key=key,
-                endpoints=targets[event_type],
-                now=now,
-            )
+    fresh = [
+        Outgoing(event_type, data, key, targets[event_type])
+        for event_type, key, data in found
+        if key not in sent
+    ]
+    if fresh:
+        emit_many(session, workspace_id=workspace_id, user=user, messages=fresh, now=now)
 
 
 def user_state(session: Session, user_id: uuid.UUID) -> WebhookUserState:
     """The user's webhook state row, created if missing, locked for this transaction on
     PostgreSQL (so two writes of one user take turns at a transition)."""
+    locked = (
+        select(WebhookUserState)
+        .where(USER_STATE_TABLE.c.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    # Read (and lock) first: the row exists after a user's first evaluation, and the insert
+    # below is an ON CONFLICT statement SQLAlchemy compiles afresh each time.
+    found: WebhookUserState | None = session.execute(locked).scalar_one_or_none()
+    if found is not None:
+        return found
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
         dialect.insert(USER_STATE_TABLE)
         .values(user_id=user_id, sales_transitions=0)
         .on_conflict_do_nothing(index_elements=["user_id"])
     )
-    state: WebhookUserState = session.execute(
-        select(WebhookUserState)
-        .where(USER_STATE_TABLE.c.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    state: WebhookUserState = session.execute(locked).scalar_one()
     return state
 
 

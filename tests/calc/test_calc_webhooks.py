@@ -113,3 +113,54 @@ def test_posting_flags_of_a_day():
         datetime(2026, 3, 9, 3, 59, 30, tzinfo=UTC),
     ]
     assert posting_flags(rules, NY, day, late) == ["over_posting", "burst"]
+
+
+def _rolling_breach_by_hand(rule, tz, day, instants):
+    """The rule's definition, counted naively: some window (t - window, t] ending at one of
+    the day's events holds more than the limit."""
+    start = datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
+    return any(
+        sum(1 for u in instants if t - rule.window < u <= t) > rule.limit
+        for t in instants
+        if start <= t < end
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_rolling_platform_rules_match_their_definition(seed):
+    """PacingDays skips a rolling rule's windows when the span they lie in holds no more than
+    the limit; the names it reports are the naive count's, dense days and sparse ones."""
+    import random
+
+    from app.calc.platform_rules import PlatformRule
+    from app.calc.webhooks import PacingDays
+
+    rng = random.Random(seed)
+    rule = PlatformRule(
+        "follows_per_3_hours",
+        ("follow",),
+        limit=rng.choice([1, 3, 8, 20]),
+        window=timedelta(hours=3),
+        label="follows",
+    )
+    rules = FollowRules(
+        weekly_target=1000,
+        active_weekdays=frozenset(range(7)),
+        daily_cap=1000,
+        burst_limit=1000,
+        burst_window_minutes=60,
+        warmup_days=0,
+        starts_on=date(2026, 1, 1),
+        platform_weekly_limit=None,
+        platform_rules=(rule,),
+    )
+    base = datetime(2026, 3, 7, tzinfo=UTC)  # NY's spring-forward is on the 8th
+    follows = sorted(
+        base + timedelta(minutes=rng.randrange(4 * 1440)) for _ in range(rng.randrange(1, 60))
+    )
+    days = PacingDays(rules, NY, follows)
+    for d in range(4):
+        day = date(2026, 3, 7) + timedelta(days=d)
+        expected = _rolling_breach_by_hand(rule, NY, day, follows)
+        assert (rule.name in days.breaches(day)) is expected
