@@ -75,6 +75,9 @@ FILTERS = [
     {"q": "%_"},
     {"due_before": "2026-11-15T00:00:00Z"},
     {"stage": "know", "stale": "true", "tag": "vip"},
+    {"stage": "like", "stale": "false"},
+    {"stale": "true", "due_before": "2026-11-12T00:00:00Z"},
+    {"stage": "trust", "due_before": "2026-11-16T00:00:00Z", "q": "p"},
 ]
 
 
@@ -88,6 +91,14 @@ def test_every_filter_and_sort_pages_in_order_and_matches_the_slow_path(
             m.setattr(summaries, "fast_path", lambda *a: False)
             slow = _all_pages(client, uid, sort=sort, as_of=AS_OF, **f)
         assert fast == slow, f
+        # The other index paths give the same pages: a common tag / q walks the sort's
+        # index (no id set), and more cadences than streams filter and sort the table.
+        with monkeypatch.context() as m:
+            m.setattr(summaries, "NARROW_CAP", 0)
+            assert _all_pages(client, uid, sort=sort, as_of=AS_OF, **f) == fast, f
+        with monkeypatch.context() as m:
+            m.setattr(summaries, "CADENCE_STREAMS", 1)
+            assert _all_pages(client, uid, sort=sort, as_of=AS_OF, **f) == fast, f
         assert len({c["id"] for c in fast}) == len(fast)
         if sort == "last_contact":
             keys = [c["last_contact_at"] for c in fast]

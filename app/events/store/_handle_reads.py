@@ -164,3 +164,18 @@ def latest_occurred_at(session: Session, user_id: uuid.UUID) -> datetime | None:
         select(E.occurred_at).where(E.user_id == user_id).order_by(E.occurred_at.desc()).limit(1)
     ).scalar_one_or_none()
     return value
+
+
+def handles_after(
+    session: Session, user_id: uuid.UUID, instant: datetime, cap: int
+) -> list[str] | None:
+    """The handles with events after ``instant`` (a range of ix_event_user_time), or None
+    when there are more than ``cap`` of them."""
+    rows = session.execute(
+        select(E.counterpart)
+        .where(E.user_id == user_id, E.occurred_at > instant, E.counterpart.is_not(None))
+        .distinct()
+        .limit(cap + 1)
+    ).scalars()
+    names = sorted(rows)
+    return None if len(names) > cap else names
