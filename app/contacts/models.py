@@ -73,7 +73,8 @@ class ContactHandle(SQLModel, table=True):
         # §6.7 pages: newest last contact first, ties by handle, with or without a stage.
         Index("ix_contact_handle_user_last", "user_id", "last_contact_at", "handle"),
         Index("ix_contact_handle_user_stage_last", "user_id", "stage", "last_contact_at", "handle"),
-        Index("ix_contact_handle_contact", "contact_id"),
+        # A page's handles, read from the index alone (migration 0014 added ``handle``).
+        Index("ix_contact_handle_contact", "contact_id", "handle"),
     )
 
     user_id: uuid.UUID = Field(

@@ -5,7 +5,8 @@ last_contact_at + the cadence, so pages by last contact or by due_at, and the ``
 ``due_before`` filters, are one range per distinct cadence. They replace
 ix_contact_user_last, ix_contact_user_stage_last and ix_contact_user_stage_due (fewer
 indexes to keep on every write); (user_id, name, id) over the named contacts lets ``q``
-scan names in an index.
+scan names in an index; ix_contact_handle_contact gains ``handle`` (a page's handles
+from the index alone).
 
 Revision ID: 0014
 Revises: 0013
@@ -48,6 +49,9 @@ def upgrade() -> None:
         sqlite_where=sa.text("name IS NOT NULL"),
         postgresql_where=sa.text("name IS NOT NULL"),
     )
+    # A page's handles from the index alone.
+    op.drop_index("ix_contact_handle_contact", table_name="contact_handle")
+    op.create_index("ix_contact_handle_contact", "contact_handle", ["contact_id", "handle"])
     # Replaced by the cadence ranges (fewer indexes to keep on every write).
     op.drop_index("ix_contact_user_last", table_name="contact")
     op.drop_index("ix_contact_user_stage_last", table_name="contact")
@@ -55,6 +59,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contact_handle_contact", table_name="contact_handle")
+    op.create_index("ix_contact_handle_contact", "contact_handle", ["contact_id"])
     op.create_index("ix_contact_user_stage_due", "contact", ["user_id", "stage", "due_at", "id"])
     op.create_index(
         "ix_contact_user_stage_last", "contact", ["user_id", "stage", "last_contact_at", "id"]
