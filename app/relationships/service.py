@@ -100,9 +100,9 @@ def _name(row: Row[Any]) -> str:
     return name
 
 
-# An as_of before the user's latest event: when at most this many handles have events
-# after it, the counts are the kept summary's with those handles recounted up to as_of.
-LATER_HANDLES_CAP = 2000
+# An as_of before the user's latest event: when at most this many events are after it, the
+# counts are the kept summary's with the handles of those events recounted up to as_of.
+LATER_EVENTS_CAP = 5000
 
 
 def count_stages(session: Session, user: User, as_of: datetime) -> StageCounts:
@@ -111,7 +111,7 @@ def count_stages(session: Session, user: User, as_of: datetime) -> StageCounts:
     with events after as_of (a range of the events' time index) are taken off and counted
     from their events up to as_of instead, so a past week costs the events since it."""
     cutoff = stale_cutoff(user, as_of)
-    later = store.handles_after(session, user.id, as_of, LATER_HANDLES_CAP)
+    later = store.handles_after(session, user.id, as_of, LATER_EVENTS_CAP)
     counts = {"know": 0, "like": 0, "trust": 0}
     stale = 0
     if later is None:  # many events since as_of: group the events up to as_of

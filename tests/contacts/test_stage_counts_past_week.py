@@ -55,7 +55,7 @@ def test_past_week_counts_equal_grouping_the_events(client, uid, week, monkeypat
     kept = client.get(f"/v1/users/{uid}/report", params={"week": week})
     assert kept.status_code == 200, kept.text
     with monkeypatch.context() as m:
-        m.setattr(relationships, "LATER_HANDLES_CAP", -1)  # always group the events
+        m.setattr(relationships, "LATER_EVENTS_CAP", -1)  # always group the events
         grouped = client.get(f"/v1/users/{uid}/report", params={"week": week})
     assert kept.json()["relationships"] == grouped.json()["relationships"]
     assert kept.json()["relationships"]["total"] > 0
