@@ -108,13 +108,21 @@ def _seed(url: str, contacts: int, per_contact: int) -> tuple[str, str, dict]:
     return key, str(user_id), {**timings, "events": len(rows), "contacts": contacts}
 
 
+HEALTHZ: list[float] = []
+
+
 def _p50(client, path: str, params: dict, samples: int) -> float:
+    """p50 of ``samples`` requests, each followed by a /healthz request (kept in HEALTHZ),
+    so the baseline sees the same load as the figure."""
     times = []
     for _ in range(samples):
         t = time.perf_counter()
         r = client.get(path, params=params)
         times.append(time.perf_counter() - t)
         assert r.status_code == 200, r.text
+        t = time.perf_counter()
+        client.get("/healthz")
+        HEALTHZ.append(time.perf_counter() - t)
     return round(statistics.median(times) * 1000, 2)
 
 
@@ -135,6 +143,7 @@ def run(database: str, contacts: int, per_contact: int, samples: int, admin_url:
             "contacts": {},
             "contacts?sort=due": {"sort": "due"},
             "contacts?sort=health (slow path)": {"sort": "health"},
+            "contacts?stale=false": {"stale": "false"},
             "contacts?stage=trust": {"stage": "trust"},
             "contacts?stage=know&sort=due": {"stage": "know", "sort": "due"},
             "contacts?stale=true": {"stale": "true"},
@@ -156,7 +165,9 @@ def run(database: str, contacts: int, per_contact: int, samples: int, admin_url:
             out["p50_ms"]["report"] = _p50(client, f"{base}/report", {"week": "2026-W48"}, samples)
             out["p50_ms"]["/healthz (again)"] = _p50(client, "/healthz", {}, samples)
         app.state.db.dispose()
-    healthz = out["p50_ms"]["/healthz"]
+    # The baseline: every /healthz interleaved with the figures' requests.
+    healthz = round(statistics.median(HEALTHZ) * 1000, 2)
+    out["p50_ms"]["/healthz (interleaved, the baseline)"] = healthz
     out["x_healthz"] = {k: round(v / healthz, 1) for k, v in out["p50_ms"].items()}
     return out
 
@@ -196,7 +207,9 @@ def ingest(database: str, batches: int, admin_url: str) -> dict:
         spent = {"with_upkeep_s": 0.0, "without_upkeep_s": 0.0}
         original = _contact_rollup.apply
         try:
-            for b in range(2 * batches):
+            # Two untimed batches first (one of each): the first write imports the webhook
+            # triggers' modules, which took seconds and fell on whichever run came first.
+            for b in range(-2, 2 * batches):
                 items = [
                     EventIn(
                         platform="x",
@@ -213,7 +226,10 @@ def ingest(database: str, batches: int, admin_url: str) -> dict:
                 with db.session(write=True) as session:
                     store.record(session, uuid.UUID(uid), items)
                     session.commit()
-                spent["with_upkeep_s" if upkeep else "without_upkeep_s"] += time.perf_counter() - t
+                if b >= 0:
+                    spent["with_upkeep_s" if upkeep else "without_upkeep_s"] += (
+                        time.perf_counter() - t
+                    )
         finally:
             _contact_rollup.apply = original  # type: ignore[assignment]
             db.dispose()

@@ -10,20 +10,39 @@ inbound event differ. Rows without events keep zeros and null instants and stage
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Table
+from sqlalchemy import JSON, Column, ForeignKey, Index, Table, text
 from sqlmodel import Field, SQLModel
 
+from app.calc.vocabulary import DEFAULT_KEEP_IN_TOUCH_DAYS
 from app.core.types import UTCDateTime, utc_now
 
 
 class Contact(SQLModel, table=True):
     __tablename__ = "contact"
     __table_args__ = (
-        # sort=last_contact (newest first) and sort=due (soonest first), with or without a stage.
-        Index("ix_contact_user_last", "user_id", "last_contact_at", "id"),
-        Index("ix_contact_user_stage_last", "user_id", "stage", "last_contact_at", "id"),
+        # sort=last_contact, and sort=due with a stage: one range per distinct cadence (within
+        # a cadence, due_at = last_contact_at + the cadence, so both sorts and the due
+        # filters are ranges of last_contact_at). Migration 0014.
+        Index("ix_contact_user_cadence_last", "user_id", "cadence_days", "last_contact_at", "id"),
+        Index(
+            "ix_contact_user_stage_cadence_last",
+            "user_id",
+            "stage",
+            "cadence_days",
+            "last_contact_at",
+            "id",
+        ),
+        # sort=due, stale with sort=due, and contact.stale's pass (webhooks/stale.py).
         Index("ix_contact_user_due", "user_id", "due_at", "id"),
-        Index("ix_contact_user_stage_due", "user_id", "stage", "due_at", "id"),
+        # q: the named contacts only, scanned in the index for the substring.
+        Index(
+            "ix_contact_user_name",
+            "user_id",
+            "name",
+            "id",
+            sqlite_where=text("name IS NOT NULL"),
+            postgresql_where=text("name IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -44,6 +63,8 @@ class Contact(SQLModel, table=True):
     last_inbound_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stage: str | None = Field(default=None, max_length=8)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The keep-in-touch days in force: its own, or the user's (kept with due_at).
+    cadence_days: int = DEFAULT_KEEP_IN_TOUCH_DAYS
 
 
 class ContactHandle(SQLModel, table=True):
@@ -52,7 +73,8 @@ class ContactHandle(SQLModel, table=True):
         # §6.7 pages: newest last contact first, ties by handle, with or without a stage.
         Index("ix_contact_handle_user_last", "user_id", "last_contact_at", "handle"),
         Index("ix_contact_handle_user_stage_last", "user_id", "stage", "last_contact_at", "handle"),
-        Index("ix_contact_handle_contact", "contact_id"),
+        # A page's handles, read from the index alone (migration 0014 added ``handle``).
+        Index("ix_contact_handle_contact", "contact_id", "handle"),
     )
 
     user_id: uuid.UUID = Field(

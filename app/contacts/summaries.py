@@ -9,10 +9,20 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from app.calc import contacts as calc
@@ -131,6 +141,92 @@ SORTS: dict[str, tuple[ColumnElement[Any], bool, str]] = {
 }
 
 
+# A tag or a q that matches at most this many contacts is read as that set of ids (the
+# tag's range of contact_tag's key; the q's scan of the handle and name indexes) and
+# sorted; one that matches more walks the sort's index, where it is dense enough to fill
+# a page soon.
+NARROW_CAP = 2000
+# Pages by last contact (and by due_at with a stage): one index range per distinct cadence
+# when the user's contacts have at most this many (else the table is filtered and sorted).
+CADENCE_STREAMS = 50
+
+
+def _narrowed(session: Session, user: User, f: Filters) -> list[uuid.UUID] | None:
+    """The ids of the contacts a rare tag or q names (None: no filter, or a common one)."""
+    found: list[set[uuid.UUID]] = []
+    if f.tag is not None:
+        ids = session.execute(
+            select(T.contact_id).where(T.user_id == user.id, T.tag == f.tag).limit(NARROW_CAP + 1)
+        ).scalars()
+        found.append(set(ids))
+    if f.q:
+        pattern = _like(f.q)
+        by_handle = session.execute(
+            select(H.contact_id)
+            .where(H.user_id == user.id, H.handle.like(pattern, escape="\\"))
+            .limit(NARROW_CAP + 1)
+        ).scalars()
+        by_name = session.execute(
+            select(C.id)
+            .where(
+                C.user_id == user.id,
+                C.name.is_not(None),
+                func.lower(C.name).like(pattern, escape="\\"),
+            )
+            .limit(NARROW_CAP + 1)
+        ).scalars()
+        found.append(set(by_handle) | set(by_name))
+    small = [ids for ids in found if len(ids) <= NARROW_CAP]
+    if not small:
+        return None
+    return sorted(set.intersection(*small))
+
+
+def _cadences(session: Session, user_id: uuid.UUID) -> list[int]:
+    """The user's distinct cadences, up to CADENCE_STREAMS + 1 of them: one probe of
+    ix_contact_user_cadence_last each (a loose index scan)."""
+    stmt = text(
+        "WITH RECURSIVE k(days) AS ("
+        " SELECT MIN(cadence_days) FROM contact WHERE user_id = :u"
+        " UNION ALL"
+        " SELECT (SELECT MIN(cadence_days) FROM contact WHERE user_id = :u AND cadence_days > k.days)"
+        " FROM k WHERE k.days IS NOT NULL)"
+        " SELECT days FROM k WHERE days IS NOT NULL LIMIT :n"
+    ).bindparams(bindparam("u", type_=C.user_id.type), bindparam("n"))
+    return [
+        int(d) for d in session.execute(stmt, {"u": user_id, "n": CADENCE_STREAMS + 1}).scalars()
+    ]
+
+
+def _stream(
+    where: list[ColumnElement[bool]],
+    as_of: datetime,
+    f: Filters,
+    sort: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    days: int,
+) -> Select[Any]:
+    """The page's first limit + 1 contacts of one cadence: a range of
+    ix_contact_user[_stage]_cadence_last. Within one cadence due_at = last_contact_at +
+    days, so the due order is the last-contact order and due bounds are last-contact bounds."""
+    span = timedelta(days=days)
+    descending = sort == "last_contact"
+    keyset = pagination.Keyset(C.last_contact_at, C.id, uuid.UUID, descending=descending)
+    bounds = [C.cadence_days == days, C.last_contact_at.is_not(None)]
+    if f.stale is not None:
+        cut = as_of - span
+        bounds.append(C.last_contact_at < cut if f.stale else C.last_contact_at >= cut)
+    if f.due_before is not None:
+        bounds.append(C.last_contact_at < f.due_before - span)
+    if after is not None:
+        at, tie = after
+        bounds.append(keyset.beyond((at - span, tie) if sort == "due" else (at, tie)))
+    return (
+        select(CONTACT_TABLE).where(*where, *bounds).order_by(*keyset.order_by()).limit(limit + 1)
+    )
+
+
 def page(
     session: Session,
     user: User,
@@ -140,13 +236,34 @@ def page(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[Summary]:
-    """limit + 1 summaries of the page after ``after``, in the sort's index order."""
+    """limit + 1 summaries of the page after ``after``, in the sort's order: a rare tag or
+    q as a set of ids; sort=due without a stage on ix_contact_user_due; otherwise one range
+    of ix_contact_user[_stage]_cadence_last per distinct cadence, merged."""
     column, descending, _ = SORTS[sort]
     keyset = pagination.Keyset(column, C.id, uuid.UUID, descending=descending)
-    stmt = select(CONTACT_TABLE).where(*conditions(user, as_of, f, sort))
-    if after is not None:
-        stmt = stmt.where(keyset.beyond(after))
-    rows = session.execute(stmt.order_by(*keyset.order_by()).limit(limit + 1)).all()
+    where = conditions(user, as_of, f, sort)
+    narrowed = _narrowed(session, user, f) if (f.tag is not None or f.q) else None
+    if narrowed is not None:
+        where.append(C.id.in_(narrowed))
+    cadences = (
+        []
+        if narrowed is not None or (sort == "due" and f.stage is None)
+        else (_cadences(session, user.id))
+    )
+    if cadences and len(cadences) <= CADENCE_STREAMS:
+        streams = [
+            select(_stream(where, as_of, f, sort, after, limit, days).subquery())
+            for days in cadences
+        ]
+        merged = union_all(*streams).subquery()
+        m_column = merged.c.due_at if sort == "due" else merged.c.last_contact_at
+        order = [m_column.desc(), merged.c.id.desc()] if descending else [m_column, merged.c.id]
+        stmt = select(merged).order_by(*order).limit(limit + 1)
+    else:
+        if after is not None:
+            where.append(keyset.beyond(after))
+        stmt = select(CONTACT_TABLE).where(*where).order_by(*keyset.order_by()).limit(limit + 1)
+    rows = session.execute(stmt).all()
     handles = handles_of(session, [r.id for r in rows])
     return [_summary(r, handles[r.id]) for r in rows]
 

@@ -52,3 +52,10 @@ def stage_counts(user_id: uuid.UUID, stale_cutoff: datetime) -> Select[Any]:
         .where(H.user_id == user_id, H.last_contact_at.is_not(None))
         .group_by(H.stage)
     )
+
+
+def handles(user_id: uuid.UUID, names: list[str]) -> Select[Any]:
+    """SELECT the kept rows (stage, last contact) of these handles that have events."""
+    return select(H.handle, H.stage, H.last_contact_at).where(
+        H.user_id == user_id, H.handle.in_(names), H.last_contact_at.is_not(None)
+    )

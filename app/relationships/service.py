@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.contacts.summaries import fast_path
 from app.core.pagination import decode_cursor, encode_cursor
+from app.events import store
 from app.relationships import kept, queries
 from app.relationships.schemas import RelationshipList, RelationshipOut, StageCounts
 from app.users.models import User
@@ -99,15 +100,33 @@ def _name(row: Row[Any]) -> str:
     return name
 
 
+# An as_of before the user's latest event: when at most this many events are after it, the
+# counts are the kept summary's with the handles of those events recounted up to as_of.
+LATER_EVENTS_CAP = 5000
+
+
 def count_stages(session: Session, user: User, as_of: datetime) -> StageCounts:
+    """Stages and stale counts at as_of (the weekly report). From the kept per-handle
+    summary (one index of it); for an as_of before the user's latest event, the handles
+    with events after as_of (a range of the events' time index) are taken off and counted
+    from their events up to as_of instead, so a past week costs the events since it."""
     cutoff = stale_cutoff(user, as_of)
-    if fast_path(session, user, as_of):
-        stmt = kept.stage_counts(user.id, cutoff)
-    else:
-        stmt = queries.stage_counts(_staged(user, as_of), cutoff)
+    later = store.handles_after(session, user.id, as_of, LATER_EVENTS_CAP)
     counts = {"know": 0, "like": 0, "trust": 0}
     stale = 0
-    for stage, n, n_stale in session.execute(stmt):
+    if later is None:  # many events since as_of: group the events up to as_of
+        rows = session.execute(queries.stage_counts(_staged(user, as_of), cutoff)).all()
+    else:
+        rows = session.execute(kept.stage_counts(user.id, cutoff)).all()
+    for stage, n, n_stale in rows:
         counts[stage] = int(n)
         stale += int(n_stale or 0)
+    if later:
+        for row in session.execute(kept.handles(user.id, later)):
+            counts[row.stage] -= 1
+            stale -= row.last_contact_at < cutoff
+        r = _staged(user, as_of, later)
+        for stage, n, n_stale in session.execute(queries.stage_counts(r, cutoff)):
+            counts[stage] += int(n)
+            stale += int(n_stale or 0)
     return StageCounts(**counts, stale=stale, total=sum(counts.values()))

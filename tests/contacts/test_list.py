@@ -75,6 +75,9 @@ FILTERS = [
     {"q": "%_"},
     {"due_before": "2026-11-15T00:00:00Z"},
     {"stage": "know", "stale": "true", "tag": "vip"},
+    {"stage": "like", "stale": "false"},
+    {"stale": "true", "due_before": "2026-11-12T00:00:00Z"},
+    {"stage": "trust", "due_before": "2026-11-16T00:00:00Z", "q": "p"},
 ]
 
 
@@ -88,6 +91,14 @@ def test_every_filter_and_sort_pages_in_order_and_matches_the_slow_path(
             m.setattr(summaries, "fast_path", lambda *a: False)
             slow = _all_pages(client, uid, sort=sort, as_of=AS_OF, **f)
         assert fast == slow, f
+        # The other index paths give the same pages: a common tag / q walks the sort's
+        # index (no id set), and more cadences than streams filter and sort the table.
+        with monkeypatch.context() as m:
+            m.setattr(summaries, "NARROW_CAP", 0)
+            assert _all_pages(client, uid, sort=sort, as_of=AS_OF, **f) == fast, f
+        with monkeypatch.context() as m:
+            m.setattr(summaries, "CADENCE_STREAMS", 1)
+            assert _all_pages(client, uid, sort=sort, as_of=AS_OF, **f) == fast, f
         assert len({c["id"] for c in fast}) == len(fast)
         if sort == "last_contact":
             keys = [c["last_contact_at"] for c in fast]
@@ -153,3 +164,27 @@ def test_reach_lists(client, uid, session):
     # p00 (its last inbound Nov 2 14:00: due Nov 12 14:00).
     assert [b.handles for b in lists.keep_in_touch] == [["p04"], ["p01"], ["p00"]]
     assert lists.keep_in_touch[0].overdue_days == 13
+
+
+def test_cadence_follows_the_users_setting_and_the_contacts_own(client, uid, monkeypatch):
+    """cadence_days (the index's cadence) is rewritten when the user's keep_in_touch_days
+    changes and when a contact's own one is set or cleared: the index pages keep matching
+    the exact slow path."""
+    p04 = contact_of(client, uid, "p04")["id"]
+    steps = [
+        lambda: client.patch(f"/v1/users/{uid}", json={"settings": {"keep_in_touch_days": 3}}),
+        lambda: client.patch(f"/v1/users/{uid}/contacts/{p04}", json={"keep_in_touch_days": None}),
+        lambda: client.patch(f"/v1/users/{uid}/contacts/{p04}", json={"keep_in_touch_days": 15}),
+    ]
+    for step in steps:
+        assert step().status_code == 200
+        for f in ({"stale": "true"}, {"stale": "false"}, {"due_before": "2026-11-18T00:00:00Z"}):
+            for sort in ("last_contact", "due"):
+                fast = _all_pages(client, uid, sort=sort, as_of=AS_OF, **f)
+                with monkeypatch.context() as m:
+                    m.setattr(summaries, "fast_path", lambda *a: False)
+                    slow = _all_pages(client, uid, sort=sort, as_of=AS_OF, **f)
+                assert fast == slow, (f, sort)
+    stale = {c["handles"][0] for c in _all_pages(client, uid, as_of=AS_OF, stale="true")}
+    # Nov 20 − 3 days = Nov 17: all but p16…; p04's own 15 days: Nov 5 + 15 = Nov 20 12:00.
+    assert "p04" not in stale and "p00" in stale

@@ -14,9 +14,9 @@ follows the window, never the user's history:
 - ``post_days``, ``current_streaks``: per-local-day post summaries and streaks (§6.2);
 - ``instants``, ``kind_instants``, ``last_instant``: the few instants a rule needs;
 - ``rule_counts``: a ``WindowSource`` counting a platform's rule windows (§9.2);
-- ``handle_figures``, ``handle_window_events``, ``latest_occurred_at``: events by handle
-  (§10 contacts, §6.7): totals up to an instant, a few handles' events in a window, the
-  user's latest event.
+- ``handle_figures``, ``handle_window_events``, ``handles_after``, ``latest_occurred_at``:
+  events by handle (§10 contacts, §6.7): totals up to an instant, a few handles' events in
+  a window, the handles with events after an instant, the user's latest event.
 
 The contacts summary (contact and contact_handle rows) is kept by the same writes
 (_contact_rollup.py); ``restage_contacts`` (after a change of the user's zone, sales ratio
@@ -37,7 +37,12 @@ from app.events.store._contacts import people_engaged
 from app.events.store._contacts import window_contacts as contacts
 from app.events.store._counters import COUNTERS
 from app.events.store._handle_reads import Figures as HandleFigures
-from app.events.store._handle_reads import handle_figures, handle_window_events, latest_occurred_at
+from app.events.store._handle_reads import (
+    handle_figures,
+    handle_window_events,
+    handles_after,
+    latest_occurred_at,
+)
 from app.events.store._post_days import Summaries, current_streaks
 from app.events.store._post_days import summaries as post_days
 from app.events.store._rule_counts import DbWindowSource
@@ -94,6 +99,7 @@ __all__ = [
     "engagement_counts",
     "handle_figures",
     "handle_window_events",
+    "handles_after",
     "instants",
     "kind_instants",
     "last_instant",

@@ -4,8 +4,9 @@ the user's time zone, sales ratio or cadence.
 
 Per handle (contact_handle) and per contact (contact, summed over its handles): first and
 last contact, outbound, inbound, non_sales, sales, first and last inbound instant, stage;
-and the contact's due_at. An insert adds the new events to the handle rows (counts add,
-instants widen); a delete recounts the touched handles from their events (a deleted
+and the contact's due_at. An insert adds the new events to the handle rows and to their
+contacts (counts add, instants widen: the locked row plus the batch is the new summary, no
+handle is read again); a delete recounts the touched handles from their events (a deleted
 event may have been the first or last of something). A contact is then re-summed from its
 handle rows. A new handle gets a contact row first and then its handle row with INSERT …
 ON CONFLICT DO NOTHING on the key (user_id, handle): of two requests naming one new handle,
@@ -39,7 +40,7 @@ from app.contacts.models import CONTACT_TABLE, HANDLE_TABLE
 from app.core import bulk
 from app.core.types import utc_now
 from app.events.models import EVENT_TABLE
-from app.events.store._handle_reads import FIGURES, Figures, handle_figures, total
+from app.events.store._handle_reads import FIGURES, NONE, Figures, handle_figures, total
 from app.users.models import USER_TABLE
 
 H = HANDLE_TABLE.c
@@ -122,26 +123,52 @@ def _pg_handle_insert() -> Any:
     )
 
 
-def _create_handles(session: Session, user_id: uuid.UUID, handles: list[str]) -> dict[str, Any]:
-    """A new contact for each new handle; a handle another request created first keeps
-    that request's contact (ours is dropped, and its row is read, locked, instead)."""
+def _create_handles(
+    session: Session,
+    user_id: uuid.UUID,
+    handles: list[str],
+    settings: Settings,
+    figures: Mapping[str, Figures] | None = None,
+) -> tuple[dict[str, Any], set[str]]:
+    """A new contact for each new handle, both written with ``figures`` (their first
+    events' figures: no second write of a row just inserted), and the handles so written;
+    a handle another request created first keeps that request's contact (ours is dropped,
+    and its row is read, locked, instead: it is not among the handles answered)."""
     now = utc_now()
     ids = {h: uuid.uuid4() for h in handles}
+    got = {h: (figures or {}).get(h, NONE) for h in handles}
     session.execute(
         insert(CONTACT_TABLE),
-        [{"id": ids[h], "user_id": user_id, "tags": [], "created_at": now} for h in handles],
+        [
+            {
+                "user_id": user_id,
+                "tags": [],
+                "created_at": now,
+                **_contact_values(ids[h], got[h], None, settings),
+            }
+            for h in handles
+        ],
     )
     new = {h: _NewHandle(h, ids[h]) for h in handles}
-    rows = [{"user_id": user_id, **vars(new[h])} for h in handles]
+    rows = [
+        {
+            "user_id": user_id,
+            "handle": h,
+            "contact_id": ids[h],
+            **got[h].values(),
+            "stage": settings.stage(got[h]),
+        }
+        for h in handles
+    ]
     if _is_postgres(session):  # one statement, whatever the number of handles
         arrays = bulk.as_arrays(rows, _NEW_HANDLE_COLUMNS)
         won = set(session.execute(_pg_handle_insert(), arrays).scalars())
         if lost := [h for h in handles if h not in won]:
             session.execute(delete(CONTACT_TABLE).where(C.id.in_([ids[h] for h in lost])))
-            return {**{h: new[h] for h in won}, **_lock_handles(session, user_id, lost)}
+            return {**{h: new[h] for h in won}, **_lock_handles(session, user_id, lost)}, won
     else:  # one writer at a time: no other request can have created them meanwhile
         session.execute(insert(HANDLE_TABLE), rows)
-    return dict(new)
+    return dict(new), set(handles)
 
 
 def _bulk_update(
@@ -193,6 +220,35 @@ def _update_handles(
     )
 
 
+def _contact_values(
+    cid: uuid.UUID, f: Figures, own: int | None, settings: Settings
+) -> dict[str, Any]:
+    k = own or settings.keep_in_touch_days
+    return {
+        "id": cid,
+        **f.values(),
+        "stage": settings.stage(f),
+        "due_at": calc.due_at(f.last_contact_at, k),
+        "cadence_days": k,
+    }
+
+
+def _lock_contacts(
+    session: Session, user_id: uuid.UUID, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Any]:
+    """The contact rows (own cadence and summary), locked FOR UPDATE in id order."""
+    rows: dict[uuid.UUID, Any] = {}
+    for first in range(0, len(ids), 500):
+        for row in session.execute(
+            select(C.id, C.keep_in_touch_days, *(C[f] for f in FIGURES))
+            .where(C.id.in_(ids[first : first + 500]), C.user_id == user_id)
+            .order_by(C.id)
+            .with_for_update()
+        ):
+            rows[row.id] = row
+    return rows
+
+
 def resum_contacts(
     session: Session, user_id: uuid.UUID, contact_ids: Iterable[uuid.UUID], settings: Settings
 ) -> None:
@@ -200,31 +256,31 @@ def resum_contacts(
     ids = sorted(set(contact_ids))
     if not ids:
         return
-    own: dict[uuid.UUID, int | None] = {}
+    own = {
+        cid: row.keep_in_touch_days for cid, row in _lock_contacts(session, user_id, ids).items()
+    }
     parts: dict[uuid.UUID, list[Figures]] = defaultdict(list)
     for first in range(0, len(ids), 500):
         chunk = ids[first : first + 500]
-        for cid, k in session.execute(
-            select(C.id, C.keep_in_touch_days)
-            .where(C.id.in_(chunk), C.user_id == user_id)
-            .order_by(C.id)
-            .with_for_update()
-        ):
-            own[cid] = k
         for row in session.execute(select(HANDLE_TABLE).where(H.contact_id.in_(chunk))):
             parts[row.contact_id].append(Figures.of_row(row))
-    values = []
-    for cid in own:
-        f = total(parts[cid])
-        k = own[cid] or settings.keep_in_touch_days
-        values.append(
-            {
-                "id": cid,
-                **f.values(),
-                "stage": settings.stage(f),
-                "due_at": calc.due_at(f.last_contact_at, k),
-            }
-        )
+    values = [_contact_values(cid, total(parts[cid]), own[cid], settings) for cid in own]
+    _bulk_update(session, CONTACT_TABLE, ("id",), values)
+
+
+def _add_to_contacts(
+    session: Session,
+    user_id: uuid.UUID,
+    added: Mapping[uuid.UUID, Figures],
+    settings: Settings,
+) -> None:
+    """Inserted events' figures added to their contacts: counts add and instants widen, so
+    the locked row plus the batch's figures is the new summary (no re-read of handles)."""
+    rows = _lock_contacts(session, user_id, sorted(added))
+    values = [
+        _contact_values(cid, Figures.of_row(row).plus(added[cid]), row.keep_in_touch_days, settings)
+        for cid, row in rows.items()
+    ]
     _bulk_update(session, CONTACT_TABLE, ("id",), values)
 
 
@@ -244,19 +300,33 @@ def apply(
         return []
     settings = _settings(session, user_id)
     handles = sorted({e["counterpart"] for e in named})
-    rows = _lock_handles(session, user_id, handles)
-    if missing := [h for h in handles if h not in rows]:
-        rows.update(_create_handles(session, user_id, missing))
+    added: dict[str, Figures] = defaultdict(Figures)
     if sign > 0:
-        added: dict[str, Figures] = defaultdict(Figures)
         for e in named:
             added[e["counterpart"]] = added[e["counterpart"]].plus(Figures.of_event(e))
-        new = {h: Figures.of_row(rows[h]).plus(added[h]) for h in handles}
+    rows = _lock_handles(session, user_id, handles)
+    fresh: set[str] = set()  # new handles, written with their figures already
+    if missing := [h for h in handles if h not in rows]:
+        created, fresh = _create_handles(
+            session, user_id, missing, settings, added if sign > 0 else None
+        )
+        rows.update(created)
+    known = [h for h in handles if h not in fresh]
+    if sign > 0:
+        new = {h: Figures.of_row(rows[h]).plus(added[h]) for h in known}
     else:
-        new = handle_figures(session, user_id, handles)
+        new = handle_figures(session, user_id, known)
     staged = {h: (f, settings.stage(f)) for h, f in new.items()}
     _update_handles(session, user_id, staged)
-    resum_contacts(session, user_id, {rows[h].contact_id for h in handles}, settings)
+    staged.update({h: (added[h], settings.stage(added[h])) for h in fresh})
+    if sign > 0:
+        per_contact: dict[uuid.UUID, Figures] = defaultdict(Figures)
+        for h in known:
+            cid = rows[h].contact_id
+            per_contact[cid] = per_contact[cid].plus(added[h])
+        _add_to_contacts(session, user_id, per_contact, settings)
+    else:
+        resum_contacts(session, user_id, {rows[h].contact_id for h in known}, settings)
     changes = [(h, rows[h].stage, staged[h][1]) for h in handles if rows[h].stage != staged[h][1]]
     return _note(session, changes)
 
@@ -281,9 +351,10 @@ def restage_user(session: Session, user_id: uuid.UUID) -> list[StageChange]:
     for row in session.execute(select(CONTACT_TABLE).where(C.user_id == user_id)):
         f = Figures.of_row(row)
         s = settings.stage(f)
-        due = calc.due_at(f.last_contact_at, row.keep_in_touch_days or settings.keep_in_touch_days)
-        if s != row.stage or due != row.due_at:
-            stale.append({"id": row.id, "stage": s, "due_at": due})
+        k = row.keep_in_touch_days or settings.keep_in_touch_days
+        due = calc.due_at(f.last_contact_at, k)
+        if s != row.stage or due != row.due_at or k != row.cadence_days:
+            stale.append({"id": row.id, "stage": s, "due_at": due, "cadence_days": k})
     _bulk_update(session, CONTACT_TABLE, ("id",), stale)
     return _note(session, changes)
 
@@ -301,7 +372,7 @@ def rebuild_user(session: Session, user_id: uuid.UUID) -> None:
         row.handle: row for row in session.execute(select(HANDLE_TABLE).where(H.user_id == user_id))
     }
     if missing := sorted(h for h in counted if h not in known):
-        _create_handles(session, user_id, missing)
+        _create_handles(session, user_id, missing, settings)
     figures = {h: counted.get(h, Figures()) for h in [*known, *missing]}
     _update_handles(session, user_id, {h: (f, settings.stage(f)) for h, f in figures.items()})
     ids = session.execute(select(C.id).where(C.user_id == user_id)).scalars()

@@ -164,3 +164,21 @@ def latest_occurred_at(session: Session, user_id: uuid.UUID) -> datetime | None:
         select(E.occurred_at).where(E.user_id == user_id).order_by(E.occurred_at.desc()).limit(1)
     ).scalar_one_or_none()
     return value
+
+
+def handles_after(
+    session: Session, user_id: uuid.UUID, instant: datetime, cap: int
+) -> list[str] | None:
+    """The handles with events after ``instant``, read from the events after it in time
+    order (a range of ix_event_user_time: the planner must not walk the counterpart index
+    for a DISTINCT), or None when more than ``cap`` events are after it."""
+    rows = session.execute(
+        select(E.counterpart)
+        .where(E.user_id == user_id, E.occurred_at > instant)
+        .order_by(E.occurred_at)
+        .limit(cap + 1)
+    ).scalars()
+    names = list(rows)
+    if len(names) > cap:
+        return None
+    return sorted({n for n in names if n is not None})
