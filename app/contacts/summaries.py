@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlmodel import Session
 
 from app.calc import contacts as calc
@@ -118,7 +118,12 @@ def conditions(
         out.append(
             or_(
                 func.lower(C.name).like(pattern, escape="\\"),
-                exists().where(H.contact_id == C.id, H.handle.like(pattern, escape="\\")),
+                # user_id too: a hashed subplan then reads this user's handles, not the table.
+                exists().where(
+                    H.user_id == user.id,
+                    H.contact_id == C.id,
+                    H.handle.like(pattern, escape="\\"),
+                ),
             )
         )
     return out
@@ -131,6 +136,23 @@ SORTS: dict[str, tuple[ColumnElement[Any], bool, str]] = {
 }
 
 
+def page_query(
+    user: User,
+    as_of: datetime,
+    f: Filters,
+    sort: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Select[Any]:
+    """SELECT the limit + 1 contacts after ``after``: a range of the sort's index."""
+    column, descending, _ = SORTS[sort]
+    keyset = pagination.Keyset(column, C.id, uuid.UUID, descending=descending)
+    stmt = select(CONTACT_TABLE).where(*conditions(user, as_of, f, sort))
+    if after is not None:
+        stmt = stmt.where(keyset.beyond(after))
+    return stmt.order_by(*keyset.order_by()).limit(limit + 1)
+
+
 def page(
     session: Session,
     user: User,
@@ -141,12 +163,7 @@ def page(
     limit: int,
 ) -> list[Summary]:
     """limit + 1 summaries of the page after ``after``, in the sort's index order."""
-    column, descending, _ = SORTS[sort]
-    keyset = pagination.Keyset(column, C.id, uuid.UUID, descending=descending)
-    stmt = select(CONTACT_TABLE).where(*conditions(user, as_of, f, sort))
-    if after is not None:
-        stmt = stmt.where(keyset.beyond(after))
-    rows = session.execute(stmt.order_by(*keyset.order_by()).limit(limit + 1)).all()
+    rows = session.execute(page_query(user, as_of, f, sort, after, limit)).all()
     handles = handles_of(session, [r.id for r in rows])
     return [_summary(r, handles[r.id]) for r in rows]
 
