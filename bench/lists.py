@@ -38,7 +38,7 @@ FILTERS: dict[str, dict[str, str]] = {
     "none": {},
     "platform=x": {"platform": "x"},
     "kind=reply": {"kind": "reply"},
-    "counterpart": {"counterpart": "person0007"},
+    "counterpart": {"counterpart": "person0000"},
     "platform=x&kind=reply": {"platform": "x", "kind": "reply"},
     "is_sales=true": {"is_sales": "true"},
 }

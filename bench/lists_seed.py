@@ -30,7 +30,8 @@ KINDS = (
 
 
 def events(n: int, seed_: int = 19) -> list[Ev]:
-    """``n`` events of user 0 over three years, 2,000 counterparts, some text."""
+    """``n`` events of user 0 over three years, 2,000 counterparts (person0000 has a fifth
+    of the events), some text."""
     rng = random.Random(seed_)
     out = []
     for i in range(n):
@@ -43,7 +44,8 @@ def events(n: int, seed_: int = 19) -> list[Ev]:
                 kind,
                 direction,
                 START_US + rng.randrange(SPAN_US),
-                f"person{rng.randrange(2000):04d}",
+                # One heavy counterpart (a fifth of the events) for the ?counterpart= pages.
+                "person0000" if rng.random() < 0.2 else f"person{rng.randrange(1, 2000):04d}",
                 kind in ("post", "direct_message") and rng.random() < 0.1,
                 None,
                 "hello there, a short text" if kind in ("comment", "reply", "post") else None,
