@@ -21,11 +21,11 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Row, Select, select
+from sqlalchemy import DateTime, Row, Select, select, type_coerce
 from sqlmodel import Session
 
 from app.events import service
@@ -73,6 +73,26 @@ def _text(value: str | None) -> str:
     return neutralise(value) if value[:1] in _TRIGGER_OR_QUOTE else value
 
 
+def _instant(at: datetime) -> str:
+    """RFC 3339 in UTC with Z, from the driver's value: naive UTC on SQLite, aware on
+    PostgreSQL (in the session's time zone, UTC unless the server says otherwise)."""
+    if at.tzinfo is None:
+        return at.isoformat() + "Z"
+    if at.utcoffset():
+        at = at.astimezone(UTC)
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+# occurred_at as the driver gives it: UTCDateTime's conversion of every value to an aware
+# UTC datetime was a quarter of the export's time; _instant formats either form.
+_RAW_AT = type_coerce(EVENT_TABLE.c.occurred_at, DateTime(timezone=True)).label("occurred_at")
+_EXPORTED = [_RAW_AT if c == "occurred_at" else EVENT_TABLE.c[c] for c in COLUMNS]
+
+
 def _record(row: Row[Any]) -> tuple[str, ...]:
     """One event's cells, in COLUMNS order, from a row of those columns."""
     id_, platform, kind, direction, at, counterpart, is_sales, url, text, external_id = row
@@ -85,7 +105,7 @@ def _record(row: Row[Any]) -> tuple[str, ...]:
         platform,
         kind,
         direction,
-        at.isoformat().replace("+00:00", "Z"),
+        _instant(at),
         _text(counterpart),
         "" if is_sales is None else ("true" if is_sales else "false"),
         _text(url),
@@ -100,7 +120,7 @@ def _export_page(
     """The EXPORT_PAGE events after ``last`` (newest first): a range of ix_event_user_time."""
     keyset = service.KEYSET
     return (
-        select(*(EVENT_TABLE.c[c] for c in COLUMNS))
+        select(*_EXPORTED)
         .where(
             EVENT_TABLE.c.user_id == user_id,
             *service.conditions(filters, last),
@@ -132,7 +152,7 @@ def export_lines(
             yield out.getvalue()
             if len(rows) < EXPORT_PAGE:
                 return
-            last = (rows[-1].occurred_at, rows[-1].id)
+            last = (_aware(rows[-1].occurred_at), rows[-1].id)
     finally:
         session.close()
 
