@@ -156,6 +156,8 @@ def serve(
 
     with _using_database("serve") as settings:
         _migrate_and_bootstrap()
+    # The workers size their PostgreSQL pools by it (Settings.pool_size).
+    os.environ["RAPPORT_WORKERS"] = str(workers)
     with _metrics_directory(settings.metrics, several_processes=workers > 1):
         uvicorn.run(
             "app.asgi:app",

@@ -546,6 +546,15 @@ def compare(
     print(report.comparison(json.loads(before.read_text()), json.loads(after.read_text())))
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lists(ctx: typer.Context) -> None:
+    """Deep pages, the full CSV export and the users walk (issue 19; bench/lists.py):
+    `python -m bench lists --database postgres --events 1000000 --users 10000`."""
+    from bench import lists as lists_bench
+
+    lists_bench.main(ctx.args)
+
+
 def _profile_ingest(server, key, user_id, seed_now, sizes, run_dir) -> dict:
     """py-spy on the server while it takes events:batch requests of `ingest_batch` events."""
     from bench import profiling

@@ -227,7 +227,7 @@ def _stream(
     )
 
 
-def page(
+def page_query(
     session: Session,
     user: User,
     as_of: datetime,
@@ -235,10 +235,11 @@ def page(
     sort: str,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[Summary]:
-    """limit + 1 summaries of the page after ``after``, in the sort's order: a rare tag or
-    q as a set of ids; sort=due without a stage on ix_contact_user_due; otherwise one range
-    of ix_contact_user[_stage]_cadence_last per distinct cadence, merged."""
+) -> Select[Any]:
+    """SELECT the limit + 1 contacts of the page after ``after``, in the sort's order: a
+    rare tag or q as a set of ids; sort=due without a stage on ix_contact_user_due;
+    otherwise one range of ix_contact_user[_stage]_cadence_last per distinct cadence,
+    merged."""
     column, descending, _ = SORTS[sort]
     keyset = pagination.Keyset(column, C.id, uuid.UUID, descending=descending)
     where = conditions(user, as_of, f, sort)
@@ -258,12 +259,23 @@ def page(
         merged = union_all(*streams).subquery()
         m_column = merged.c.due_at if sort == "due" else merged.c.last_contact_at
         order = [m_column.desc(), merged.c.id.desc()] if descending else [m_column, merged.c.id]
-        stmt = select(merged).order_by(*order).limit(limit + 1)
-    else:
-        if after is not None:
-            where.append(keyset.beyond(after))
-        stmt = select(CONTACT_TABLE).where(*where).order_by(*keyset.order_by()).limit(limit + 1)
-    rows = session.execute(stmt).all()
+        return select(merged).order_by(*order).limit(limit + 1)
+    if after is not None:
+        where.append(keyset.beyond(after))
+    return select(CONTACT_TABLE).where(*where).order_by(*keyset.order_by()).limit(limit + 1)
+
+
+def page(
+    session: Session,
+    user: User,
+    as_of: datetime,
+    f: Filters,
+    sort: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Summary]:
+    """limit + 1 summaries of the page after ``after`` (``page_query``)."""
+    rows = session.execute(page_query(session, user, as_of, f, sort, after, limit)).all()
     handles = handles_of(session, [r.id for r in rows])
     return [_summary(r, handles[r.id]) for r in rows]
 

@@ -44,7 +44,15 @@ class Settings(BaseSettings):
     db_connect_timeout_s: int = Field(3, gt=0)
     # Database sessions one worker process runs at once (the PostgreSQL pool; SQLite readers);
     # more requests wait on the event loop, holding no thread. Below the 40 worker threads.
-    db_pool_size: int = Field(default=10, ge=1, le=32)
+    # Unset: `pool_size` (on PostgreSQL it follows `workers`).
+    db_pool_size: int | None = Field(default=None, ge=1, le=32)
+    # Connections a worker may open beyond its pool, for what runs outside admitted sessions.
+    db_max_overflow: int = Field(default=2, ge=0, le=32)
+    # psycopg 3 prepares a statement run 5 times on a connection; false turns that off
+    # (prepare_threshold=None), as PgBouncer in transaction mode (before 1.21) needs.
+    db_prepared_statements: bool = True
+    # The worker processes of this server (`rapport serve --workers` sets it for them).
+    workers: int = Field(default=1, ge=1, le=256)
     # How long a request waits for a database session (and, on SQLite, a writer for the
     # write lock) before a 503 database_busy (seconds).
     db_wait_timeout_s: float = Field(default=10, gt=0)
@@ -121,6 +129,17 @@ class Settings(BaseSettings):
                 "postgresql:// (psycopg 3)"
             )
         return url.render_as_string(hide_password=False)
+
+    @property
+    def pool_size(self) -> int:
+        """`db_pool_size`, or unset: on PostgreSQL max(2, min(10, 16 // workers)), so a
+        server of any number of workers opens about 16–20 connections (README, "Sizing the
+        PostgreSQL connections"); on SQLite 10 (a file has no connection limit)."""
+        if self.db_pool_size is not None:
+            return self.db_pool_size
+        if self.database_url.startswith("sqlite"):
+            return 10
+        return max(2, min(10, 16 // self.workers))
 
 
 # An origin is a scheme, a host and maybe a port, nothing more: a browser sends

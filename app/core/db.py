@@ -32,8 +32,6 @@ from app.core.errors import database_busy
 from app.core.sqlite_functions import register as register_sqlite_functions
 
 _BEGIN_OPTION = "rapport_sqlite_begin"
-# Connections beyond the admitted sessions, for what runs outside them (/readyz, tools).
-_SPARE_CONNECTIONS = 4
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -64,7 +62,7 @@ def _sqlite_engine(url: str, settings: Settings, pool_size: int) -> Engine:
     engine = create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=_SPARE_CONNECTIONS,
+        max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_wait_timeout_s,
         connect_args={
             "check_same_thread": False,
@@ -76,18 +74,22 @@ def _sqlite_engine(url: str, settings: Settings, pool_size: int) -> Engine:
 
 
 def make_engine(url: str, settings: Settings) -> Engine:
-    """The engine for reads (and, on PostgreSQL, writes): a pool of `db_pool_size`
-    connections, one per admitted session, and a few spare."""
+    """The engine for reads (and, on PostgreSQL, writes): a pool of `pool_size`
+    connections, one per admitted session, and `db_max_overflow` spare (connections
+    beyond the admitted sessions, for what runs outside them: /readyz, tools)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, settings, settings.db_pool_size)
+        return _sqlite_engine(url, settings, settings.pool_size)
+    connect_args: dict[str, object] = {"connect_timeout": settings.db_connect_timeout_s}
+    if not settings.db_prepared_statements:
+        connect_args["prepare_threshold"] = None  # PgBouncer in transaction mode
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=settings.db_pool_size,
-        max_overflow=_SPARE_CONNECTIONS,
+        pool_size=settings.pool_size,
+        max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_connect_timeout_s,
-        connect_args={"connect_timeout": settings.db_connect_timeout_s},
+        connect_args=connect_args,
     )
 
 
@@ -182,7 +184,7 @@ class _SqliteWriteLock:
 class Database:
     """The engines one process uses, and the admission of requests to them.
 
-    PostgreSQL: one pool of `db_pool_size` connections; a request takes one of as many
+    PostgreSQL: one pool of `pool_size` connections; a request takes one of as many
     session slots before it opens its session. SQLite: readers take a slot of the reader
     pool; a writer takes its event loop's writer turn, then the write lock, and uses a
     connection of its own (a writer never waits for a reader's connection)."""
@@ -212,7 +214,7 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        pool_size = settings.db_pool_size
+        pool_size = settings.pool_size
         self._slots = _per_loop(lambda: asyncio.Semaphore(pool_size))
         self._writer_turn = _per_loop(asyncio.Lock)
         # Takes the SQLite write lock for the request that has the writer's turn: only that

@@ -30,8 +30,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
-                connection.commit()  # the lock is the session's; it ends with the connection
+                # A transaction's lock, held until the commit after the migrations (they run
+                # in this transaction): PgBouncer's transaction pooling keeps it on one
+                # server connection, where a session lock would outlive this client.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
             connection.commit()

@@ -21,11 +21,11 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Row, Select, select
+from sqlalchemy import DateTime, Row, Select, select, type_coerce
 from sqlmodel import Session
 
 from app.events import service
@@ -45,17 +45,11 @@ COLUMNS = (
     "external_id",
 )
 REQUIRED = ("platform", "kind", "occurred_at")
-EXPORT_PAGE = 500
+EXPORT_PAGE = 2000
 TEXT_COLUMNS = frozenset({"counterpart", "url", "text", "external_id"})
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")  # export: prefix one ' (match at the start)
 _QUOTED = re.compile(r"'+[=+\-@\t\r]")  # import: remove one ' (match at the start)
-
-
-def _line(values: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(values)
-    return out.getvalue()
 
 
 def neutralise(value: str) -> str:
@@ -69,22 +63,55 @@ def restore(cell: str) -> str:
     return cell[1:] if _QUOTED.match(cell) else cell
 
 
-def _cell(event: Row[Any], column: str) -> str:
-    value = getattr(event, column)
+_TRIGGER_OR_QUOTE = frozenset("'=+-@\t\r")
+
+
+def _text(value: str | None) -> str:
     if value is None:
         return ""
-    if column == "is_sales":
-        return "true" if value else "false"
-    if column == "occurred_at":
-        instant: str = value.isoformat()
-        return instant.replace("+00:00", "Z")
-    if column == "counterpart" and value.startswith("@"):
+    # Only a cell starting with ' or a trigger can need the neutraliser (the regex decides).
+    return neutralise(value) if value[:1] in _TRIGGER_OR_QUOTE else value
+
+
+def _instant(at: datetime) -> str:
+    """RFC 3339 in UTC with Z, from the driver's value: naive UTC on SQLite, aware on
+    PostgreSQL (in the session's time zone, UTC unless the server says otherwise)."""
+    if at.tzinfo is None:
+        return at.isoformat() + "Z"
+    if at.utcoffset():
+        at = at.astimezone(UTC)
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+# occurred_at as the driver gives it: UTCDateTime's conversion of every value to an aware
+# UTC datetime was a quarter of the export's time; _instant formats either form.
+_RAW_AT = type_coerce(EVENT_TABLE.c.occurred_at, DateTime(timezone=True)).label("occurred_at")
+_EXPORTED = [_RAW_AT if c == "occurred_at" else EVENT_TABLE.c[c] for c in COLUMNS]
+
+
+def _record(row: Row[Any]) -> tuple[str, ...]:
+    """One event's cells, in COLUMNS order, from a row of those columns."""
+    id_, platform, kind, direction, at, counterpart, is_sales, url, text, external_id = row
+    if counterpart is not None and counterpart.startswith("@"):
         # Stored from "@@bob": the import removes one leading @ again (SPEC §1), so the cell
         # says "@@bob" for the round trip to give "@bob" back.
-        value = "@" + value
-    if column in TEXT_COLUMNS:
-        return neutralise(str(value))
-    return str(value)
+        counterpart = "@" + counterpart
+    return (
+        str(id_),
+        platform,
+        kind,
+        direction,
+        _instant(at),
+        _text(counterpart),
+        "" if is_sales is None else ("true" if is_sales else "false"),
+        _text(url),
+        _text(text),
+        _text(external_id),
+    )
 
 
 def _export_page(
@@ -93,7 +120,7 @@ def _export_page(
     """The EXPORT_PAGE events after ``last`` (newest first): a range of ix_event_user_time."""
     keyset = service.KEYSET
     return (
-        select(*(EVENT_TABLE.c[c] for c in COLUMNS))
+        select(*_EXPORTED)
         .where(
             EVENT_TABLE.c.user_id == user_id,
             *service.conditions(filters, last),
@@ -108,18 +135,24 @@ def export_lines(
 ) -> Iterator[str]:
     """The header, then one CSV record per event, newest first, EXPORT_PAGE rows a query,
     each page an index range after the last row of the one before (its cost does not grow
-    with the rows already sent).
+    with the rows already sent), written by one csv.writer per page.
 
     ``session`` is owned by the generator: it is closed when the stream ends."""
     try:
-        yield _line(list(COLUMNS))
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        yield out.getvalue()
         last: tuple[datetime, uuid.UUID] | None = None
         while True:
             rows = session.execute(_export_page(user_id, filters, last)).all()
-            yield "".join(_line([_cell(e, c) for c in COLUMNS]) for e in rows)
+            out.seek(0)
+            out.truncate()
+            writer.writerows(map(_record, rows))
+            yield out.getvalue()
             if len(rows) < EXPORT_PAGE:
                 return
-            last = (rows[-1].occurred_at, rows[-1].id)
+            last = (_aware(rows[-1].occurred_at), rows[-1].id)
     finally:
         session.close()
 

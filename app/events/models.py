@@ -32,8 +32,8 @@ class Event(SQLModel, table=True):
         ),
         # Listing newest first with a keyset cursor.
         Index("ix_event_user_time", "user_id", "occurred_at", "id"),
-        # Relationships and per-counterpart ratios.
-        Index("ix_event_user_counterpart", "user_id", "counterpart", "occurred_at"),
+        # Relationships, per-counterpart ratios, and ?counterpart= listed by keyset (0014).
+        Index("ix_event_user_counterpart", "user_id", "counterpart", "occurred_at", "id"),
         UniqueConstraint("user_id", "external_id", name="uq_event_user_external"),
     )
 

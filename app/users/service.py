@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -121,6 +121,18 @@ def _staging(user: User) -> tuple[str, float, int]:
     return (user.timezone, user.sales_ratio, user.keep_in_touch_days)
 
 
+def list_query(
+    workspace_id: uuid.UUID, limit: int, cursor: str | None, external_id: str | None
+) -> Select[tuple[User]]:
+    """A page (limit + 1 rows) of the workspace's users, oldest first: a range of
+    ix_app_user_workspace_created after the cursor."""
+    query = select(User).where(col(User.workspace_id) == workspace_id)
+    if external_id is not None:
+        query = query.where(col(User.external_id) == external_id)
+    query = query.where(*USERS_KEYSET.where(cursor)).order_by(*USERS_KEYSET.order_by())
+    return query.limit(limit + 1)
+
+
 def list_users(
     session: Session,
     workspace_id: uuid.UUID,
@@ -128,11 +140,7 @@ def list_users(
     cursor: str | None,
     external_id: str | None,
 ) -> tuple[list[User], str | None]:
-    query = select(User).where(col(User.workspace_id) == workspace_id)
-    if external_id is not None:
-        query = query.where(col(User.external_id) == external_id)
-    query = query.where(*USERS_KEYSET.where(cursor)).order_by(*USERS_KEYSET.order_by())
-    rows = list(session.execute(query.limit(limit + 1)).scalars())
+    rows = list(session.execute(list_query(workspace_id, limit, cursor, external_id)).scalars())
     return USERS_KEYSET.page(rows, limit, lambda u: (u.created_at, u.id))
 
 
