@@ -19,6 +19,7 @@ takes the clock from ``clock``, so tests drive retries without sleeping.
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,7 @@ from app.core.types import utc_now
 from app.webhooks import delivery as http
 from app.webhooks import stale, urls, weekly
 from app.webhooks.models import DELIVERY_TABLE, ENDPOINT_TABLE, MESSAGE_TABLE
+from app.webhooks.outbox import QUEUED
 from app.webhooks.secrets import SecretBox
 
 log = logging.getLogger("rapport.webhooks")
@@ -43,6 +45,8 @@ D, EP, M = DELIVERY_TABLE.c, ENDPOINT_TABLE.c, MESSAGE_TABLE.c
 # What stops a worker's loop (a name of its own: the events-store guard reads any call
 # named Event as building an event row).
 StopSignal = threading.Event
+# How often an idle worker looks at its stop signal.
+STOP_POLL_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -259,15 +263,24 @@ class Worker:
         return int(n)
 
     def run_until(self, stop: threading.Event, idle_s: float = 1.0) -> None:
-        """Passes until ``stop`` is set; waits ``idle_s`` after a pass that found nothing."""
+        """Passes until ``stop`` is set; after a pass that found nothing, waits ``idle_s`` or
+        until a transaction of this process queues a delivery (``outbox.QUEUED``), looking at
+        ``stop`` every ``STOP_POLL_S``."""
         while not stop.is_set():
+            QUEUED.clear()  # before the pass: a commit during it makes the wait end at once
             try:
                 busy = self.run_once()
             except Exception:
                 log.exception("webhook worker pass failed; retrying")
                 busy = 0
-            if not busy:
-                stop.wait(idle_s)
+            if busy:
+                continue
+            deadline = time.monotonic() + idle_s
+            while not stop.is_set() and not QUEUED.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                QUEUED.wait(min(left, STOP_POLL_S))
 
 
 def start_in_thread(db: Database, settings: Settings) -> tuple[threading.Thread, threading.Event]:

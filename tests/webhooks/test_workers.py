@@ -2,6 +2,7 @@
 work: two workers on PostgreSQL never have one delivery in flight twice, none is lost."""
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -183,3 +184,26 @@ def test_contact_stale_once_per_lapse_whatever_the_restarts(api, wh, receiver, c
     finally:
         first.close()
         second.close()
+
+
+def test_an_idle_worker_starts_a_pass_when_a_delivery_is_committed(api, wh, receiver):
+    """A commit that queues a delivery ends the idle wait of this process's worker: with an
+    idle wait of an hour, a test delivery still arrives (it waited the hour before)."""
+    hook = create_webhook(api, receiver.url, events=["webhook.test"])
+    worker = Worker(wh.db, wh.settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run_until, args=(stop, 3600.0))
+    thread.start()
+    try:
+        time.sleep(0.5)  # the first pass finds nothing; the worker is now waiting
+        assert api.post(f"/v1/webhooks/{hook['id']}:test").status_code in (200, 201, 202)
+        deadline = time.monotonic() + 60  # generous: only a worker that never woke fails
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(receiver.received) == 1
+        assert receiver.received[0].json["type"] == "webhook.test"
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        worker.close()
+    assert not thread.is_alive()  # and a stop still ends the wait soon
