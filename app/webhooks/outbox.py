@@ -7,12 +7,12 @@ workspace (another request, a second worker, a restart) writes nothing and retur
 """
 
 import json
-import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from threading import Event as Signal  # not `Event`: that name is the event row's
 from typing import Any
 
 from sqlalchemy import event, insert, select
@@ -108,7 +108,7 @@ def emit(
 # Set when a transaction that queued deliveries commits: the worker of this process (the
 # embedded one of `rapport serve`) starts its next pass at once instead of at the end of its
 # idle wait. Other processes' workers are not told; they find the rows at their next pass.
-QUEUED = threading.Event()
+QUEUED = Signal()
 
 
 def _queued_committed(_session: Session) -> None:

@@ -128,8 +128,11 @@ def assert_index_range(
     unique_lookup: bool = False,
     exact: bool = False,
     list_only: bool = False,
+    merged: bool = False,
 ) -> None:
-    """``unique_lookup``: the condition names at most one row (a sort of it is no cost).
+    """``merged``: the page merges bounded index ranges (contacts: one range per cadence,
+    each cut at a page, or a rare tag's or q's set of ids), so a sort of their few rows is
+    allowed, never a scan of the table. ``unique_lookup``: the condition names at most one row (a sort of it is no cost).
     ``exact``: the index ends with the list's sort key, so the row-value bound is the index
     condition itself and nothing is sorted, not even the ties. ``list_only``: check the
     list's own scan, not a subquery's (the handles a substring search hashes once a page)."""
@@ -137,16 +140,21 @@ def assert_index_range(
     shown = plan.text()
     assert any(f"INDEX {n}" in shown or f"Scan {n}" in shown for n in names), shown  # prefix
     if plan.dialect == "sqlite":
-        assert not any(line.startswith("SCAN ") for line in plan.lines), shown
-        assert "USE TEMP B-TREE FOR ORDER BY" not in shown, shown
+        scans = [line for line in plan.lines if line.startswith("SCAN ")]
+        if merged:  # the co-routines' merged rows, not a table
+            scans = [line for line in scans if not line.startswith("SCAN anon_")]
+        assert not scans, shown
+        assert merged or "USE TEMP B-TREE FOR ORDER BY" not in shown, shown
         if exact:
             assert "TEMP B-TREE" not in shown, shown
             assert ")<(?,?)" in shown or ")>(?,?)" in shown, shown
         return
     nodes = [n for n in plan.nodes if not (list_only and n["in_subplan"])]
     kinds = [n["Node Type"] for n in nodes]
-    assert "Seq Scan" not in kinds and "Bitmap Heap Scan" not in kinds, shown
-    assert unique_lookup or "Sort" not in kinds, shown
+    assert "Seq Scan" not in kinds, shown
+    # A rare tag's or q's ids (at most summaries.NARROW_CAP) may be read by a bitmap.
+    assert merged or "Bitmap Heap Scan" not in kinds, shown
+    assert unique_lookup or merged or "Sort" not in kinds, shown
     if exact:
         assert "Incremental Sort" not in kinds, shown
         assert not any("ROW(" in str(n.get("Filter", "")) for n in plan.nodes), shown
@@ -156,7 +164,8 @@ def assert_index_range(
         for n in nodes
         if "Scan" in n["Node Type"]
     )
-    assert read <= READ_BOUND, f"{read} rows read for a page of {LIMIT}\n{shown}"
+    bound = READ_BOUND + (2 * summaries.NARROW_CAP if merged else 0)
+    assert read <= bound, f"{read} rows read for a page of {LIMIT}\n{shown}"
 
 
 def _half_way(session: Session, keys: Any, where: list[Any], order: list[Any]) -> Any:
@@ -250,8 +259,10 @@ def test_contacts_page_at_a_deep_cursor_is_an_index_range(session, lister, sort,
     stmt = summaries.page_query(session, lister, as_of, CONTACT_CASES[case], sort, (at, id_), LIMIT)
     assert_index_range(
         explain(session, stmt),
-        tuple(i.name for i in CONTACT_TABLE.indexes),
+        # pk_contact: a rare tag's or q's ids are read by the primary key
+        (*(str(i.name) for i in CONTACT_TABLE.indexes), "pk_contact"),
         list_only=case.startswith("q"),
+        merged=True,
     )
 
 
