@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from app.auth.router import router as auth_router
 from app.contacts.router import router as contacts_router
+from app.core.cancellation import CancelAsScopeMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -140,6 +141,9 @@ def create_app(
     )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)  # outermost
     logging.getLogger("rapport").setLevel(logging.INFO)
+    # Around everything that uses the database: a request cancelled from outside unwinds
+    # through the shields (only the request id, log line and metrics are outside it).
+    app.add_middleware(CancelAsScopeMiddleware)
     # Last, so outermost: CORS, request ids, the log line and metrics of every request (§13).
     install_observability(app, settings)
     return app

@@ -216,3 +216,53 @@ def test_pool_timeout_is_503_database_busy(busy_app):
             return await c.get("/test-pool-timeout")
 
     _assert_busy(asyncio.run(run()))
+
+
+def test_request_cancelled_while_its_thread_queries_waits_for_the_thread(
+    busy_app, backend, monkeypatch
+):
+    """A request cancelled (`Task.cancel()`, as a server or client giving up does) while its
+    worker thread is inside a query with the request's session: the session is closed, and
+    its turn given back, only after the thread is done with it. (Before: the session was
+    closed under the running thread, `IllegalStateChangeError`, and the write lock was
+    given back while the thread still wrote; seen once in CI.)"""
+    app, key, _ = busy_app
+    import app.deps as deps
+
+    entered, go_on = threading.Event(), threading.Event()
+    order: list[str] = []
+    authenticate = deps.authenticate
+
+    def slow_authenticate(session, authorization, user_id):
+        if threading.current_thread() is not threading.main_thread() and not entered.is_set():
+            entered.set()
+            go_on.wait(5)
+            result = authenticate(session, authorization, user_id)
+            order.append("thread done")
+            return result
+        return authenticate(session, authorization, user_id)
+
+    monkeypatch.setattr(deps, "authenticate", slow_authenticate)
+    real_close = deps.Session.close
+
+    def recorded_close(self):
+        order.append("closed")
+        real_close(self)
+
+    monkeypatch.setattr(deps.Session, "close", recorded_close)
+
+    async def run():
+        async with _client(app, key) as c:
+            first = asyncio.create_task(c.post("/v1/users", json={"name": "cancelled"}))
+            while not entered.is_set():
+                await asyncio.sleep(0.005)
+            first.cancel()
+            await asyncio.sleep(0.05)  # the cancellation is delivered while the thread waits
+            go_on.set()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            return await asyncio.wait_for(c.post("/v1/users", json={"name": "after"}), 10)
+
+    after = asyncio.run(run())
+    assert order[:2] == ["thread done", "closed"], order
+    assert after.status_code == 201, after.text
