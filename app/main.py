@@ -139,7 +139,7 @@ def create_app(
         settings.redis_url,
         settings.redis_prefix,
     )
-    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)  # outermost
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)  # before any DB work
     logging.getLogger("rapport").setLevel(logging.INFO)
     # Around everything that uses the database: a request cancelled from outside unwinds
     # through the shields (only the request id, log line and metrics are outside it).
