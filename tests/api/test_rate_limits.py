@@ -90,3 +90,36 @@ def test_off_turns_the_limits_off(database):
 def test_a_bad_rate_is_refused_at_start():
     with pytest.raises(ValueError, match="is not a rate"):
         Settings(rate_limit="lots")
+
+
+def test_counting_in_memory_starts_no_thread_and_still_drops_what_left_the_window(monkeypatch):
+    """limits' own MemoryStorage starts a threading.Timer again after each call once the
+    previous one has fired (10 ms later): an OS thread every few requests, waited for on
+    the event loop. Rapport's storage expires inline, at most once a second."""
+    import threading
+    import time
+
+    from limits import parse, strategies
+
+    from app.core.ratelimit import LoopMemoryStorage
+
+    store = LoopMemoryStorage()
+    limiter = strategies.MovingWindowRateLimiter(store)
+    item = parse("1000/second")
+    time.sleep(0.05)  # the timer the constructor started has fired
+    started: list[threading.Thread] = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda t: (started.append(t), real_start(t)))
+    for _ in range(5):
+        assert limiter.hit(item, "key")
+        limiter.get_window_stats(item, "key")
+        time.sleep(0.02)  # longer than the library's 10 ms timer
+    assert started == []
+    (counted,) = store.events.values()  # under the limiter's key for ("key", item)
+    assert len(counted) == 5
+
+    time.sleep(1.05)  # the five entries have left their one-second window
+    monkeypatch.setattr(store, "_next_expiry", 0.0)  # the next call runs the pass
+    assert limiter.hit(item, "other")
+    assert sum(len(entries) for entries in store.events.values()) == 1  # "other" only
+    assert started == []
