@@ -25,7 +25,17 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, literal_column, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
 from app.events.store._day_counts import D
@@ -202,6 +212,60 @@ def day_prints(
     return {day: (int(n), int(total)) for day, n, total in rows}
 
 
+@cache
+def _part_prints_stmt(n: int) -> Select[tuple[int, int, int]]:
+    """(part, rows, sum of versions) of n back-to-back parts [hi_(i-1), hi_i) of UTC days
+    (part 0 from first_day): the days are sorted into their parts in the database, so a
+    year's window returns about 30 rows, not one a day."""
+    whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = [
+        (D.day < bindparam(f"hi_{i}"), literal_column(str(i))) for i in range(n - 1)
+    ]
+    part = case(*whens, else_=literal_column(str(n - 1))) if whens else literal_column("0")
+    rows = (
+        select(part.label("part"), D.version)
+        .where(
+            D.user_id == bindparam("user_id"),
+            D.platform.in_(bindparam("platforms", expanding=True)),
+            D.day >= bindparam("first_day"),
+            D.day < bindparam("last_day"),
+        )
+        .subquery()
+    )
+    return select(rows.c.part, func.count(), func.coalesce(func.sum(rows.c.version), 0)).group_by(
+        rows.c.part
+    )
+
+
+def _prints(
+    session: Session,
+    user_id: uuid.UUID,
+    platforms: Sequence[str],
+    parts: Sequence[tuple[Hashable, date, date]],
+) -> list[tuple[int, int]]:
+    """(rows, sum of versions) of each part's UTC days [lo, hi); one statement. Parts that
+    follow each other without a gap (the UTC half-months of day_blocks) are summed in the
+    database; others (a local day's parts share a UTC day) from one row per day."""
+    first, last = min(p[1] for p in parts), max(p[2] for p in parts)
+    if all(parts[i][2] == parts[i + 1][1] for i in range(len(parts) - 1)):
+        params: dict[str, Any] = {f"hi_{i}": p[2] for i, p in enumerate(parts[:-1])}
+        params |= {"user_id": user_id, "platforms": list(platforms)}
+        params |= {"first_day": first, "last_day": last}
+        found = {
+            int(i): (int(n), int(total))
+            for i, n, total in session.execute(_part_prints_stmt(len(parts)), params)
+        }
+        return [found.get(i, (0, 0)) for i in range(len(parts))]
+    prints_by_day = day_prints(session, user_id, platforms, first, last)
+    prints: list[tuple[int, int]] = []
+    for _, lo, hi in parts:
+        n = total = 0
+        for i in range((hi - lo).days):
+            day_n, day_total = prints_by_day.get(lo + timedelta(days=i), (0, 0))
+            n, total = n + day_n, total + day_total
+        prints.append((n, total))
+    return prints
+
+
 def cached_parts(
     session: Session,
     name: str,
@@ -220,16 +284,7 @@ def cached_parts(
     reads every fingerprint; after a write only the parts whose days it touched are
     recomputed. With `replace(whole, old part, new part)`, the kept combination is updated
     by those parts alone (its cost follows the part, not the window); else combined again."""
-    prints_by_day = day_prints(
-        session, user_id, platforms, min(p[1] for p in parts), max(p[2] for p in parts)
-    )
-    prints: list[tuple[int, int]] = []
-    for _, lo, hi in parts:
-        n = total = 0
-        for i in range((hi - lo).days):
-            day_n, day_total = prints_by_day.get(lo + timedelta(days=i), (0, 0))
-            n, total = n + day_n, total + day_total
-        prints.append((n, total))
+    prints = _prints(session, user_id, platforms, parts)
     base: tuple[Any, ...] = (
         str(session.get_bind().engine.url),
         name,
