@@ -22,7 +22,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -160,7 +160,8 @@ def fingerprints(
 RECENT_DAYS = 8
 
 
-def day_blocks(first: date, last: date, recent: int = RECENT_DAYS) -> list[tuple[date, date]]:
+@lru_cache(maxsize=1024)  # the same windows, request after request
+def day_blocks(first: date, last: date, recent: int = RECENT_DAYS) -> tuple[tuple[date, date], ...]:
     """[first, last) cut into half-open parts: the newest `recent` days one part each, the
     days before them cut at the 1st and the 16th of each month (so those parts stay the
     same while the window slides; half a month: a write's recount is about 15 days)."""
@@ -178,7 +179,7 @@ def day_blocks(first: date, last: date, recent: int = RECENT_DAYS) -> list[tuple
     parts += [
         (cut + timedelta(days=i), cut + timedelta(days=i + 1)) for i in range((last - cut).days)
     ]
-    return parts
+    return tuple(parts)
 
 
 @cache
@@ -244,9 +245,11 @@ def _prints(
 ) -> list[tuple[int, int]]:
     """(rows, sum of versions) of each part's UTC days [lo, hi); one statement. Parts that
     follow each other without a gap (the UTC half-months of day_blocks) are summed in the
-    database; others (a local day's parts share a UTC day) from one row per day."""
+    database; parts of one day each, and parts that share a UTC day (a local day's), from
+    one row per day."""
     first, last = min(p[1] for p in parts), max(p[2] for p in parts)
-    if all(parts[i][2] == parts[i + 1][1] for i in range(len(parts) - 1)):
+    one_day_each = all(hi - lo == timedelta(days=1) for _, lo, hi in parts)
+    if not one_day_each and all(parts[i][2] == parts[i + 1][1] for i in range(len(parts) - 1)):
         params: dict[str, Any] = {f"hi_{i}": p[2] for i, p in enumerate(parts[:-1])}
         params |= {"user_id": user_id, "platforms": list(platforms)}
         params |= {"first_day": first, "last_day": last}
@@ -280,11 +283,13 @@ def cached_parts(
 ) -> T:
     """combine([compute(i) for each part]), from the cache where it can: each part (its key,
     the UTC days [lo, hi) it depends on) is kept with those days' fingerprint, and the
-    combination with the tuple of all of them (and the parts it combined). One statement
-    reads every fingerprint; after a write only the parts whose days it touched are
-    recomputed. With `replace(whole, old part, new part)`, the kept combination is updated
+    combination with the fingerprint of all its days (and the parts it combined). A warm
+    request reads that one fingerprint (one row); when it changed, one more statement reads
+    every part's, and only the parts whose days a write touched are recomputed (the
+    versions are random 40-bit numbers, so sums of them do not meet by chance). With `replace(whole, old part, new part)`, the kept combination is updated
     by those parts alone (its cost follows the part, not the window); else combined again."""
-    prints = _prints(session, user_id, platforms, parts)
+    first, last = min(p[1] for p in parts), max(p[2] for p in parts)
+    (total,) = _prints(session, user_id, platforms, [(None, first, last)])
     base: tuple[Any, ...] = (
         str(session.get_bind().engine.url),
         name,
@@ -293,10 +298,14 @@ def cached_parts(
         extra,
     )
     whole_key = (*base, "whole", tuple(p[0] for p in parts))
-    found = cast(tuple[tuple[tuple[int, int], ...], tuple[T, ...], T] | None, CACHE.peek(whole_key))
-    CACHE.count(found is not None and found[0] == tuple(prints))
-    if found is not None and found[0] == tuple(prints):
-        return found[2]
+    found = cast(
+        tuple[tuple[int, int], tuple[tuple[int, int], ...], tuple[T, ...], T] | None,
+        CACHE.peek(whole_key),
+    )
+    CACHE.count(found is not None and found[0] == total)
+    if found is not None and found[0] == total:  # no day of the window changed
+        return found[3]
+    prints = _prints(session, user_id, platforms, parts)
 
     def part(i: int) -> T:
         return CACHE.get_or_compute((*base, parts[i][0]), prints[i], lambda: compute(i), weight)
@@ -305,7 +314,7 @@ def cached_parts(
         values = [part(i) for i in range(len(parts))]
         whole = combine(values)
     else:
-        kept_prints, kept_values, whole = found
+        _, kept_prints, kept_values, whole = found
         changed = [i for i, kept in enumerate(kept_prints) if kept != prints[i]]
         values = [part(i) if i in changed else kept_values[i] for i in range(len(parts))]
         if replace is not None and 2 * len(changed) <= len(parts):
@@ -313,5 +322,5 @@ def cached_parts(
                 whole = replace(whole, kept_values[i], values[i])
         else:
             whole = combine(values)
-    CACHE.put(whole_key, (tuple(prints), tuple(values), whole), 1 + weight(whole))
+    CACHE.put(whole_key, (total, tuple(prints), tuple(values), whole), 1 + weight(whole))
     return whole
