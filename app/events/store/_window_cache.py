@@ -10,9 +10,11 @@ the window's edges are always counted from the events. Answers stay exact; the c
 warm request follows the edges, not the window.
 
 A long window is kept in parts (`cached_parts`, cut by `day_blocks`: UTC half-months, and
-the newest `RECENT_DAYS` days one part each), each part with its own fingerprint, and the
-combination of the parts under the tuple of their fingerprints. So a back-dated write
-costs the recount of its half-month (or its day, when it is recent) and one merge, not a year.
+the newest `RECENT_DAYS` days one part each; the sales ratio's contacts one UTC day each),
+each part with its own fingerprint, and the combination of the parts with the fingerprint
+of all their days (a warm request reads that one row). So a back-dated write costs the
+recount of its part (a day for the sales ratio, else its half-month or, when it is recent,
+its day) and one merge, not a year.
 
 Bounded by the number of items (people, days) its entries hold, least recently used first out.
 """
@@ -285,9 +287,10 @@ def cached_parts(
     the UTC days [lo, hi) it depends on) is kept with those days' fingerprint, and the
     combination with the fingerprint of all its days (and the parts it combined). A warm
     request reads that one fingerprint (one row); when it changed, one more statement reads
-    every part's, and only the parts whose days a write touched are recomputed (the
-    versions are random 40-bit numbers, so sums of them do not meet by chance). With `replace(whole, old part, new part)`, the kept combination is updated
-    by those parts alone (its cost follows the part, not the window); else combined again."""
+    every part's, and only the parts whose days a write touched are recomputed (versions
+    are random 40-bit numbers, so sums of them do not meet by chance). With
+    `replace(whole, old part, new part)`, the kept combination is updated by those parts
+    alone (its cost follows the part, not the window); else combined again."""
     first, last = min(p[1] for p in parts), max(p[2] for p in parts)
     (total,) = _prints(session, user_id, platforms, [(None, first, last)])
     base: tuple[Any, ...] = (
