@@ -32,7 +32,6 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     bindparam,
-    case,
     func,
     literal_column,
     select,
@@ -184,18 +183,39 @@ def day_blocks(first: date, last: date, recent: int = RECENT_DAYS) -> tuple[tupl
     return tuple(parts)
 
 
+def _days_of() -> tuple[ColumnElement[bool], ...]:
+    """The user's event_day_count rows of the platforms, UTC days [first_day, last_day)."""
+    return (
+        D.user_id == bindparam("user_id"),
+        D.platform.in_(bindparam("platforms", expanding=True)),
+        D.day >= bindparam("first_day"),
+        D.day < bindparam("last_day"),
+    )
+
+
+@cache
+def _window_print_stmt() -> Select[tuple[int, int]]:
+    return select(func.count(), func.coalesce(func.sum(D.version), 0)).where(*_days_of())
+
+
 @cache
 def _day_prints_stmt() -> Select[tuple[date, int, int]]:
     return (
         select(D.day, func.count(), func.coalesce(func.sum(D.version), 0))
-        .where(
-            D.user_id == bindparam("user_id"),
-            D.platform.in_(bindparam("platforms", expanding=True)),
-            D.day >= bindparam("first_day"),
-            D.day < bindparam("last_day"),
-        )
+        .where(*_days_of())
         .group_by(D.day)
     )
+
+
+def _days_params(
+    user_id: uuid.UUID, platforms: Sequence[str], first_day: date, last_day: date
+) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "platforms": list(platforms),
+        "first_day": first_day,
+        "last_day": last_day,
+    }
 
 
 def day_prints(
@@ -204,63 +224,22 @@ def day_prints(
     """UTC day → (rows, sum of versions) of event_day_count for the days [first_day,
     last_day) that have rows; one statement."""
     rows = session.execute(
-        _day_prints_stmt(),
-        {
-            "user_id": user_id,
-            "platforms": list(platforms),
-            "first_day": first_day,
-            "last_day": last_day,
-        },
+        _day_prints_stmt(), _days_params(user_id, platforms, first_day, last_day)
     )
     return {day: (int(n), int(total)) for day, n, total in rows}
 
 
-@cache
-def _part_prints_stmt(n: int) -> Select[tuple[int, int, int]]:
-    """(part, rows, sum of versions) of n back-to-back parts [hi_(i-1), hi_i) of UTC days
-    (part 0 from first_day): the days are sorted into their parts in the database, so a
-    year's window returns about 30 rows, not one a day."""
-    whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = [
-        (D.day < bindparam(f"hi_{i}"), literal_column(str(i))) for i in range(n - 1)
-    ]
-    part = case(*whens, else_=literal_column(str(n - 1))) if whens else literal_column("0")
-    rows = (
-        select(part.label("part"), D.version)
-        .where(
-            D.user_id == bindparam("user_id"),
-            D.platform.in_(bindparam("platforms", expanding=True)),
-            D.day >= bindparam("first_day"),
-            D.day < bindparam("last_day"),
-        )
-        .subquery()
-    )
-    return select(rows.c.part, func.count(), func.coalesce(func.sum(rows.c.version), 0)).group_by(
-        rows.c.part
-    )
-
-
-def _prints(
+def _part_prints(
     session: Session,
     user_id: uuid.UUID,
     platforms: Sequence[str],
     parts: Sequence[tuple[Hashable, date, date]],
 ) -> list[tuple[int, int]]:
-    """(rows, sum of versions) of each part's UTC days [lo, hi); one statement. Parts that
-    follow each other without a gap (the UTC half-months of day_blocks) are summed in the
-    database; parts of one day each, and parts that share a UTC day (a local day's), from
-    one row per day."""
-    first, last = min(p[1] for p in parts), max(p[2] for p in parts)
-    one_day_each = all(hi - lo == timedelta(days=1) for _, lo, hi in parts)
-    if not one_day_each and all(parts[i][2] == parts[i + 1][1] for i in range(len(parts) - 1)):
-        params: dict[str, Any] = {f"hi_{i}": p[2] for i, p in enumerate(parts[:-1])}
-        params |= {"user_id": user_id, "platforms": list(platforms)}
-        params |= {"first_day": first, "last_day": last}
-        found = {
-            int(i): (int(n), int(total))
-            for i, n, total in session.execute(_part_prints_stmt(len(parts)), params)
-        }
-        return [found.get(i, (0, 0)) for i in range(len(parts))]
-    prints_by_day = day_prints(session, user_id, platforms, first, last)
+    """(rows, sum of versions) of each part's UTC days [lo, hi), from one row per day (parts
+    may share a UTC day: a local day's do); one statement."""
+    prints_by_day = day_prints(
+        session, user_id, platforms, min(p[1] for p in parts), max(p[2] for p in parts)
+    )
     prints: list[tuple[int, int]] = []
     for _, lo, hi in parts:
         n = total = 0
@@ -292,7 +271,10 @@ def cached_parts(
     `replace(whole, old part, new part)`, the kept combination is updated by those parts
     alone (its cost follows the part, not the window); else combined again."""
     first, last = min(p[1] for p in parts), max(p[2] for p in parts)
-    (total,) = _prints(session, user_id, platforms, [(None, first, last)])
+    n, sum_ = session.execute(
+        _window_print_stmt(), _days_params(user_id, platforms, first, last)
+    ).one()
+    total = (int(n), int(sum_))
     base: tuple[Any, ...] = (
         str(session.get_bind().engine.url),
         name,
@@ -308,7 +290,7 @@ def cached_parts(
     CACHE.count(found is not None and found[0] == total)
     if found is not None and found[0] == total:  # no day of the window changed
         return found[3]
-    prints = _prints(session, user_id, platforms, parts)
+    prints = _part_prints(session, user_id, platforms, parts)
 
     def part(i: int) -> T:
         return CACHE.get_or_compute((*base, parts[i][0]), prints[i], lambda: compute(i), weight)
