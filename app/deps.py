@@ -11,8 +11,12 @@
   write session waits for its turn only where the parameter is resolved, after the
   dependencies before it (reading and validating the body). No request ever holds a turn
   while it waits for another.
-- Only these session dependencies commit: when the endpoint returned; otherwise they roll
-  back. Services add, flush and query.
+- ``SingleWritesDep`` (POST …/events, one event): authentication as for a deferred write;
+  the event is then written, with the single events of other requests waiting at that
+  moment, in one write transaction of `SingleWrites` (app/events/single_writes.py), which
+  takes its own turn and commits; the key's ``last_used_at`` is recorded there.
+- Only these session dependencies (and `SingleWrites`) commit: when the endpoint returned;
+  otherwise they roll back. Services add, flush and query.
 - ``CallerDep``: ``Caller(workspace, key, user)``. One statement reads the key, its
   workspace and the user named in the path (`app.auth.service.authenticate`), so ``UserDep``
   costs no query of its own.
@@ -41,9 +45,12 @@ from app.auth.service import authenticate, key_needs_touch, touch_key
 from app.core.db import Database
 from app.core.errors import INSUFFICIENT_SCOPE, not_found
 from app.core.types import utc_now
+from app.events.single_writes import SingleWrites
 from app.users.models import User
 
-SessionKind = Literal["read", "write", "deferred_write"]
+SessionKind = Literal["read", "write", "deferred_write", "single_write"]
+# Kinds whose authentication reads in a short read session finished before the endpoint runs.
+_FINISHED_FIRST: frozenset[SessionKind] = frozenset({"deferred_write", "single_write"})
 
 # Keys of Session.info, the session's own per-request notes.
 _RELEASE = "rapport_release"  # gives the session's turn back (Database.admit)
@@ -154,7 +161,7 @@ async def get_caller(
     session: _RequestSession,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    finish_now = session_kind(request) == "deferred_write"
+    finish_now = session_kind(request) in _FINISHED_FIRST
     caller = await run_in_threadpool(
         _authenticate,
         session,
@@ -210,6 +217,16 @@ async def _deferred_write_session(
 DeferredWriteSession = Annotated[Session, Depends(_deferred_write_session)]
 
 
+async def _single_writes(caller: CallerDep, request: Request) -> SingleWrites:
+    writes: SingleWrites = request.app.state.single_writes
+    return writes
+
+
+# POST …/events: authentication in a finished read session, then the event is written with
+# the other requests' single events waiting at that moment (app/events/single_writes.py).
+SingleWritesDep = Annotated[SingleWrites, Depends(_single_writes)]
+
+
 async def get_workspace(caller: CallerDep) -> Workspace:
     return caller.workspace
 
@@ -235,6 +252,7 @@ _NAMED: dict[Callable[..., Any], SessionKind] = {
     _read_session: "read",
     _write_session: "write",
     _deferred_write_session: "deferred_write",
+    _single_writes: "single_write",
 }
 # id(route) -> (route, kind); routes are neither hashable nor weakly referenceable here.
 _KINDS: dict[int, tuple[object, SessionKind]] = {}

@@ -20,11 +20,12 @@ from app.core.openapi import install_openapi, operation_id, package_version
 from app.core.query import reject_unknown_query
 from app.core.ratelimit import RateLimiter, RateLimitMiddleware, parse_rate
 from app.core.storage import StorageHealth, StorageHealthMiddleware
-from app.deps import check_route_scopes, check_session_kinds, get_caller
+from app.deps import check_route_scopes, check_session_kinds, get_caller, record_key_use
 from app.events import csv_read
 from app.events.csv_router import MAX_IMPORT_BYTES
 from app.events.csv_router import router as events_csv_router
 from app.events.router import router as events_router
+from app.events.single_writes import SingleWrites
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.insights.router import router as insights_router
 from app.mcp.calls import ToolHost
@@ -111,6 +112,12 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.single_writes = SingleWrites(
+        database,
+        lambda key: record_key_use(
+            database, key, settings.key_touch_interval_s, holds_write_lock=True
+        ),
+    )
     app.state.storage_health = StorageHealth()
 
     # Authentication first, then unknown query parameters (a 422 for every route).

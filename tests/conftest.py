@@ -6,7 +6,8 @@ own basetemp) and its own PostgreSQL database (a fresh name per session), so wor
 share rows; real servers take free ports and retry on a collision (tests/support/processes.py).
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -93,8 +94,24 @@ def app(_shared_app, connection):
             s.commit()
 
     _shared_app.dependency_overrides[get_session] = test_session
+    single_writes_in(_shared_app, connection)
     yield _shared_app
     _shared_app.dependency_overrides.pop(get_session, None)
+
+
+@asynccontextmanager
+async def _no_turn() -> AsyncIterator[None]:
+    yield
+
+
+def single_writes_in(application, connection) -> None:
+    """POST …/events writes through the app's SingleWrites, not the request session: give
+    it the test's connection too (a savepoint per group, as test_session commits), no turn
+    to wait for (one client at a time) and no key bookkeeping (test_session has none)."""
+    writes = application.state.single_writes
+    writes.turn = _no_turn
+    writes.new_session = lambda: _session(connection)
+    writes.touch_key = lambda key: None
 
 
 def http(app, key: str | None, **kwargs) -> TestClient:

@@ -10,7 +10,14 @@ from app.core.errors import not_found, query_item, validation_problem
 from app.core.fields import Direction, Instant, Kind, Platform
 from app.core.negotiation import JSON, preferred
 from app.core.pagination import Cursor, Limit
-from app.deps import ReadSession, UserDep, WriteSession, require_scope
+from app.deps import (
+    CallerDep,
+    ReadSession,
+    SingleWritesDep,
+    UserDep,
+    WriteSession,
+    require_scope,
+)
 from app.events import csv_io, service, store
 from app.events.models import (
     Event,
@@ -47,13 +54,13 @@ def public(event: Event | None) -> EventPublic:
     summary="Record one event (idempotent by external_id)",
     dependencies=[require_scope("write")],
 )
-def create_event(
-    body: EventIn, user: UserDep, session: WriteSession, response: Response
+async def create_event(
+    body: EventIn, caller: CallerDep, user: UserDep, writes: SingleWritesDep, response: Response
 ) -> EventPublic:
-    stored = service.record(session, user.id, [body], "#")[0]
-    response.status_code = status.HTTP_201_CREATED if stored.created else status.HTTP_200_OK
-    response.headers["Location"] = f"/v1/users/{user.id}/events/{stored.id}"
-    return public(stored.existing or service.get_event(session, user.id, stored.id))
+    recorded = await service.record_one(writes, user.id, body, caller.key)
+    response.status_code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/users/{user.id}/events/{recorded.event.id}"
+    return public(recorded.event)
 
 
 @router.post(

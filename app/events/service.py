@@ -1,6 +1,7 @@
-"""Events for the API: one event, the filtered list newest first in keyset pages, and the
-batch write (`record_batch`, shared by events:batch and the MCP tool record_activity).
-Every write goes through app.events.store."""
+"""Events for the API: one event, the filtered list newest first in keyset pages, the
+single write (`record_one`, grouped with concurrent ones) and the batch write
+(`record_batch`, shared by events:batch and the MCP tool record_activity). Every write
+goes through app.events.store."""
 
 import uuid
 from collections.abc import Sequence
@@ -10,10 +11,12 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, select
 from sqlmodel import Session, col
 
+from app.auth.models import ApiKey
 from app.core.pagination import Keyset, decode_cursor
 from app.events import store
 from app.events.models import EVENT_TABLE, Event, EventBatchResult, EventIn
 from app.events.problems import pointer_at, store_problem
+from app.events.single_writes import Recorded, SingleWrites
 
 # Newest first, through ix_event_user_time (user_id, occurred_at, id).
 KEYSET = Keyset(EVENT_TABLE.c.occurred_at, EVENT_TABLE.c.id, uuid.UUID, descending=True)
@@ -103,6 +106,17 @@ def record(
         return store.record(session, user_id, items)
     except store.StoreError as exc:
         raise store_problem(exc, pointer_at(pointer)) from None
+
+
+async def record_one(
+    writes: SingleWrites, user_id: uuid.UUID, item: EventIn, key: ApiKey
+) -> Recorded:
+    """POST …/events: one event, committed with the other requests' single events waiting
+    at that moment (app/events/single_writes.py); a store error is the problem it is alone."""
+    try:
+        return await writes.record(user_id, item, key)
+    except store.StoreError as exc:
+        raise store_problem(exc, pointer_at("#")) from None
 
 
 def record_batch(

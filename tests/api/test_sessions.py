@@ -55,12 +55,15 @@ def test_each_route_gets_the_session_its_signature_names():
     kinds = _kinds()
     assert kinds[("POST", "/users/{user_id}/checks")] == "read"  # a POST that only reads
     assert kinds[("POST", "/users/{user_id}/events:import")] == "deferred_write"
+    assert kinds[("POST", "/users/{user_id}/events")] == "single_write"  # grouped writes
     assert kinds[("GET", "/me")] == "read"
     assert kinds[("POST", "/users")] == "write"
     for (method, path), kind in kinds.items():
         if method in {"GET", "HEAD"}:
             assert kind == "read", path
-        elif not path.endswith(("/checks", "events:import")):
+        elif (method, path) != ("POST", "/users/{user_id}/events") and not path.endswith(
+            ("/checks", "events:import")
+        ):
             assert kind == "write", (method, path)
 
 
@@ -166,6 +169,26 @@ def test_a_csv_import_records_its_key_use(own_database):
                 headers={"Content-Type": "text/csv"},
             )
             assert r.status_code == 200, r.text
+        assert _last_used(db, key_id) is not None
+    finally:
+        db.dispose()
+
+
+def test_a_single_event_write_records_its_key_use(own_database):
+    """The single-event writer (app/events/single_writes.py), after its group's commit,
+    records last_used_at: the short auth session before it does not."""
+    app, db, key_id, secret = _app_with_key(own_database)
+    try:
+        with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as c:
+            uid = c.post("/v1/users", json={"name": "single"}).json()["id"]
+            with db.session(write=True) as s:  # forget the touch of the POST above
+                s.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=None))
+                s.commit()
+            r = c.post(
+                f"/v1/users/{uid}/events",
+                json={"platform": "x", "kind": "follow", "occurred_at": "2026-11-01T10:00:00Z"},
+            )
+            assert r.status_code == 201, r.text
         assert _last_used(db, key_id) is not None
     finally:
         db.dispose()

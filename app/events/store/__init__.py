@@ -1,7 +1,7 @@
 """The events store: the only way to write or delete events, and to read figures of events
 over time.
 
-Writes (``record``, ``delete``) keep the per-day counters in step in the same transaction;
+Writes (``record``, ``record_each`` for several users at once, ``delete``) keep the per-day counters in step in the same transaction;
 the counter table, its upkeep and the window cache are private to this package (the modules
 starting with ``_``). Reads name one user and a window of occurred_at, so their cost
 follows the window, never the user's history:
@@ -66,6 +66,7 @@ from app.events.store._write import (
     delete,
     prepare,
     record,
+    record_each,
 )
 
 rule_counts = DbWindowSource  # rule_counts(session, user_id, platform): a WindowSource
@@ -108,6 +109,7 @@ __all__ = [
     "post_days",
     "prepare",
     "record",
+    "record_each",
     "restage_contacts",
     "resum_contacts",
     "rule_counts",

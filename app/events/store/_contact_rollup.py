@@ -115,8 +115,8 @@ _NEW_HANDLE_COLUMNS = ("user_id", "handle", "contact_id", *FIGURES, "stage")
 
 
 @cache
-def _pg_handle_insert() -> Any:
-    return (
+def _pg_handle_insert() -> bulk.Precompiled:
+    return bulk.Precompiled(
         bulk.unnest_insert(HANDLE_TABLE, _NEW_HANDLE_COLUMNS)
         .on_conflict_do_nothing(index_elements=["user_id", "handle"])
         .returning(H.handle)
@@ -162,7 +162,7 @@ def _create_handles(
     ]
     if _is_postgres(session):  # one statement, whatever the number of handles
         arrays = bulk.as_arrays(rows, _NEW_HANDLE_COLUMNS)
-        won = set(session.execute(_pg_handle_insert(), arrays).scalars())
+        won = set(_pg_handle_insert().execute(session, arrays).scalars())
         if lost := [h for h in handles if h not in won]:
             session.execute(delete(CONTACT_TABLE).where(C.id.in_([ids[h] for h in lost])))
             return {**{h: new[h] for h in won}, **_lock_handles(session, user_id, lost)}, won

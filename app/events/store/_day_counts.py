@@ -119,9 +119,9 @@ def apply(session: Session, events: Iterable[Mapping[Any, Any]], sign: int = 1) 
         for k in sorted(changes, key=str)
     ]
     if session.get_bind().dialect.name == "postgresql":  # one statement for all the rows
-        session.execute(_upsert(postgresql.dialect.name), bulk.as_arrays(rows, _COLUMNS))
+        _pg_upsert().execute(session, bulk.as_arrays(rows, _COLUMNS))
     else:
-        session.execute(_upsert(sqlite.dialect.name), rows)  # compiled once, executed for every row
+        _sqlite_upsert().execute(session, rows)  # compiled once, executed for every row
     if sign < 0:
         removed = broadcast_bounds(events)
         if removed:
@@ -157,6 +157,16 @@ def _upsert(dialect: str) -> Insert:
             _LAST: _widen(D[_LAST], new[_LAST], new[_LAST] > D[_LAST]),
         },
     )
+
+
+@cache
+def _pg_upsert() -> bulk.Precompiled:
+    return bulk.Precompiled(_upsert(postgresql.dialect.name))
+
+
+@cache
+def _sqlite_upsert() -> bulk.Precompiled:
+    return bulk.Precompiled(_upsert(sqlite.dialect.name))
 
 
 def _bounds_params(key: Key) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy import delete as delete_
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert
+from sqlalchemy.sql.dml import ReturningDelete
 from sqlmodel import Session
 
 from app.core import bulk
@@ -31,6 +31,15 @@ from app.events.models import EVENT_TABLE, Event, EventIn
 from app.events.store import _contact_rollup, _day_counts
 
 E = EVENT_TABLE.c
+
+
+# _LOCK_ORDER: a write locks the contacts summary's rows first and the per-day counter rows
+# last, just before the webhook triggers and the commit. Every event write of a user lands
+# on the same few counter rows (one a platform and UTC day), so concurrent writers queue on
+# them: taken last, they are held for the tail of a transaction, not for its contacts
+# upkeep (PostgreSQL, 32 clients of single events: a third of the sampled backends were
+# waiting for another transaction's counter row when it came first). Record and delete take
+# them in the same order, so they cannot deadlock on them.
 
 
 class StoreError(Exception):
@@ -94,8 +103,8 @@ _CONTENT = _COLUMNS[_COLUMNS.index("platform") : _COLUMNS.index("text") + 1]
 
 
 @cache
-def _pg_insert() -> ReturningInsert[tuple[uuid.UUID]]:
-    return (
+def _pg_insert() -> bulk.Precompiled:
+    return bulk.Precompiled(
         bulk.unnest_insert(EVENT_TABLE, _COLUMNS)
         .on_conflict_do_nothing(index_elements=["user_id", "external_id"])
         .returning(E.id)
@@ -103,9 +112,9 @@ def _pg_insert() -> ReturningInsert[tuple[uuid.UUID]]:
 
 
 @cache
-def _sqlite_insert() -> sqlite.Insert:
-    return sqlite.insert(EVENT_TABLE).on_conflict_do_nothing(
-        index_elements=["user_id", "external_id"]
+def _sqlite_insert() -> bulk.Precompiled:
+    return bulk.Precompiled(
+        sqlite.insert(EVENT_TABLE).on_conflict_do_nothing(index_elements=["user_id", "external_id"])
     )
 
 
@@ -114,12 +123,11 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
     if not rows:
         return set()
     if session.get_bind().dialect.name == "postgresql":  # one statement for the whole batch
-        return set(session.execute(_pg_insert(), bulk.as_arrays(rows, _COLUMNS)).scalars())
+        return set(_pg_insert().execute(session, bulk.as_arrays(rows, _COLUMNS)).scalars())
     # Without RETURNING, the driver's own executemany runs the statement (no multi-row VALUES
     # built in Python). Its row count tells whether a concurrent request stored one of the
     # external_ids first; only then are the inserted ids read back.
-    # (The session's connection: its CursorResult has the row count.)
-    stored = session.connection().execute(_sqlite_insert(), rows).rowcount
+    stored = _sqlite_insert().execute(session, rows).rowcount
     ids = [r["id"] for r in rows]
     if stored == len(rows):
         return set(ids)
@@ -172,6 +180,35 @@ def _winners(
 
 def record(session: Session, user_id: uuid.UUID, items: Sequence[EventIn] | Batch) -> list[Stored]:
     """Store items atomically, and count them; one Stored per item, in input order."""
+    return record_each(session, [(user_id, items)])[0]
+
+
+@dataclass(frozen=True)
+class _Staged:
+    user_id: uuid.UUID
+    stored: list[Stored]
+    inserted: list[dict[str, Any]]
+    changes: list[_contact_rollup.StageChange]
+
+
+def record_each(
+    session: Session, writes: Sequence[tuple[uuid.UUID, Sequence[EventIn] | Batch]]
+) -> list[list[Stored]]:
+    """Several users' items in one transaction (grouped single writes), each user's as
+    ``record`` stores them; all or nothing. Every user's events and contacts upkeep come
+    first, then every user's counter rows, then the triggers (_LOCK_ORDER): a counter row is
+    not held while another user's upkeep runs. Callers name users in id order, so two
+    transactions lock their rows in one order."""
+    staged = [_stage(session, user_id, items) for user_id, items in writes]
+    for s in staged:
+        _day_counts.apply(session, s.inserted)
+    for s in staged:
+        _webhook_triggers(session, s.user_id, s.inserted, False, s.changes)
+    return [s.stored for s in staged]
+
+
+def _stage(session: Session, user_id: uuid.UUID, items: Sequence[EventIn] | Batch) -> _Staged:
+    """Insert the items and take them into the contacts summary (not yet counted)."""
     batch = items if isinstance(items, Batch) else prepare(items)
     # Insert first: a fresh batch (nearly every one) needs no look-up. Rows the database
     # skipped carry an external_id stored before (a retry, or a concurrent request that won);
@@ -196,10 +233,10 @@ def record(session: Session, user_id: uuid.UUID, items: Sequence[EventIn] | Batc
         winners = {e.id: e for e in replaced.values()}
     else:
         winners = {}
-    _day_counts.apply(session, (r for r in rows if r["id"] in inserted))
-    changes = _contact_rollup.apply(session, user_id, [r for r in rows if r["id"] in inserted])
-    _webhook_triggers(session, user_id, [r for r in rows if r["id"] in inserted], False, changes)
-    return [Stored(id=x, created=x in inserted, existing=winners.get(x)) for x in ids]
+    new_rows = [r for r in rows if r["id"] in inserted]
+    changes = _contact_rollup.apply(session, user_id, new_rows)
+    stored = [Stored(id=x, created=x in inserted, existing=winners.get(x)) for x in ids]
+    return _Staged(user_id, stored, new_rows, changes)
 
 
 def created_flags(stored: list[Stored]) -> list[bool]:
@@ -229,8 +266,8 @@ def delete(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
     removed = (
         session.execute(_delete_stmt(), {"event_id": event_id, "user_id": user_id}).mappings().all()
     )
-    _day_counts.apply(session, removed, sign=-1)
     changes = _contact_rollup.apply(session, user_id, removed, sign=-1)
+    _day_counts.apply(session, removed, sign=-1)  # see _LOCK_ORDER
     _webhook_triggers(session, user_id, removed, True, changes)
     return bool(removed)
 
