@@ -1,7 +1,7 @@
-"""PostgreSQL connections are pinged only after a pause (app/core/db.py,
-``_ping_after_a_pause``): not on every checkout, as ``pool_pre_ping`` did (a round trip
-on every request), and a connection that died while unused is replaced before a request
-gets it.
+"""PostgreSQL connections are pinged only after a pause or when the server has ended them
+(app/core/db.py, ``_ping_after_a_pause``): not on every checkout, as ``pool_pre_ping`` did
+(a round trip on every request), and a connection the server ended is replaced before a
+request gets it.
 """
 
 import pytest
@@ -52,10 +52,21 @@ def test_a_connection_back_from_a_pause_is_pinged(engine, pings, monkeypatch):
     assert len(pings) == 1
 
 
+def test_a_connection_the_server_ended_is_replaced_even_in_steady_use(engine, pings, database):
+    """No pause: the socket's pending input (the server's goodbye) triggers the ping."""
+    first = _backend_pid(engine)
+    with database.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": first})
+        admin.commit()
+    second = _backend_pid(engine)  # no error: the ping fails, the pool reconnects
+    assert second != first
+    assert len(pings) == 1
+
+
 def test_a_connection_that_died_while_unused_is_replaced(engine, pings, database, monkeypatch):
     first = _backend_pid(engine)
     with database.engine.connect() as admin:  # the server ends that connection
-        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": first})
         admin.commit()
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 0.0)
     second = _backend_pid(engine)  # the ping fails, the pool reconnects: no error
