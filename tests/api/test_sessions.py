@@ -154,41 +154,30 @@ def _last_used(db: Database, key_id):
         return s.execute(select(ApiKey.last_used_at).where(ApiKey.id == key_id)).scalar_one()
 
 
-def test_a_csv_import_records_its_key_use(own_database):
-    """The deferred write session, not the short auth session, records last_used_at."""
+_ONE_EVENT_CSV = b"platform,kind,occurred_at\nx,follow,2026-11-01T10:00:00Z\n"
+_ONE_EVENT = {"platform": "x", "kind": "follow", "occurred_at": "2026-11-01T10:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        # The deferred write session, not the short auth session, records last_used_at.
+        (":import", {"content": _ONE_EVENT_CSV, "headers": {"Content-Type": "text/csv"}}, 200),
+        # The single-event writer (app/events/single_writes.py), after its group's commit.
+        ("", {"json": _ONE_EVENT}, 201),
+    ],
+    ids=["csv-import", "single-event"],
+)
+def test_a_write_that_authenticates_first_records_its_key_use(own_database, path, body, status):
     app, db, key_id, secret = _app_with_key(own_database)
     try:
         with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as c:
-            uid = c.post("/v1/users", json={"name": "csv"}).json()["id"]
+            uid = c.post("/v1/users", json={"name": "touch"}).json()["id"]
             with db.session(write=True) as s:  # forget the touch of the POST above
                 s.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=None))
                 s.commit()
-            r = c.post(
-                f"/v1/users/{uid}/events:import",
-                content=b"platform,kind,occurred_at\nx,follow,2026-11-01T10:00:00Z\n",
-                headers={"Content-Type": "text/csv"},
-            )
-            assert r.status_code == 200, r.text
-        assert _last_used(db, key_id) is not None
-    finally:
-        db.dispose()
-
-
-def test_a_single_event_write_records_its_key_use(own_database):
-    """The single-event writer (app/events/single_writes.py), after its group's commit,
-    records last_used_at: the short auth session before it does not."""
-    app, db, key_id, secret = _app_with_key(own_database)
-    try:
-        with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as c:
-            uid = c.post("/v1/users", json={"name": "single"}).json()["id"]
-            with db.session(write=True) as s:  # forget the touch of the POST above
-                s.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=None))
-                s.commit()
-            r = c.post(
-                f"/v1/users/{uid}/events",
-                json={"platform": "x", "kind": "follow", "occurred_at": "2026-11-01T10:00:00Z"},
-            )
-            assert r.status_code == 201, r.text
+            r = c.post(f"/v1/users/{uid}/events{path}", **body)
+            assert r.status_code == status, r.text
         assert _last_used(db, key_id) is not None
     finally:
         db.dispose()
