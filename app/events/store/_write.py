@@ -37,7 +37,7 @@ E = EVENT_TABLE.c
 # last, just before the webhook triggers and the commit. Every event write of a user lands
 # on the same few counter rows (one a platform and UTC day), so concurrent writers queue on
 # them: taken last, they are held for the tail of a transaction, not for its contacts
-# upkeep (PostgreSQL, 32 clients of single events: a third of the sampled backends were
+# upkeep (PostgreSQL, 32 clients of single events: a quarter of the sampled backends were
 # waiting for another transaction's counter row when it came first). Record and delete take
 # them in the same order, so they cannot deadlock on them.
 
