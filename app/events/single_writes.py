@@ -12,12 +12,14 @@ A group whose transaction fails for any reason (an external_id stored with other
 a user deleted meanwhile, a deadlock, a database error) is rolled back and its events are
 recorded again, one transaction each, in the same turn: every request gets the answer, or
 the error, it would have had alone, and no request's event is written by halves or lost
-with another's. A turn not given in time (503 ``database_busy``) answers the events that
-were waiting when the writer asked for it; later ones wait for a turn of their own.
+with another's. An event not taken by the writer within ``RAPPORT_DB_WAIT_TIMEOUT_S`` of
+its arrival leaves the queue with a 503 ``database_busy`` (nothing written), as a request
+waiting for its own turn does; a turn the writer is not given in time answers the events
+that were waiting when it asked.
 
-An event, once taken by the writer, is written even if its client goes away meanwhile
-(as a request whose client left during its commit is): a retry with its external_id is
-answered with it.
+An event handed to the writer is written even if its client goes away meanwhile (as a
+request whose client left during its commit is): a retry with its external_id is answered
+with it.
 
 Why grouped (issue 19, item 3): with a transaction per request, 32 clients posting
 single events reached 1.55 × one client's events/s on PostgreSQL and 0.93 × on SQLite
@@ -40,6 +42,7 @@ from sqlmodel import Session, col
 
 from app.auth.models import ApiKey
 from app.core.db import Database
+from app.core.errors import database_busy
 from app.events import store
 from app.events.models import Event, EventIn
 
@@ -56,7 +59,7 @@ class Recorded:
     created: bool
 
 
-@dataclass
+@dataclass(eq=False)  # each is itself: found and removed by identity
 class _Waiting:
     user_id: uuid.UUID
     item: EventIn
@@ -85,6 +88,7 @@ class SingleWrites:
         self.turn: Callable[[], AbstractAsyncContextManager[None]] = lambda: db.admitted(True)
         self.new_session: Callable[[], Session] = lambda: db.new_session(True)
         self.touch_key = touch_key
+        self.wait_timeout_s = db.wait_timeout_s
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
             weakref.WeakKeyDictionary()
         )
@@ -99,11 +103,17 @@ class SingleWrites:
         if queue is None:
             queue = self._queues[loop] = _Queue()
         answer: asyncio.Future[Recorded] = loop.create_future()
-        queue.waiting.append(_Waiting(user_id, item, key, answer))
+        waiting = _Waiting(user_id, item, key, answer)
+        queue.waiting.append(waiting)
         if queue.writer is None:
             queue.writer = loop.create_task(self._write_waiting(queue))
-        # Shielded: a request cancelled here does not cancel the answer the writer sets.
-        return await asyncio.shield(answer)
+        # Neither waiting here nor a request cancelled here cancels the answer.
+        await asyncio.wait([answer], timeout=self.wait_timeout_s)
+        if not answer.done() and waiting in queue.waiting:
+            # Not taken within the wait a request has for its turn: nothing written.
+            queue.waiting.remove(waiting)
+            raise database_busy()
+        return await asyncio.shield(answer)  # taken by the writer: its answer is coming
 
     async def _write_waiting(self, queue: _Queue) -> None:
         group: list[_Waiting] = []

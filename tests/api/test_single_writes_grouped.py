@@ -182,3 +182,42 @@ def test_a_group_with_a_conflict_answers_each_request_as_alone(grouped):
     assert conflict.json()["code"] == "external_id_conflict", conflict.text
     assert codes[4] == 201
     assert _stored(db) == 3
+
+
+def test_an_event_that_never_gets_a_turn_is_a_503_after_its_own_wait(grouped):
+    """The writer waits for a turn that never comes (a writer of another process holding
+    the lock for good): each request still answers 503 database_busy after its own
+    wait, and leaves the queue (nothing written)."""
+    app, key, db, _ = grouped
+    [uid] = _users(app, key, 1)
+    writes = app.state.single_writes
+    writes.wait_timeout_s = 0.2
+    opened = writes.turn
+
+    @asynccontextmanager
+    async def never():
+        await asyncio.Event().wait()
+        yield
+
+    writes.turn = never
+
+    async def run():
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://rapport.test",
+            headers={"Authorization": f"Bearer {key}"},
+        ) as c:
+            first = asyncio.create_task(c.post(f"/v1/users/{uid}/events", json=_event(1)))
+            await asyncio.sleep(0.1)  # the writer already waits for its turn
+            second = c.post(f"/v1/users/{uid}/events", json=_event(2))
+            answers = await asyncio.wait_for(asyncio.gather(first, second), 10)
+            return answers, list(writes._queues[asyncio.get_running_loop()].waiting)
+
+    try:
+        answers, left = asyncio.run(run())
+    finally:
+        writes.turn = opened
+    assert [a.status_code for a in answers] == [503, 503], [a.text for a in answers]
+    assert {a.json()["code"] for a in answers} == {"database_busy"}
+    assert left == []
+    assert _stored(db) == 0
