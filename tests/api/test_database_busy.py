@@ -95,9 +95,9 @@ def test_sqlite_writers_waiting_for_another_process_get_503_then_go_through(busy
             took = time.monotonic() - began
             release.set()
             await asyncio.to_thread(holder.join, 10)
-            after = await asyncio.gather(
-                *(c.post("/v1/users", json={"name": f"a{i}"}) for i in range(5))
-            )
+            # One after another: five writers queued at once may outlast the 0.3 s wait
+            # on a loaded machine; what matters here is that the lock was given back.
+            after = [await c.post("/v1/users", json={"name": f"a{i}"}) for i in range(5)]
             return answers, took, after
 
     try:
