@@ -1,8 +1,8 @@
 """The events store: the only way to write or delete events, and to read figures of events
 over time.
 
-Writes (``record``, ``record_each`` for several users at once, ``delete``) keep the per-day counters in step in the same transaction;
-the counter table, its upkeep and the window cache are private to this package (the modules
+Writes (``record``, ``record_each`` for several users at once, ``delete``) keep the per-day
+counters in step in the same transaction; the counter table, its upkeep and the window cache are private to this package (the modules
 starting with ``_``). Reads name one user and a window of occurred_at, so their cost
 follows the window, never the user's history:
 
