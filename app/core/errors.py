@@ -488,6 +488,9 @@ _STORAGE_ERRNOS = {
     errno.EPERM: READ_ONLY.code,
 }
 _SQLITE_STORAGE = {_SQLITE_FULL: STORAGE_FULL.code, _SQLITE_READONLY: READ_ONLY.code}
+# PostgreSQL: deadlock_detected, serialization_failure (nothing was written).
+DEADLOCK_SQLSTATE, SERIALIZATION_SQLSTATE = "40P01", "40001"
+LOCK_CONFLICT_SQLSTATES = frozenset({DEADLOCK_SQLSTATE, SERIALIZATION_SQLSTATE})
 _PG_STORAGE = {_PG_DISK_FULL: STORAGE_FULL.code, _PG_READ_ONLY: READ_ONLY.code}
 
 
@@ -534,6 +537,10 @@ async def _dbapi_handler(request: Request, exc: DBAPIError) -> JSONResponse:
     storage = _storage_failure(request, exc)
     if storage is not None:
         return storage
+    if getattr(exc.orig, "sqlstate", None) in LOCK_CONFLICT_SQLSTATES:
+        # Chosen as a deadlock's victim (again, after the store's retries) or a serialization
+        # failure: the database is reachable, the transaction was rolled back; retrying works.
+        return await _busy_handler(request, exc)
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return await _database_handler(request, exc)
     if isinstance(exc, IntegrityError):

@@ -72,3 +72,97 @@ def test_two_writers_of_one_new_handle_make_one_contact(database, backend):
         with database.new_session(True) as s:
             s.execute(delete(User).where(User.id == user_id))
             s.commit()
+
+
+def test_a_handle_committed_between_lock_and_insert_does_not_deadlock(
+    database, backend, monkeypatch
+):
+    """Writer A reads the locks of handles L and M (neither exists yet); a third writer
+    commits L; writer B then locks L and goes on to insert M while A inserts M, finds L
+    taken and waits for B's lock on it: a cycle (seen under 32 clients as a 503). PostgreSQL
+    fails one of them after deadlock_timeout; the store redoes the victim from a savepoint,
+    so both writes succeed and every figure counts all three."""
+    if backend != "postgres":
+        pytest.skip("SQLite has one writer at a time: no lock cycle")
+    from app.events.store import _contact_rollup
+
+    with database.new_session(True) as s:
+        ws = auth_service.get_or_create_workspace(s, "deadlock")
+        user_id = users.create_user(s, ws.id, UserCreate(name="Deadlock")).id
+        s.commit()
+    engine = create_engine(database.url)
+    a_read, b_locked = threading.Event(), threading.Event()
+    calls: dict[str, int] = {}
+    errors: list[BaseException] = []
+    original = _contact_rollup._lock_handles
+
+    def waiting_for_a_lock() -> bool:
+        with engine.connect() as conn:
+            return bool(
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                ).scalar()
+            )
+
+    def lock_handles(session, uid, handles):
+        rows = original(session, uid, handles)
+        name = threading.current_thread().name
+        calls[name] = calls.get(name, 0) + 1
+        if calls[name] == 1 and name == "A":
+            a_read.set()
+            b_locked.wait(10)
+        elif calls[name] == 1 and name == "B":
+            b_locked.set()
+            for _ in range(100):  # until A waits for B's lock on L
+                if waiting_for_a_lock():
+                    break
+                threading.Event().wait(0.05)
+        return rows
+
+    monkeypatch.setattr(_contact_rollup, "_lock_handles", lock_handles)
+
+    def write(day: int, handles: list[str]) -> None:
+        try:
+            with Session(engine) as s:
+                items = [
+                    EventIn(
+                        platform="x",
+                        kind="reply",
+                        occurred_at=datetime(2026, 11, day, 10, tzinfo=UTC),
+                        counterpart=h,
+                    )
+                    for h in handles
+                ]
+                store.record(s, user_id, items)
+                s.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    a = threading.Thread(target=write, args=(1, ["l", "m"]), name="A")
+    b = threading.Thread(target=write, args=(2, ["l", "m"]), name="B")
+    try:
+        a.start()
+        assert a_read.wait(10)
+        write(3, ["l"])  # the third writer (this thread), committed
+        b.start()
+        a.join(30)
+        b.join(30)
+        assert errors == []
+        with database.new_session(False) as s:
+            handles = {
+                r.handle: r.outbound
+                for r in s.execute(select(HANDLE_TABLE).where(HANDLE_TABLE.c.user_id == user_id))
+            }
+            contacts = sorted(
+                s.execute(
+                    select(CONTACT_TABLE.c.outbound).where(CONTACT_TABLE.c.user_id == user_id)
+                ).scalars()
+            )
+        assert handles == {"l": 3, "m": 2}
+        assert contacts == [2, 3]
+    finally:
+        engine.dispose()
+        with database.new_session(True) as s:
+            s.execute(delete(User).where(User.id == user_id))
+            s.commit()
