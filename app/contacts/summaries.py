@@ -78,14 +78,14 @@ def _summary(row: Any, handles: Sequence[str] = ()) -> Summary:
         notes=row.notes,
         own_keep_in_touch_days=row.keep_in_touch_days,
         created_at=row.created_at,
-        figures=store.HandleFigures(**{f: getattr(row, f) for f in FIGURE_NAMES}),
+        figures=store.HandleFigures.of_row(row),
         stage=row.stage,
         due_at=row.due_at,
         handles=tuple(handles),
     )
 
 
-FIGURE_NAMES = tuple(store.HandleFigures.__dataclass_fields__)
+FIGURE_NAMES = store.HandleFigures._fields
 
 
 def handles_of(session: Session, contact_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:

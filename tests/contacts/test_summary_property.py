@@ -95,7 +95,7 @@ def _stage(user, f):
 
 def _check(session, user):
     counted = store.handle_figures(session, user.id)
-    fields = store.HandleFigures.__dataclass_fields__
+    fields = store.HandleFigures._fields
     by_contact = {}
     for row in session.execute(select(HANDLE_TABLE).where(HANDLE_TABLE.c.user_id == user.id)):
         expected = counted.get(row.handle, store.HandleFigures())
