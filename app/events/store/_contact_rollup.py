@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.dml import Update
 from sqlmodel import Session
 
 from app.calc import contacts as calc
@@ -171,6 +172,22 @@ def _create_handles(
     return dict(new), set(handles)
 
 
+@cache
+def _pg_bulk_update(table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Update:
+    """UPDATE table … FROM the unnest'ed arrays :a_<column>, built once per column set."""
+    v = select(
+        *(
+            func.unnest(bindparam("a_" + c, type_=postgresql.ARRAY(table.c[c].type))).label(c)
+            for c in columns
+        )
+    ).subquery("v")
+    return (
+        update(table)
+        .where(*(table.c[k] == v.c[k] for k in keys))
+        .values({c: v.c[c] for c in columns if c not in keys})
+    )
+
+
 def _bulk_update(
     session: Session, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]
 ) -> None:
@@ -182,17 +199,7 @@ def _bulk_update(
     columns = tuple(rows[0])
     sets = [c for c in columns if c not in keys]
     if _is_postgres(session):
-        v = select(
-            *(
-                func.unnest(bindparam("a_" + c, type_=postgresql.ARRAY(table.c[c].type))).label(c)
-                for c in columns
-            )
-        ).subquery("v")
-        stmt = (
-            update(table)
-            .where(*(table.c[k] == v.c[k] for k in keys))
-            .values({c: v.c[c] for c in sets})
-        )
+        stmt = _pg_bulk_update(table, keys, columns)
         session.execute(stmt, {"a_" + c: [r[c] for r in rows] for c in columns})
         return
     stmt = (
