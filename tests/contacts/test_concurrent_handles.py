@@ -80,8 +80,9 @@ def test_a_handle_committed_between_lock_and_insert_does_not_deadlock(
     """Writer A reads the locks of handles L and M (neither exists yet); a third writer
     commits L; writer B then locks L and goes on to insert M while A inserts M, finds L
     taken and waits for B's lock on it: a cycle (seen under 32 clients as a 503). PostgreSQL
-    fails one of them after deadlock_timeout; the store redoes the victim from a savepoint,
-    so both writes succeed and every figure counts all three."""
+    fails one of them after deadlock_timeout. Now B's upkeep waits for A's at the user row
+    (FOR NO KEY UPDATE), so the cycle cannot form, and were it to, the store redoes the
+    victim from a savepoint: both writes succeed and every figure counts all three."""
     if backend != "postgres":
         pytest.skip("SQLite has one writer at a time: no lock cycle")
     from app.events.store import _contact_rollup
@@ -111,11 +112,14 @@ def test_a_handle_committed_between_lock_and_insert_does_not_deadlock(
         calls[name] = calls.get(name, 0) + 1
         if calls[name] == 1 and name == "A":
             a_read.set()
-            b_locked.wait(10)
+            for _ in range(200):  # until B holds L, or waits for A (the user row's lock)
+                if b_locked.is_set() or waiting_for_a_lock():
+                    break
+                threading.Event().wait(0.05)
         elif calls[name] == 1 and name == "B":
             b_locked.set()
-            for _ in range(100):  # until A waits for B's lock on L
-                if waiting_for_a_lock():
+            for _ in range(200):  # until A waits for B's lock on L, or is done
+                if waiting_for_a_lock() or not a.is_alive():
                     break
                 threading.Event().wait(0.05)
         return rows

@@ -13,8 +13,14 @@ ON CONFLICT DO NOTHING on the key (user_id, handle): of two requests naming one 
 the loser's insert waits for the winner, does nothing, and the loser drops the contact it
 made and takes the winner's.
 
-Locks (PostgreSQL; SQLite has one writer): the user row FOR SHARE (a settings change holds
-it exclusively while it restages), then the handle rows FOR UPDATE in handle order, then
+Locks (PostgreSQL; SQLite has one writer): the user row FOR NO KEY UPDATE, so one upkeep
+of a user runs at a time (a settings change's UPDATE of the row waits for it, and it for the
+change's restaging; the foreign-key checks of event inserts take FOR KEY SHARE and do not
+wait). Under FOR SHARE, two writers of one user ran their upkeeps side by side and could
+deadlock on handles: a handle committed by a third writer between one writer's lock read
+and its insert is locked after the insert, out of handle order (the bench's mixes: 1 batch
+in 1,000–5,000, and the savepoint retry in _write.py could lose again under a stream of
+them). Then the handle rows FOR UPDATE in handle order, then
 the contact rows FOR UPDATE in id order, so a contact is never re-summed from handle rows
 another transaction is still changing. Merge and split take the same order.
 
@@ -72,7 +78,7 @@ def _settings(session: Session, user_id: uuid.UUID) -> Settings:
     row = session.execute(
         select(U.timezone, U.sales_ratio, U.keep_in_touch_days)
         .where(U.id == user_id)
-        .with_for_update(read=True)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see "Locks" above
     ).one()
     return Settings(ZoneInfo(row.timezone), float(row.sales_ratio), int(row.keep_in_touch_days))
 
