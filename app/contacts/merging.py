@@ -28,7 +28,9 @@ M = MERGED_TABLE.c
 
 
 def _lock(session: Session, user: User, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """Lock the contacts' handle rows, then the contact rows; id → contact row."""
+    """Lock the user's summary, the contacts' handle rows, then the contact rows (the order
+    of an event write's upkeep); id → contact row."""
+    store.lock_summary(session, user.id)
     session.execute(
         select(H.handle)
         .where(H.user_id == user.id, H.contact_id.in_(ids))

@@ -133,6 +133,7 @@ def _unique(tags: list[str]) -> list[str]:
 def patch_contact(
     session: Session, user: User, contact_id: uuid.UUID, data: ContactPatch, now: datetime
 ) -> ContactOut:
+    store.lock_summary(session, user.id)  # before the contact row: an event write's order
     row = session.execute(
         select(C.id).where(C.id == contact_id, C.user_id == user.id).with_for_update()
     ).one_or_none()

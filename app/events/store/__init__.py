@@ -30,7 +30,7 @@ Tests, the bench and Alembic's metadata reach the internals through
 
 from sqlmodel import Session
 
-from app.events.store._contact_rollup import STAGE_CHANGES, StageChange
+from app.events.store._contact_rollup import STAGE_CHANGES, StageChange, lock_summary
 from app.events.store._contact_rollup import restage_user as restage_contacts
 from app.events.store._contact_rollup import resum as resum_contacts
 from app.events.store._contacts import people_engaged
@@ -105,6 +105,7 @@ __all__ = [
     "kind_instants",
     "last_instant",
     "latest_occurred_at",
+    "lock_summary",
     "people_engaged",
     "post_days",
     "prepare",

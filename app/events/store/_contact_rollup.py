@@ -22,7 +22,8 @@ and its insert is locked after the insert, out of handle order (the bench's mixe
 in 1,000–5,000, and the savepoint retry in _write.py could lose again under a stream of
 them). Then the handle rows FOR UPDATE in handle order, then
 the contact rows FOR UPDATE in id order, so a contact is never re-summed from handle rows
-another transaction is still changing. Merge and split take the same order.
+another transaction is still changing. Merge, split and a contact's cadence change take the
+same order (``lock_summary`` first).
 
 Every upkeep answers the stage changes of the handles it touched, (handle, old, new), and
 appends them to ``session.info[STAGE_CHANGES]`` (for the ``relationship.stage_changed``
@@ -81,6 +82,14 @@ def _settings(session: Session, user_id: uuid.UUID) -> Settings:
         .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see "Locks" above
     ).one()
     return Settings(ZoneInfo(row.timezone), float(row.sales_ratio), int(row.keep_in_touch_days))
+
+
+def lock_summary(session: Session, user_id: uuid.UUID) -> None:
+    """The user's summary lock (the user row FOR NO KEY UPDATE, see "Locks"), taken by a
+    merge, a split or a contact's cadence change before it locks any handle or contact row,
+    as an event write's upkeep takes it first: one order, so neither waits for the other
+    while holding what the other needs."""
+    _settings(session, user_id)
 
 
 def _is_postgres(session: Session) -> bool:

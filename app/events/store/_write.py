@@ -222,14 +222,13 @@ def _redone_after_deadlock(session: Session, write: Callable[[], T]) -> T:
     victim of a deadlock (up to DEADLOCK_TRIES in all; then the error goes up, a 503
     database_busy).
 
-    The lock order (_LOCK_ORDER, the contacts summary's handle order) cannot rule every
-    deadlock out: a handle committed by a third transaction between one writer's lock read
-    and its insert is found taken by the insert and locked after it, out of handle order,
-    while a second writer that already holds that handle waits for a handle the first one
-    inserted (seen under 32 clients: 1 batch in 1,000). PostgreSQL breaks the cycle after
-    deadlock_timeout by failing one statement; rolling back to the savepoint releases every
-    row the victim locked or inserted, so the other one goes on, and the redo starts again
-    from the lock read (SQLite has one writer at a time: no savepoint, no deadlock)."""
+    The lock orders (_LOCK_ORDER; the contacts summary's user row, handles, contacts) are
+    meant to leave no cycle, but one was found only by a bench: two writers of one user
+    locking handles out of order (1 batch in 1,000 under 32 clients, before one upkeep per
+    user ran at a time). This is the guard for any cycle not yet thought of: PostgreSQL
+    breaks it after deadlock_timeout by failing one statement; rolling back to the savepoint
+    releases every row the victim locked or inserted, so the other one goes on, and the redo
+    starts again from the first lock (SQLite has one writer at a time: no savepoint)."""
     if session.get_bind().dialect.name != "postgresql":
         return write()
     changes = session.info.get(_contact_rollup.STAGE_CHANGES)
