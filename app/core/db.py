@@ -76,14 +76,19 @@ def _sqlite_engine(url: str, settings: Settings, pool_size: int) -> Engine:
     return engine
 
 
-# Prepared statements keep their parse, never a generic plan. psycopg prepares a statement
-# run 5 times on a connection, and after 5 executions PostgreSQL may switch it to a generic
-# plan, chosen without the parameters' values. For "does this user have an event on
-# platform p" (an EXISTS per platform) that plan scans the event table: the weekly report at
-# 100,000 contacts went from ~165 ms to ~700 ms on its 11th request (404 ms in that one
-# statement), and every repeated query of the tenant's rows was exposed to the same.
-# force_custom_plan plans each execution for its values, as an unprepared statement is.
-CUSTOM_PLANS = "-c plan_cache_mode=force_custom_plan"
+def _custom_plans(dbapi_connection: Any, _record: Any) -> None:
+    """Prepared statements keep their parse, never a generic plan. psycopg prepares a
+    statement run 5 times on a connection, and after 5 executions PostgreSQL may switch it
+    to a generic plan, chosen without the parameters' values. For "does this user have an
+    event on platform p" (an EXISTS per platform) that plan scans the event table: the
+    weekly report at 100,000 contacts went from ~165 ms to ~700 ms on its 11th request (404
+    ms in that one statement), and every repeated query of the tenant's rows was exposed to
+    the same. force_custom_plan plans each execution for its values, as an unprepared
+    statement is. A SET when the connection opens rather than the `options` startup
+    parameter, which PgBouncer refuses (the server would not start behind it)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
 
 
 def make_engine(url: str, settings: Settings) -> Engine:
@@ -94,9 +99,7 @@ def make_engine(url: str, settings: Settings) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, settings, settings.pool_size)
     connect_args: dict[str, object] = {"connect_timeout": settings.db_connect_timeout_s}
-    if settings.db_prepared_statements:
-        connect_args["options"] = CUSTOM_PLANS
-    else:
+    if not settings.db_prepared_statements:
         connect_args["prepare_threshold"] = None  # PgBouncer in transaction mode
     engine = create_engine(
         url,
@@ -106,6 +109,8 @@ def make_engine(url: str, settings: Settings) -> Engine:
         connect_args=connect_args,
     )
     event.listen(engine, "connect", _binary_arrays)
+    if settings.db_prepared_statements:
+        event.listen(engine, "connect", _custom_plans)
     _ping_after_a_pause(engine)
     return engine
 
