@@ -85,9 +85,6 @@ def _summary(row: Any, handles: Sequence[str] = ()) -> Summary:
     )
 
 
-FIGURE_NAMES = store.HandleFigures._fields
-
-
 def handles_of(session: Session, contact_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     """contact id → its handles, A–Z (ix_contact_handle_contact)."""
     out: dict[uuid.UUID, list[str]] = defaultdict(list)
