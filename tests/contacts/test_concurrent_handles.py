@@ -16,13 +16,18 @@ from app.users import service as users
 from app.users.models import User, UserCreate
 
 
+def _new_user(database, name: str):
+    with database.new_session(True) as s:
+        ws = auth_service.get_or_create_workspace(s, name.lower())
+        user_id = users.create_user(s, ws.id, UserCreate(name=name)).id
+        s.commit()
+    return user_id
+
+
 def test_two_writers_of_one_new_handle_make_one_contact(database, backend):
     if backend != "postgres":
         pytest.skip("SQLite has one writer at a time: no race to lose")
-    with database.new_session(True) as s:
-        ws = auth_service.get_or_create_workspace(s, "race")
-        user_id = users.create_user(s, ws.id, UserCreate(name="Race")).id
-        s.commit()
+    user_id = _new_user(database, "Race")
     first_inserted = threading.Event()
     errors: list[BaseException] = []
 
@@ -87,10 +92,7 @@ def test_a_handle_committed_between_lock_and_insert_does_not_deadlock(
         pytest.skip("SQLite has one writer at a time: no lock cycle")
     from app.events.store import _contact_rollup
 
-    with database.new_session(True) as s:
-        ws = auth_service.get_or_create_workspace(s, "deadlock")
-        user_id = users.create_user(s, ws.id, UserCreate(name="Deadlock")).id
-        s.commit()
+    user_id = _new_user(database, "Deadlock")
     engine = create_engine(database.url)
     a_read, b_locked = threading.Event(), threading.Event()
     calls: dict[str, int] = {}
