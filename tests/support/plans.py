@@ -48,12 +48,14 @@ def _walk(node: dict[str, Any], out: list[dict[str, Any]], in_subplan: bool = Fa
         _walk(child, out, in_subplan)
 
 
-def explain(session: Session, statement: Any) -> Plan:
+def explain(session: Session, statement: Any, params: dict[str, Any] | None = None) -> Plan:
+    """The plan of ``statement`` with ``params`` (its bind parameters' values, if any)."""
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        rows = session.execute(_Explain(statement, "EXPLAIN QUERY PLAN")).all()
+        rows = session.execute(_Explain(statement, "EXPLAIN QUERY PLAN"), params or {}).all()
         return Plan("sqlite", [str(r[-1]) for r in rows])
-    raw = session.execute(_Explain(statement, "EXPLAIN (ANALYZE, FORMAT JSON)")).scalar_one()
+    explained = _Explain(statement, "EXPLAIN (ANALYZE, FORMAT JSON)")
+    raw = session.execute(explained, params or {}).scalar_one()
     nodes: list[dict[str, Any]] = []
     _walk(raw[0]["Plan"], nodes)
     lines = [

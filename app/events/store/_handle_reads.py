@@ -11,10 +11,11 @@
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func, select, type_coerce
+from sqlalchemy import Select, and_, bindparam, case, func, select, type_coerce
 from sqlmodel import Session
 
 from app.calc.contacts import WindowEvent
@@ -139,6 +140,25 @@ def handle_figures(
     return out
 
 
+@cache
+def _window_events_stmt(every_handle: bool) -> Select[Any]:
+    handles = (
+        E.counterpart.is_not(None)
+        if every_handle
+        else E.counterpart.in_(bindparam("handles", expanding=True))
+    )
+    return (
+        select(E.counterpart, E.occurred_at, E.kind, E.direction)
+        .where(
+            E.user_id == bindparam("user_id", type_=E.user_id.type),
+            E.occurred_at >= bindparam("start", type_=E.occurred_at.type),
+            E.occurred_at <= bindparam("end", type_=E.occurred_at.type),
+            handles,
+        )
+        .order_by(E.occurred_at)
+    )
+
+
 def handle_window_events(
     session: Session,
     user_id: uuid.UUID,
@@ -147,25 +167,35 @@ def handle_window_events(
     end: datetime,
 ) -> dict[str, list[WindowEvent]]:
     """handle → its events in [start, end] (oldest first): for a few handles, or for every
-    handle (``handles=None``: one read of the user's window, ix_event_user_time)."""
-    base = select(E.counterpart, E.occurred_at, E.kind, E.direction).where(
-        E.user_id == user_id, E.occurred_at >= start, E.occurred_at <= end
-    )
+    handle (``handles=None``: one read of the user's window, ix_event_user_time). The
+    statements are built once (a page of contacts reads them on every request)."""
+    params: dict[str, Any] = {"user_id": user_id, "start": start, "end": end}
     if handles is None:
-        parts = [base.where(E.counterpart.is_not(None))]
+        chunks: Iterable[list[str] | None] = [None]
     else:
-        parts = [base.where(E.counterpart.in_(c)) for c in _chunks(sorted(set(handles)))]
+        chunks = _chunks(sorted(set(handles)))
     out: dict[str, list[WindowEvent]] = {}
-    for part in parts:
-        for h, at, kind, direction in session.execute(part.order_by(E.occurred_at)):
+    for chunk in chunks:
+        stmt = _window_events_stmt(chunk is None)
+        for h, at, kind, direction in session.execute(stmt, {**params, "handles": chunk}):
             out.setdefault(h, []).append(WindowEvent(at, kind, direction))
     return out
+
+
+@cache
+def _latest_stmt() -> Select[Any]:
+    return (
+        select(E.occurred_at)
+        .where(E.user_id == bindparam("user_id", type_=E.user_id.type))
+        .order_by(E.occurred_at.desc())
+        .limit(1)
+    )
 
 
 def latest_occurred_at(session: Session, user_id: uuid.UUID) -> datetime | None:
     """The user's latest event (ix_event_user_time: one probe)."""
     value: datetime | None = session.execute(
-        select(E.occurred_at).where(E.user_id == user_id).order_by(E.occurred_at.desc()).limit(1)
+        _latest_stmt(), {"user_id": user_id}
     ).scalar_one_or_none()
     return value
 
