@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import Connection, Engine, create_engine, pool
 
+from app.contacts.search import SEARCH_TABLE, TRIGRAM_INDEX
 from app.core.config import get_settings
 from app.models import metadata
 
@@ -37,12 +38,25 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+# Search structures that only the migrations declare (0016): SQLAlchemy's metadata cannot
+# state an FTS5 table or an operator-class index, so autogenerate leaves them alone.
+MIGRATION_ONLY_TABLES = (SEARCH_TABLE,)  # the FTS5 table and its shadow tables
+MIGRATION_ONLY_INDEXES = {TRIGRAM_INDEX}
+
+
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    if type_ == "table" and name and name.startswith(MIGRATION_ONLY_TABLES):
+        return False
+    return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -30,6 +30,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from app.calc import contacts as calc
+from app.contacts import search
 from app.contacts.models import CONTACT_TABLE, HANDLE_TABLE, TAG_TABLE
 from app.core import pagination
 from app.events import store
@@ -107,11 +108,6 @@ def handles_of(session: Session, contact_ids: Iterable[uuid.UUID]) -> dict[uuid.
     return out
 
 
-def _like(q: str) -> str:
-    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 # sort → (column, descending, cursor key)
 SORTS: dict[str, tuple[ColumnElement[Any], bool, str]] = {
     "last_contact": (C.last_contact_at, True, "l"),
@@ -145,26 +141,6 @@ def _tag_ids_stmt() -> Select[Any]:
     )
 
 
-@cache
-def _q_ids_stmts() -> tuple[Select[Any], Select[Any]]:
-    pattern = bindparam("pattern", type_=String())
-    by_handle = (
-        select(H.contact_id)
-        .where(H.user_id == _param("user_id", H.user_id), H.handle.like(pattern, escape="\\"))
-        .limit(_CAP)
-    )
-    by_name = (
-        select(C.id)
-        .where(
-            C.user_id == _param("user_id", C.user_id),
-            C.name.is_not(None),
-            func.lower(C.name).like(pattern, escape="\\"),
-        )
-        .limit(_CAP)
-    )
-    return by_handle, by_name
-
-
 def _narrowed(session: Session, user: User, f: Filters) -> list[uuid.UUID] | None:
     """The ids of the contacts a rare tag or q names (None: no filter, or a common one)."""
     found: list[set[uuid.UUID]] = []
@@ -174,12 +150,7 @@ def _narrowed(session: Session, user: User, f: Filters) -> list[uuid.UUID] | Non
         ).scalars()
         found.append(set(ids))
     if f.q:
-        params = {"user_id": user.id, "pattern": _like(f.q), "cap": NARROW_CAP + 1}
-        by_handle, by_name = _q_ids_stmts()
-        found.append(
-            set(session.execute(by_handle, params).scalars())
-            | set(session.execute(by_name, params).scalars())
-        )
+        found.append(search.contact_ids(session, user.id, f.q, NARROW_CAP + 1))
     small = [ids for ids in found if len(ids) <= NARROW_CAP]
     if not small:
         return None
@@ -314,7 +285,7 @@ def _params(
         ("as_of", as_of, shape.stale is not None),
         ("due_before", f.due_before, shape.due_before),
         ("tag", f.tag, shape.tag),
-        ("pattern", _like(f.q) if f.q else None, shape.q),
+        ("pattern", search.like_pattern(f.q) if f.q else None, shape.q),
         ("ids", narrowed, shape.narrowed),
         ("after_id", after[1] if after else None, shape.after),
     ):

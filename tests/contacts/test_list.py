@@ -73,6 +73,8 @@ FILTERS = [
     {"q": "zed"},
     {"q": "p1"},
     {"q": "%_"},
+    {"q": "p10"},
+    {"q": "p1*"},
     {"due_before": "2026-11-15T00:00:00Z"},
     {"stage": "know", "stale": "true", "tag": "vip"},
     {"stage": "like", "stale": "false"},
