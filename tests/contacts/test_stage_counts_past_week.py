@@ -47,6 +47,12 @@ def uid(client) -> str:
                 occurred_at=_z(day + timedelta(days=14, hours=8)),
                 counterpart=handle,
             )
+    # Three replies on one local day in W44 and one more in W45: trust now, like at the end
+    # of W44 (its last inbound event up to then is on the day of the first).
+    post(client, uid, kind="comment", occurred_at="2026-10-27T09:00:00Z", counterpart="q1")
+    for at in ("2026-10-27T10:00:00Z", "2026-10-27T11:00:00Z", "2026-10-27T12:00:00Z"):
+        post(client, uid, direction="inbound", occurred_at=at, counterpart="q1")
+    post(client, uid, direction="inbound", occurred_at="2026-11-03T10:00:00Z", counterpart="q1")
     return uid
 
 
