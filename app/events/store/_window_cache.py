@@ -122,17 +122,25 @@ CACHE = WindowCache()
 
 
 @cache
-def _fingerprints_stmt(n: int) -> Select[tuple[int, int, int]] | CompoundSelect[Any]:
-    """(i, rows, sum of versions) of n (platform, [lo, hi)) spans of UTC days, one statement."""
+def _fingerprints_stmt(n: int) -> Select[tuple[int, str, int, int]] | CompoundSelect[Any]:
+    """(i, platform, rows, sum of versions) of n spans of UTC days [lo, hi), each for its
+    platforms (grouped by platform), one statement."""
 
-    def part(i: int) -> Select[tuple[int, int, int]]:
-        return select(
-            literal_column(str(i)).label("i"), func.count(), func.coalesce(func.sum(D.version), 0)
-        ).where(
-            D.user_id == bindparam("user_id"),
-            D.platform == bindparam(f"platform_{i}"),
-            D.day >= bindparam(f"lo_{i}"),
-            D.day < bindparam(f"hi_{i}"),
+    def part(i: int) -> Select[tuple[int, str, int, int]]:
+        return (
+            select(
+                literal_column(str(i)).label("i"),
+                D.platform,
+                func.count(),
+                func.coalesce(func.sum(D.version), 0),
+            )
+            .where(
+                D.user_id == bindparam("user_id"),
+                D.platform.in_(bindparam(f"platforms_{i}", expanding=True)),
+                D.day >= bindparam(f"lo_{i}"),
+                D.day < bindparam(f"hi_{i}"),
+            )
+            .group_by(D.platform)
         )
 
     return union_all(*(part(i) for i in range(n))) if n > 1 else part(0)
@@ -142,15 +150,22 @@ def fingerprints(
     session: Session, user_id: uuid.UUID, spans: Sequence[tuple[str, tuple[date, date]]]
 ) -> list[tuple[int, int]]:
     """(rows, sum of versions) of event_day_count for each (platform, UTC days [lo, hi)),
-    one statement."""
+    one statement. The platforms of one span are read together (the counter rows are keyed
+    by (user, day, platform): a span read once per platform would read every platform's
+    rows of it each time; the posting streak's spans are mostly the same for every
+    platform)."""
     if not spans:
         return []
+    by_span: dict[tuple[date, date], list[str]] = {}
+    for platform, span in spans:
+        by_span.setdefault(span, []).append(platform)
     params: dict[str, Any] = {"user_id": user_id}
-    for i, (platform, (lo, hi)) in enumerate(spans):
-        params.update({f"platform_{i}": platform, f"lo_{i}": lo, f"hi_{i}": hi})
-    rows = session.execute(_fingerprints_stmt(len(spans)), params)
-    found = {int(i): (int(n), int(total)) for i, n, total in rows}
-    return [found[i] for i in range(len(spans))]
+    for i, ((lo, hi), platforms) in enumerate(by_span.items()):
+        params.update({f"platforms_{i}": platforms, f"lo_{i}": lo, f"hi_{i}": hi})
+    rows = session.execute(_fingerprints_stmt(len(by_span)), params)
+    found = {(int(i), platform): (int(n), int(total)) for i, platform, n, total in rows}
+    index = {span: i for i, span in enumerate(by_span)}
+    return [found.get((index[span], platform), (0, 0)) for platform, span in spans]
 
 
 # The newest days of a window are kept one part each: back-dated writes land there far more
