@@ -1,7 +1,7 @@
 """Contacts ``?q=``: the ids of the contacts whose name or one of whose handles holds q.
 
 Handles are read through a trigram index where migration 0016 could make one: on
-PostgreSQL pg_trgm's GIN index serves the ``LIKE '%q%'`` itself; on SQLite the candidates
+PostgreSQL pg_trgm's GIN index on ``handle COLLATE "C"`` serves the ``LIKE '%q%'`` itself; on SQLite the candidates
 come from the FTS5 trigram table ``contact_handle_search`` (a GLOB of three or more
 characters uses its index; ESCAPE would not, and a shorter q has no trigram) and the LIKE
 is checked again on contact_handle, so the table may hold handles that are gone. Without
@@ -28,6 +28,7 @@ from sqlalchemy import table as table_
 from sqlmodel import Session
 
 from app.contacts.models import CONTACT_TABLE, HANDLE_TABLE
+from app.core.portable_sql import bytewise
 
 C = CONTACT_TABLE.c
 H = HANDLE_TABLE.c
@@ -54,7 +55,8 @@ _CAP = bindparam("cap", type_=Integer())
 
 @cache
 def _by_handle(trigram_table: bool) -> Select[Any]:
-    matching = H.handle.like(_PATTERN, escape="\\")
+    # bytewise: on PostgreSQL the expression the trigram index is on (migration 0016).
+    matching = bytewise(H.handle).like(_PATTERN, escape="\\")
     stmt = select(H.contact_id).where(H.user_id == _user(), matching)
     if trigram_table:
         candidates = select(_SEARCH.c.handle).where(

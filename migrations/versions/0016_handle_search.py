@@ -1,8 +1,8 @@
 """Contacts ?q= (a substring of a handle) through a trigram index instead of a scan of every
 handle of the user (100,000 contacts: 12–25 ms a request in the scan alone).
 
-- PostgreSQL: pg_trgm's GIN operator class on contact_handle.handle, which serves the same
-  ``handle LIKE '%q%'`` the query already has. pg_trgm ships with PostgreSQL and is a
+- PostgreSQL: pg_trgm's GIN operator class on ``handle COLLATE "C"``, which serves the
+  query's ``LIKE '%q%'`` on that expression (and no lookup of the plain column). pg_trgm ships with PostgreSQL and is a
   trusted extension (13+): a database owner may create it. Where it cannot be created, the
   index is left out and q keeps its scan (a warning says so).
 - SQLite: an FTS5 table with the trigram tokenizer (SQLite 3.34+) of every handle and its
@@ -40,8 +40,13 @@ def _postgresql() -> None:
     except DBAPIError as exc:
         log.warning("pg_trgm not available (%s): contacts ?q= scans the handles", exc.orig)
         return
+    # On the expression handle COLLATE "C" (what the q query compares: app.core.portable_sql
+    # bytewise), not on the column: pg_trgm also serves =, and on the plain column the planner
+    # took it for the equality lookups of many handles (the report's past-week handles: a
+    # Bitmap Index Scan of 1.9 s for 1,485 handles, against 24 ms without it).
     op.execute(
-        "CREATE INDEX ix_contact_handle_trigram ON contact_handle USING gin (handle gin_trgm_ops)"
+        "CREATE INDEX ix_contact_handle_trigram ON contact_handle "
+        'USING gin ((handle COLLATE "C") gin_trgm_ops)'
     )
 
 
