@@ -1,12 +1,13 @@
 """Contacts ``?q=``: the ids of the contacts whose name or one of whose handles holds q.
 
 Handles are read through a trigram index where migration 0016 could make one: on
-PostgreSQL pg_trgm's GIN index on ``handle COLLATE "C"`` serves the ``LIKE '%q%'`` itself; on SQLite the candidates
-come from the FTS5 trigram table ``contact_handle_search`` (a GLOB of three or more
-characters uses its index; ESCAPE would not, and a shorter q has no trigram) and the LIKE
-is checked again on contact_handle, so the table may hold handles that are gone. Without
-either, and for a q the index cannot serve, the user's handles are scanned. Names are few
-(set by PATCH): a range of ix_contact_user_name.
+PostgreSQL pg_trgm's GIN index on ``handle COLLATE "C"`` serves the ``LIKE '%q%'`` on that
+expression itself; on SQLite the candidates come from the FTS5 trigram table
+``contact_handle_search`` (a GLOB of three or more characters uses its index; ESCAPE would
+not, and a shorter q has no trigram) and the LIKE is checked again on contact_handle, so
+the table may hold handles that are gone. Without either, and for a q the index cannot
+serve, the user's handles are scanned. Names are few (set by PATCH): a range of
+ix_contact_user_name.
 """
 
 import uuid
