@@ -2,9 +2,10 @@
 handle of the user (100,000 contacts: 12–25 ms a request in the scan alone).
 
 - PostgreSQL: pg_trgm's GIN operator class on ``handle COLLATE "C"``, which serves the
-  query's ``LIKE '%q%'`` on that expression (and no lookup of the plain column). pg_trgm ships with PostgreSQL and is a
-  trusted extension (13+): a database owner may create it. Where it cannot be created, the
-  index is left out and q keeps its scan (a warning says so).
+  query's ``LIKE '%q%'`` on that expression (and no lookup of the plain column). pg_trgm
+  ships with PostgreSQL and is a trusted extension (13+): a database owner may create it.
+  Where it cannot be created, the index is left out and q keeps its scan (a warning says
+  so).
 - SQLite: an FTS5 table with the trigram tokenizer (SQLite 3.34+) of every handle and its
   user, filled by a trigger on each new handle and emptied of a user's handles by a trigger
   on the user's deletion. Handles are never renamed or deleted on their own (a merge or a
