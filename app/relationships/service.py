@@ -5,7 +5,7 @@ summary the events store keeps (kept.py: a page costs a page); for an earlier as
 are grouped from the events up to as_of (queries.py: exact, slower).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,17 +107,18 @@ LATER_EVENTS_CAP = 5000
 
 def count_stages(session: Session, user: User, as_of: datetime) -> StageCounts:
     """Stages and stale counts at as_of (the weekly report). From the kept per-handle
-    summary (one index of it); for an as_of before the user's latest event, the handles
+    summary (two range counts of one index a stage); for an as_of before the user's latest event, the handles
     with events after as_of (a range of the events' time index) are taken off and counted
     from their events up to as_of instead, so a past week costs the events since it."""
     cutoff = stale_cutoff(user, as_of)
     later = store.handles_after(session, user.id, as_of, LATER_EVENTS_CAP)
     counts = {"know": 0, "like": 0, "trust": 0}
     stale = 0
+    rows: Iterable[tuple[str, int, int | None]]
     if later is None:  # many events since as_of: group the events up to as_of
-        rows = session.execute(queries.stage_counts(_staged(user, as_of), cutoff)).all()
+        rows = session.execute(queries.stage_counts(_staged(user, as_of), cutoff)).tuples()
     else:
-        rows = session.execute(kept.stage_counts(user.id, cutoff)).all()
+        rows = kept.stage_counts(session, user.id, cutoff)
     for stage, n, n_stale in rows:
         counts[stage] = int(n)
         stale += int(n_stale or 0)
