@@ -107,9 +107,10 @@ LATER_EVENTS_CAP = 5000
 
 def count_stages(session: Session, user: User, as_of: datetime) -> StageCounts:
     """Stages and stale counts at as_of (the weekly report). From the kept per-handle
-    summary (two range counts of one index a stage); for an as_of before the user's latest event, the handles
-    with events after as_of (a range of the events' time index) are taken off and counted
-    from their events up to as_of instead, so a past week costs the events since it."""
+    summary (two range counts of one index a stage); for an as_of before the user's latest
+    event, the handles with events after as_of (a range of the events' time index) are
+    taken off and counted from their events up to as_of instead, so a past week costs the
+    events since it."""
     cutoff = stale_cutoff(user, as_of)
     later = store.handles_after(session, user.id, as_of, LATER_EVENTS_CAP)
     counts = {"know": 0, "like": 0, "trust": 0}
