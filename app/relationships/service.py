@@ -113,7 +113,7 @@ def count_stages(session: Session, user: User, as_of: datetime) -> StageCounts:
     events since it."""
     cutoff = stale_cutoff(user, as_of)
     later = store.handles_after(session, user.id, as_of, LATER_EVENTS_CAP)
-    counts = {"know": 0, "like": 0, "trust": 0}
+    counts = dict.fromkeys(kept.STAGES, 0)
     stale = 0
     rows: Iterable[tuple[str, int, int | None]]
     if later is None:  # many events since as_of: group the events up to as_of
