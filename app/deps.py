@@ -46,6 +46,7 @@ from app.core.db import Database
 from app.core.errors import INSUFFICIENT_SCOPE, not_found
 from app.core.types import utc_now
 from app.events.single_writes import SingleWrites
+from app.events.store import note_user_version
 from app.users.models import User
 
 SessionKind = Literal["read", "write", "deferred_write", "single_write"]
@@ -191,6 +192,8 @@ def _authenticate(
     session: Session, authorization: str | None, user_id: uuid.UUID | None, finish: bool
 ) -> Caller:
     workspace, key, user = authenticate(session, authorization, user_id)
+    if user is not None and not finish:  # for the window cache, in this same transaction
+        note_user_version(session, user.id, user.events_version)
     if finish:  # a deferred write: this read session is done before the body is read
         try:
             session.commit()

@@ -6,7 +6,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, model_validator
-from sqlalchemy import Index, Table, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.calc.vocabulary import (
@@ -101,6 +101,13 @@ class User(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # A fresh random 40-bit number in the transaction of every change to the user's per-day
+    # counters (app/events/store/_day_counts.py): read with the key by authentication, it
+    # tells the window cache that nothing of the user's changed since an entry was kept,
+    # without a statement of its own. Never in a response.
+    events_version: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}
+    )
 
     @property
     def settings(self) -> UserSettings:

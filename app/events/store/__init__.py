@@ -24,6 +24,10 @@ or cadence) and ``resum_contacts`` (after a merge, split or a contact's own cade
 it in step with what else changes it. ``stage_changes(session)``: the (handle, old stage,
 new stage) changes of the transaction so far.
 
+``note_user_version(session, user_id, version)``: authentication notes the user's
+``events_version`` (the user row it read), so warm windowed reads of that user in the same
+transaction need no fingerprint statement (_day_counts.py says why that is exact).
+
 Tests, the bench and Alembic's metadata reach the internals through
 ``app.events.store.maintenance`` only.
 """
@@ -36,6 +40,7 @@ from app.events.store._contact_rollup import resum as resum_contacts
 from app.events.store._contacts import people_engaged
 from app.events.store._contacts import window_contacts as contacts
 from app.events.store._counters import COUNTERS
+from app.events.store._day_counts import note_user_version
 from app.events.store._handle_reads import Figures as HandleFigures
 from app.events.store._handle_reads import (
     handle_figures,
@@ -106,6 +111,7 @@ __all__ = [
     "last_instant",
     "latest_occurred_at",
     "lock_summary",
+    "note_user_version",
     "people_engaged",
     "post_days",
     "prepare",

@@ -64,6 +64,7 @@ from app.events.store._counters import (
     deltas,
     sums,
 )
+from app.users.models import USER_TABLE
 
 
 class EventDayCount(SQLModel, table=True):
@@ -96,6 +97,51 @@ assert all(name in D for name in COUNTERS), "a counter without a column"
 def new_version() -> int:
     """From os.urandom, so forked workers never draw the same sequence."""
     return secrets.randbits(40)
+
+
+# session.info: user id → that user's app_user.events_version as this transaction read it
+# (noted by authentication, `note_user_version`). The window cache takes an entry kept with
+# the same number as still good without reading the counter rows' fingerprint: the number
+# is replaced in the transaction of every change to the user's counter rows (here), so an
+# equal one means none committed since the entry's statements read them (they ran after
+# the number was read, so they saw those rows at least as new as the number; SQLite reads
+# one snapshot a transaction, PostgreSQL's READ COMMITTED a newer one a statement). Once this
+# transaction changes the rows itself, its number is forgotten: what it reads from then on
+# is its own uncommitted state, which no entry may be taken for.
+_USER_VERSIONS = "rapport_user_events_versions"
+
+
+def note_user_version(session: Session, user_id: uuid.UUID, version: int) -> None:
+    session.info.setdefault(_USER_VERSIONS, {})[user_id] = version
+
+
+def user_version(session: Session, user_id: uuid.UUID) -> int | None:
+    """The user's events_version read in this transaction, or None (not read, or changed)."""
+    versions: dict[uuid.UUID, int] | None = session.info.get(_USER_VERSIONS)
+    return None if versions is None else versions.get(user_id)
+
+
+@cache
+def _touch_user_stmt() -> Any:
+    return (
+        USER_TABLE.update()
+        .where(USER_TABLE.c.id == bindparam("user_id"))
+        .values(events_version=bindparam("version"))
+    )
+
+
+def touch_users(session: Session, user_ids: Iterable[uuid.UUID]) -> None:
+    """New events_version for users whose counter rows this transaction is about to change
+    (before the counter rows: record and delete lock a user's row first, as the contacts
+    upkeep does, so the order stays user row, then counter rows). One statement a user, in
+    id order, so two transactions lock the rows in one order."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+    session.execute(_touch_user_stmt(), [{"user_id": u, "version": new_version()} for u in ids])
+    versions: dict[uuid.UUID, int] = session.info.get(_USER_VERSIONS, {})
+    for u in ids:
+        versions.pop(u, None)
 
 
 def apply(session: Session, events: Iterable[Mapping[Any, Any]], sign: int = 1) -> None:
@@ -237,3 +283,4 @@ def rebuild(connection: Connection) -> None:
         else cast(func.floor(func.random() * (1 << 40)), BigInteger)
     )
     connection.execute(DAY_TABLE.update().values(version=random_40_bits))
+    connection.execute(USER_TABLE.update().values(events_version=random_40_bits))

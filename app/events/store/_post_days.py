@@ -9,7 +9,7 @@ today included, are summarised from their posts on every request.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, cast
@@ -31,6 +31,7 @@ from app.calc.vocabulary import BROADCAST_KINDS
 from app.events.models import EVENT_TABLE
 from app.events.store import _windows
 from app.events.store._day_counts import D as _D
+from app.events.store._day_counts import user_version
 from app.events.store._split import split_utc_days
 from app.events.store._window_cache import (
     CACHE,
@@ -236,7 +237,8 @@ def current_streaks(
     parts, each with the fingerprint of the UTC days it read: the newest RECENT_DAYS days
     (where back-dated writes land), and the run before them. A write in the newest days
     re-resolves those days only (a handful of counter rows), not the run; a warm request
-    reads one statement of fingerprints."""
+    reads one statement of fingerprints, or none when the user's events_version is the one
+    the runs were kept with."""
     streaks: dict[str, int] = {}
     starts: dict[str, date] = {}  # platform → the newest whole day of its run
     for p, count in posts_today.items():
@@ -252,12 +254,21 @@ def current_streaks(
             found = CACHE.peek(key)
             if found is not None:
                 kept[(p, is_older)] = cast(_Run, found)
-    checks = list(kept)
+    # A run kept with the user's events_version as this transaction read it is good without
+    # its fingerprint (_day_counts.py: no counter row of the user's changed since).
+    version = user_version(session, user_id)
+    valid = {c for c, run in kept.items() if version is not None and run.version == version}
+    checks = [c for c in kept if c not in valid]
     prints = fingerprints(session, user_id, [(p, kept[(p, o)].span) for p, o in checks])
-    valid = {c for c, print_ in zip(checks, prints, strict=True) if kept[c].print_ == print_}
+    for (p, is_older), print_ in zip(checks, prints, strict=True):
+        if kept[(p, is_older)].print_ == print_:
+            valid.add((p, is_older))
+            if version is not None:  # the next request reads no fingerprint for it
+                kept[(p, is_older)] = replace(kept[(p, is_older)], version=version)
+                CACHE.put((older_keys if is_older else recent_keys)[p], kept[(p, is_older)])
     recent = {p: kept[(p, False)] for p in starts if (p, False) in valid}
     to_walk = {p: d for p, d in starts.items() if p not in recent}
-    for p, run in _walk(session, user_id, tz, to_walk, RECENT_DAYS).items():
+    for p, run in _walk(session, user_id, tz, to_walk, RECENT_DAYS, version).items():
         recent[p] = run
         if run.print_ is not None:
             CACHE.put(recent_keys[p], run)
@@ -271,7 +282,7 @@ def current_streaks(
             far[p] = kept[(p, True)]
         else:
             to_walk[p] = older[p]
-    for p, run in _walk(session, user_id, tz, to_walk).items():
+    for p, run in _walk(session, user_id, tz, to_walk, None, version).items():
         far[p] = run
         if run.print_ is not None:
             CACHE.put(older_keys[p], run)
@@ -284,11 +295,13 @@ def current_streaks(
 class _Run:
     """Days with a post running back from a start day, the UTC days [lo, hi) that tell them
     (up to the first day without a post, or the walk's limit), and their fingerprint (None
-    when a day read twice had changed between: such a run is not kept)."""
+    when a day read twice had changed between: such a run is not kept), and the user's
+    events_version read by the transaction that walked or checked it (None: not read)."""
 
     days: int
     span: tuple[date, date]
     print_: tuple[int, int] | None
+    version: int | None = None
 
 
 def _walk(
@@ -297,6 +310,7 @@ def _walk(
     tz: ZoneInfo,
     walk: dict[str, date],
     limit: int | None = None,
+    events_version: int | None = None,
 ) -> dict[str, _Run]:
     """platform → its run back from its start day, read at most `limit` days deep."""
     out: dict[str, _Run] = {}
@@ -358,7 +372,7 @@ def _walk(
             if p not in torn:
                 read = [v for day, v in versions[p].items() if lo <= day < hi]
                 print_ = (len(read), sum(read))
-            out[p] = _Run(ran - size + run, (lo, hi), print_)
+            out[p] = _Run(ran - size + run, (lo, hi), print_, events_version)
         size = min(2 * size, _MAX_CHUNK)
         if limit is not None:
             size = min(size, limit - ran)

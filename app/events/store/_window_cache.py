@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from app.events.store._day_counts import D
+from app.events.store._day_counts import D, user_version
 
 T = TypeVar("T")
 
@@ -279,17 +279,14 @@ def cached_parts(
 ) -> T:
     """combine([compute(i) for each part]), from the cache where it can: each part (its key,
     the UTC days [lo, hi) it depends on) is kept with those days' fingerprint, and the
-    combination with the fingerprint of all its days (and the parts it combined). A warm
-    request reads that one fingerprint (one row); when it changed, one more statement reads
+    combination with the fingerprint of all its days (and the parts it combined), and with
+    the user's events_version when the transaction read it (`user_version`): a warm request
+    whose number is the entry's reads nothing; one whose number differs reads the
+    fingerprint of all the days (one row); when it changed, one more statement reads
     every part's, and only the parts whose days a write touched are recomputed (versions
     are random 40-bit numbers, so sums of them do not meet by chance). With
     `replace(whole, old part, new part)`, the kept combination is updated by those parts
     alone (its cost follows the part, not the window); else combined again."""
-    first, last = min(p[1] for p in parts), max(p[2] for p in parts)
-    n, sum_ = session.execute(
-        _window_print_stmt(), _days_params(user_id, platforms, first, last)
-    ).one()
-    total = (int(n), int(sum_))
     base: tuple[Any, ...] = (
         str(session.get_bind().engine.url),
         name,
@@ -299,11 +296,22 @@ def cached_parts(
     )
     whole_key = (*base, "whole", tuple(p[0] for p in parts))
     found = cast(
-        tuple[tuple[int, int], tuple[tuple[int, int], ...], tuple[T, ...], T] | None,
+        tuple[tuple[int, int], tuple[tuple[int, int], ...], tuple[T, ...], T, int | None] | None,
         CACHE.peek(whole_key),
     )
+    version = user_version(session, user_id)
+    if found is not None and version is not None and found[4] == version:
+        CACHE.count(True)  # none of the user's counter rows changed (_day_counts.py)
+        return found[3]
+    first, last = min(p[1] for p in parts), max(p[2] for p in parts)
+    n, sum_ = session.execute(
+        _window_print_stmt(), _days_params(user_id, platforms, first, last)
+    ).one()
+    total = (int(n), int(sum_))
     CACHE.count(found is not None and found[0] == total)
     if found is not None and found[0] == total:  # no day of the window changed
+        if version is not None:  # kept with this user's number: the next use reads nothing
+            CACHE.put(whole_key, (*found[:4], version), 1 + weight(found[3]))
         return found[3]
     prints = _part_prints(session, user_id, platforms, parts)
 
@@ -314,7 +322,7 @@ def cached_parts(
         values = [part(i) for i in range(len(parts))]
         whole = combine(values)
     else:
-        _, kept_prints, kept_values, whole = found
+        _, kept_prints, kept_values, whole, _ = found
         changed = [i for i, kept in enumerate(kept_prints) if kept != prints[i]]
         values = [part(i) if i in changed else kept_values[i] for i in range(len(parts))]
         if replace is not None and 2 * len(changed) <= len(parts):
@@ -322,5 +330,5 @@ def cached_parts(
                 whole = replace(whole, kept_values[i], values[i])
         else:
             whole = combine(values)
-    CACHE.put(whole_key, (total, tuple(prints), tuple(values), whole), 1 + weight(whole))
+    CACHE.put(whole_key, (total, tuple(prints), tuple(values), whole, version), 1 + weight(whole))
     return whole

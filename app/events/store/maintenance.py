@@ -8,12 +8,14 @@ need, in one named place (application code uses ``app.events.store`` only):
 - ``rebuild_contacts(connection)``: recount every contact summary from the events (the
   same occasions; also run once by the migration that creates the contact tables);
 - ``WINDOW_CACHE`` / ``WindowCache``: the per-process cache of whole-day figures;
-- ``split_utc_days``: how a window is split into whole UTC days and partial edges.
+- ``split_utc_days``: how a window is split into whole UTC days and partial edges;
+- ``user_version(session, user_id)``: the user's events_version as the session's
+  transaction noted it (None once the transaction changed the user's counter rows).
 """
 
 from app.events.store._contact_rollup import rebuild as rebuild_contacts
 from app.events.store._counters import COUNTERS, DEFINITIONS, Counter
-from app.events.store._day_counts import EventDayCount
+from app.events.store._day_counts import EventDayCount, user_version
 from app.events.store._day_counts import rebuild as rebuild_counters
 from app.events.store._split import WindowSplit, split_utc_days
 from app.events.store._window_cache import CACHE as WINDOW_CACHE
@@ -30,4 +32,5 @@ __all__ = [
     "rebuild_contacts",
     "rebuild_counters",
     "split_utc_days",
+    "user_version",
 ]
