@@ -15,6 +15,7 @@ from app.auth.keys import display_prefix, generate_secret, hash_secret, is_well_
 from app.auth.models import ApiKey, Workspace
 from app.auth.scopes import SCOPES, Scope, allows, widest
 from app.core import errors as problems
+from app.core.db import generic_plan
 from app.core.types import utc_now
 from app.users.models import User
 
@@ -114,8 +115,8 @@ def _key_lookup(with_user: bool) -> Select[Any]:
                 col(User.workspace_id) == col(Workspace.id),
             ),
         )
-    return query.where(
-        col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None)
+    return generic_plan(
+        query.where(col(ApiKey.key_hash) == bindparam("key_hash"), col(ApiKey.revoked_at).is_(None))
     )
 
 

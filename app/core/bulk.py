@@ -12,6 +12,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
+from app.core.db import GENERIC_PLAN_OPTION
+
 
 @cache
 def unnest_insert(table: Table, columns: tuple[str, ...]) -> postgresql.Insert:
@@ -66,4 +68,10 @@ class Precompiled:
         for row in rows:
             values = [(n, row[n] if p is None else p(row[n])) for n, p in processors]
             bound.append(tuple(v for _, v in values) if positional else dict(values))
-        return connection.exec_driver_sql(sql, bound[0] if isinstance(params, Mapping) else bound)
+        # A bulk write's plan does not depend on the tenant (rows from arrays, found by key):
+        # PostgreSQL may keep a generic one (app/core/db.py, generic_plan).
+        return connection.exec_driver_sql(
+            sql,
+            bound[0] if isinstance(params, Mapping) else bound,
+            execution_options={GENERIC_PLAN_OPTION: True},
+        )

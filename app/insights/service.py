@@ -33,6 +33,7 @@ from app.calc.vocabulary import (
     Platform,
     weekday_numbers,
 )
+from app.core.db import generic_plan
 from app.core.errors import NO_FOLLOW_PLAN, RANGE_TOO_LONG, query_item, validation_problem
 from app.events import store
 from app.events.store import DbWindowSource
@@ -161,7 +162,7 @@ def posting_rules(plan: PostingPlan | None, platform: Platform) -> posting_calc.
 
 @cache
 def _posting_plans() -> Select[tuple[PostingPlan]]:
-    return select(PostingPlan).where(col(PostingPlan.user_id) == bindparam("user_id"))
+    return generic_plan(select(PostingPlan).where(col(PostingPlan.user_id) == bindparam("user_id")))
 
 
 def posting(

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from app.calc.platform_rules import PlatformRule, max_in_span
 from app.calc.timewindows import local_date
 from app.calc.vocabulary import PLATFORM_PRESETS
+from app.core.db import generic_plan
 from app.core.errors import PLAN_EXCEEDS_LIMIT, ProblemError, pointer_item, validation_problem
 from app.core.types import utc_now
 from app.plans.models import ALL_WEEKDAYS, FollowPlan, FollowPlanIn, PostingPlan, PostingPlanIn
@@ -95,8 +96,10 @@ def resolve_follow_plan(platform: str, data: FollowPlanIn, starts_on: date) -> d
 @cache
 def _plan_lookup(model: type[FollowPlan] | type[PostingPlan]) -> Select[Any]:
     """Built once per model: the insights read a plan on every request."""
-    return select(model).where(
-        col(model.user_id) == bindparam("user_id"), col(model.platform) == bindparam("platform")
+    return generic_plan(
+        select(model).where(
+            col(model.user_id) == bindparam("user_id"), col(model.platform) == bindparam("platform")
+        )
     )
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from app.calc.vocabulary import CONTACT_KINDS, INTERACTION_KINDS, PLATFORMS
+from app.core.db import generic_plan
 from app.events.models import EVENT_TABLE
 from app.events.store import _spans as spans_
 from app.events.store._split import WindowSplit, split_utc_days
@@ -78,7 +79,7 @@ def _contacts_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelect[Any
         for i, c in enumerate(closed)
         for by_platform, columns in ((True, (E.platform, nobody)), (False, (nobody, person)))
     ]
-    return union_all(*parts)
+    return generic_plan(union_all(*parts))
 
 
 def _add(into: dict[str, Pair], items: Iterable[tuple[str, Pair]], sign: int = 1) -> None:
@@ -214,7 +215,7 @@ def _people_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelect[Any]:
         )
         for i, c in enumerate(closed)
     ]
-    return union(*parts) if len(parts) > 1 else parts[0].distinct()
+    return generic_plan(union(*parts) if len(parts) > 1 else parts[0].distinct())
 
 
 def _people(session: Session, user_id: uuid.UUID, spans: list[spans_.Span]) -> frozenset[str]:

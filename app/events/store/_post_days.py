@@ -28,6 +28,7 @@ from app.calc.posting import (
 )
 from app.calc.timewindows import day_start
 from app.calc.vocabulary import BROADCAST_KINDS
+from app.core.db import generic_plan
 from app.events.models import EVENT_TABLE
 from app.events.store import _windows
 from app.events.store._day_counts import D as _D
@@ -178,18 +179,20 @@ _E = EVENT_TABLE.c
 def _counter_days_stmt() -> Select[Any]:
     """Every counter row of the days (the walk's verdicts and its fingerprint, both from one
     statement: the cached run never rests on rows newer than its fingerprint)."""
-    return select(
-        _D.platform,
-        _D.day,
-        _D.broadcasts_out,
-        _D.first_broadcast_out_at,
-        _D.last_broadcast_out_at,
-        _D.version,
-    ).where(
-        _D.user_id == bindparam("user_id"),
-        _D.platform.in_(bindparam("platforms", expanding=True)),
-        _D.day >= bindparam("lo"),
-        _D.day <= bindparam("hi"),
+    return generic_plan(
+        select(
+            _D.platform,
+            _D.day,
+            _D.broadcasts_out,
+            _D.first_broadcast_out_at,
+            _D.last_broadcast_out_at,
+            _D.version,
+        ).where(
+            _D.user_id == bindparam("user_id"),
+            _D.platform.in_(bindparam("platforms", expanding=True)),
+            _D.day >= bindparam("lo"),
+            _D.day <= bindparam("hi"),
+        )
     )
 
 

@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
+from app.core.db import generic_plan
 from app.events.store._day_counts import D, user_version
 
 T = TypeVar("T")
@@ -143,7 +144,7 @@ def _fingerprints_stmt(n: int) -> Select[tuple[int, str, int, int]] | CompoundSe
             .group_by(D.platform)
         )
 
-    return union_all(*(part(i) for i in range(n))) if n > 1 else part(0)
+    return generic_plan(union_all(*(part(i) for i in range(n))) if n > 1 else part(0))
 
 
 def fingerprints(
@@ -210,12 +211,14 @@ def _days_of() -> tuple[ColumnElement[bool], ...]:
 
 @cache
 def _window_print_stmt() -> Select[tuple[int, int]]:
-    return select(func.count(), func.coalesce(func.sum(D.version), 0)).where(*_days_of())
+    return generic_plan(
+        select(func.count(), func.coalesce(func.sum(D.version), 0)).where(*_days_of())
+    )
 
 
 @cache
 def _day_prints_stmt() -> Select[tuple[date, int, int]]:
-    return (
+    return generic_plan(
         select(D.day, func.count(), func.coalesce(func.sum(D.version), 0))
         .where(*_days_of())
         .group_by(D.day)

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from app.calc.vocabulary import CONTACT_KINDS, KINDS, PLATFORMS
+from app.core.db import generic_plan
 from app.events.models import EVENT_TABLE
 from app.events.store import _contacts, _spans
 from app.events.store._counters import sums
@@ -58,11 +59,13 @@ def _instants_stmt(include_end: bool) -> Select[tuple[str, str, datetime]]:
     # No ORDER BY in SQL: it would tempt SQLite into walking every kind of event in the window
     # through (user_id, occurred_at) instead of seeking (user_id, platform, kind, occurred_at)
     # once per platform and kind. The few rows are sorted here.
-    return select(E.platform, E.kind, E.occurred_at).where(
-        *_window(include_end),
-        E.platform.in_(_PLATFORMS),
-        E.kind.in_(_KINDS),
-        E.direction == bindparam("direction"),
+    return generic_plan(
+        select(E.platform, E.kind, E.occurred_at).where(
+            *_window(include_end),
+            E.platform.in_(_PLATFORMS),
+            E.kind.in_(_KINDS),
+            E.direction == bindparam("direction"),
+        )
     )
 
 
@@ -122,7 +125,7 @@ def _span_instants_stmt(closed: tuple[bool, ...]) -> Select[Any] | CompoundSelec
         )
         for i, c in enumerate(closed)
     ]
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+    return generic_plan(parts[0] if len(parts) == 1 else union_all(*parts))
 
 
 def instants_in_spans(
@@ -218,7 +221,7 @@ def _counters_stmt(
         parts.append(_edge_counters(names, "head", closed=False))
     if days:
         parts.append(_day_counters(names))
-    return parts[0] if len(parts) == 1 else union_all(*parts)
+    return generic_plan(parts[0] if len(parts) == 1 else union_all(*parts))
 
 
 def window_counters(
