@@ -1,7 +1,11 @@
 """Two transactions naming the same new handle at once make one contact (PostgreSQL: the
 second insert waits for the first on the (user_id, handle) key, then takes its contact)."""
 
+import logging
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -172,3 +176,102 @@ def test_a_handle_committed_between_lock_and_insert_does_not_deadlock(
         with database.new_session(True) as s:
             s.execute(delete(User).where(User.id == user_id))
             s.commit()
+
+
+def test_two_groups_of_the_same_users_lock_them_in_one_order(database, backend, monkeypatch):
+    """Grouped single writes put several users' events in one transaction. Group A writes
+    a post (no counterpart: no contacts upkeep) for the first user and a reply for the
+    second; group B the other way round. Had a group taken a user's row only after the
+    other users' upkeeps, A would hold the second user's row (its upkeep) and wait for the
+    first's, B the reverse: a deadlock (seen under the bench's mix). Every group now takes
+    its users' rows first, in id order: B waits for A, and neither is redone."""
+    if backend != "postgres":
+        pytest.skip("SQLite has one writer at a time: no lock cycle")
+    from app.events.store import _contact_rollup
+
+    first, second = sorted([_new_user(database, "First"), _new_user(database, "Second")])
+    engine = create_engine(database.url)
+    a_staged = threading.Event()
+    calls: dict[str, int] = {}
+    errors: list[BaseException] = []
+    original = _contact_rollup.apply
+
+    def waiting_for_a_lock() -> bool:
+        with engine.connect() as conn:
+            return bool(
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                ).scalar()
+            )
+
+    def apply(session, uid, events, sign=1):
+        changes = original(session, uid, events, sign)
+        name = threading.current_thread().name
+        calls[name] = calls.get(name, 0) + 1
+        if name == "A" and calls[name] == 2:  # both of A's users staged
+            a_staged.set()
+            for _ in range(200):  # until B waits for one of A's rows, or is done
+                if waiting_for_a_lock() or not b.is_alive():
+                    break
+                threading.Event().wait(0.05)
+        return changes
+
+    monkeypatch.setattr(_contact_rollup, "apply", apply)
+
+    def item(day: int, counterpart: str | None) -> EventIn:
+        kind = "reply" if counterpart else "post"
+        at = datetime(2026, 11, day, 10, tzinfo=UTC)
+        return EventIn(platform="x", kind=kind, occurred_at=at, counterpart=counterpart)
+
+    def write(reply_for: uuid.UUID, day: int) -> None:
+        try:
+            with Session(engine) as s:
+                store.record_each(
+                    s,
+                    [
+                        (uid, [item(day, "bob" if uid == reply_for else None)])
+                        for uid in (first, second)
+                    ],
+                )
+                s.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    a = threading.Thread(target=write, args=(second, 1), name="A")
+    b = threading.Thread(target=write, args=(first, 2), name="B")
+    try:
+        with caplog_rapport() as records:
+            a.start()
+            assert a_staged.wait(10)
+            b.start()
+            a.join(30)
+            b.join(30)
+        assert errors == []
+        assert [r.getMessage() for r in records if "deadlock" in r.getMessage()] == []
+        with database.new_session(False) as s:
+            n = s.execute(
+                select(func.count())
+                .select_from(CONTACT_TABLE)
+                .where(CONTACT_TABLE.c.user_id.in_([first, second]))
+            ).scalar_one()
+        assert n == 2
+    finally:
+        engine.dispose()
+        with database.new_session(True) as s:
+            s.execute(delete(User).where(User.id.in_([first, second])))
+            s.commit()
+
+
+@contextmanager
+def caplog_rapport() -> Iterator[list[logging.LogRecord]]:
+    """The "rapport" logger's records while the block runs (from every thread)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("rapport")
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)

@@ -132,9 +132,9 @@ def _touch_user_stmt() -> Any:
 
 def touch_users(session: Session, user_ids: Iterable[uuid.UUID]) -> None:
     """New events_version for users whose counter rows this transaction is about to change
-    (before the counter rows: record and delete lock a user's row first, as the contacts
-    upkeep does, so the order stays user row, then counter rows). One statement a user, in
-    id order, so two transactions lock the rows in one order."""
+    (called first: record and delete lock their users' rows before any other row, so every
+    writer takes user rows, then handles and contacts, then counter rows). One statement a
+    user, in id order, so two transactions lock the rows in one order."""
     ids = sorted(set(user_ids))
     if not ids:
         return

@@ -39,15 +39,15 @@ log = logging.getLogger("rapport")
 DEADLOCK_TRIES = 3
 
 
-# _LOCK_ORDER: a write locks the contacts summary's rows first (the user's row, then its
-# handles and contacts), then the user's row for its events_version (_day_counts.py; held
-# already when the upkeep ran), and the per-day counter rows last, just before the webhook
-# triggers and the commit. Every event write of a user lands on the same few counter rows
-# (one a platform and UTC day), so concurrent writers queue on them: taken last, they are
-# held for the tail of a transaction, not for its contacts upkeep (PostgreSQL, 32 clients
-# of single events: a quarter of the sampled backends were waiting for another
-# transaction's counter row when it came first). Record and delete take them in the same
-# order, so they cannot deadlock on them.
+# _LOCK_ORDER: a write locks its users' rows first, in id order (their events_version,
+# _day_counts.py; the contacts upkeep's lock of the user row is then held already), then
+# each user's handles and contacts (the contacts summary), and the per-day counter rows
+# last, just before the webhook triggers and the commit. Every event write of a user lands
+# on the same few counter rows (one a platform and UTC day), so concurrent writers queue on
+# them: taken last, they are held for the tail of a transaction, not for its contacts
+# upkeep (PostgreSQL, 32 clients of single events: a quarter of the sampled backends were
+# waiting for another transaction's counter row when it came first). Record and delete
+# take them in the same order, so they cannot deadlock on them.
 
 
 class StoreError(Exception):
@@ -209,8 +209,11 @@ def record_each(
     transactions lock their rows in one order."""
 
     def write() -> list[list[Stored]]:
+        # Every user's row first, in id order (their events_version; _LOCK_ORDER): were a
+        # user's row taken only after the other users' upkeeps, two groups of the same users
+        # would lock them in two orders (seen as deadlocks under the bench's mix).
+        _day_counts.touch_users(session, (user_id for user_id, _ in writes))
         staged = [_stage(session, user_id, items) for user_id, items in writes]
-        _day_counts.touch_users(session, (s.user_id for s in staged if s.inserted))
         for s in staged:
             _day_counts.apply(session, s.inserted)
         for s in staged:
@@ -315,9 +318,9 @@ def delete(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
             .mappings()
             .all()
         )
-        changes = _contact_rollup.apply(session, user_id, removed, sign=-1)
-        if removed:
+        if removed:  # the user's row before the upkeep's rows (_LOCK_ORDER)
             _day_counts.touch_users(session, [user_id])
+        changes = _contact_rollup.apply(session, user_id, removed, sign=-1)
         _day_counts.apply(session, removed, sign=-1)  # see _LOCK_ORDER
         _webhook_triggers(session, user_id, removed, True, changes)
         return bool(removed)
