@@ -28,6 +28,17 @@ def _new_user(database, name: str):
     return user_id
 
 
+def _waiting_for_a_lock(engine) -> bool:
+    """Whether a session of the test's database waits for a lock."""
+    with engine.connect() as conn:
+        return bool(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            ).scalar()
+        )
+
+
 def test_two_writers_of_one_new_handle_make_one_contact(database, backend):
     if backend != "postgres":
         pytest.skip("SQLite has one writer at a time: no race to lose")
@@ -103,15 +114,6 @@ def test_a_handle_committed_between_lock_and_insert_does_not_deadlock(
     errors: list[BaseException] = []
     original = _contact_rollup._lock_handles
 
-    def waiting_for_a_lock() -> bool:
-        with engine.connect() as conn:
-            return bool(
-                conn.exec_driver_sql(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                ).scalar()
-            )
-
     def lock_handles(session, uid, handles):
         rows = original(session, uid, handles)
         name = threading.current_thread().name
@@ -119,13 +121,13 @@ def test_a_handle_committed_between_lock_and_insert_does_not_deadlock(
         if calls[name] == 1 and name == "A":
             a_read.set()
             for _ in range(200):  # until B holds L, or waits for A (the user row's lock)
-                if b_locked.is_set() or waiting_for_a_lock():
+                if b_locked.is_set() or _waiting_for_a_lock(engine):
                     break
                 threading.Event().wait(0.05)
         elif calls[name] == 1 and name == "B":
             b_locked.set()
             for _ in range(200):  # until A waits for B's lock on L, or is done
-                if waiting_for_a_lock() or not a.is_alive():
+                if _waiting_for_a_lock(engine) or not a.is_alive():
                     break
                 threading.Event().wait(0.05)
         return rows
@@ -196,15 +198,6 @@ def test_two_groups_of_the_same_users_lock_them_in_one_order(database, backend, 
     errors: list[BaseException] = []
     original = _contact_rollup.apply
 
-    def waiting_for_a_lock() -> bool:
-        with engine.connect() as conn:
-            return bool(
-                conn.exec_driver_sql(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                ).scalar()
-            )
-
     def apply(session, uid, events, sign=1):
         changes = original(session, uid, events, sign)
         name = threading.current_thread().name
@@ -212,7 +205,7 @@ def test_two_groups_of_the_same_users_lock_them_in_one_order(database, backend, 
         if name == "A" and calls[name] == 2:  # both of A's users staged
             a_staged.set()
             for _ in range(200):  # until B waits for one of A's rows, or is done
-                if waiting_for_a_lock() or not b.is_alive():
+                if _waiting_for_a_lock(engine) or not b.is_alive():
                     break
                 threading.Event().wait(0.05)
         return changes
