@@ -117,8 +117,8 @@ def note_user_version(session: Session, user_id: uuid.UUID, version: int) -> Non
 
 def user_version(session: Session, user_id: uuid.UUID) -> int | None:
     """The user's events_version read in this transaction, or None (not read, or changed)."""
-    versions: dict[uuid.UUID, int] | None = session.info.get(_USER_VERSIONS)
-    return None if versions is None else versions.get(user_id)
+    versions: dict[uuid.UUID, int] = session.info.get(_USER_VERSIONS, {})
+    return versions.get(user_id)
 
 
 @cache

@@ -271,7 +271,7 @@ def current_streaks(
                 CACHE.put((older_keys if is_older else recent_keys)[p], kept[(p, is_older)])
     recent = {p: kept[(p, False)] for p in starts if (p, False) in valid}
     to_walk = {p: d for p, d in starts.items() if p not in recent}
-    for p, run in _walk(session, user_id, tz, to_walk, RECENT_DAYS, version).items():
+    for p, run in _walk(session, user_id, tz, to_walk, RECENT_DAYS, events_version=version).items():
         recent[p] = run
         if run.print_ is not None:
             CACHE.put(recent_keys[p], run)
@@ -285,7 +285,7 @@ def current_streaks(
             far[p] = kept[(p, True)]
         else:
             to_walk[p] = older[p]
-    for p, run in _walk(session, user_id, tz, to_walk, None, version).items():
+    for p, run in _walk(session, user_id, tz, to_walk, events_version=version).items():
         far[p] = run
         if run.print_ is not None:
             CACHE.put(older_keys[p], run)
