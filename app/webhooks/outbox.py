@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from threading import Event as Signal  # not `Event`: that name is the event row's
+from threading import Condition
 from typing import Any
 
 from sqlalchemy import event, insert, select
@@ -105,14 +105,38 @@ def emit(
     return emit_many(session, workspace_id=workspace_id, user=user, messages=[message], now=now)[0]
 
 
-# Set when a transaction that queued deliveries commits: the worker of this process (the
-# embedded one of `rapport serve`) starts its next pass at once instead of at the end of its
-# idle wait. Other processes' workers are not told; they find the rows at their next pass.
-QUEUED = Signal()
+class Wakeup:
+    """A count of notifications that waiters compare with the one they saw before their
+    pass: a notification during the pass ends the next wait at once, and no waiter clears
+    it for another (several workers in one process each see every notification)."""
+
+    def __init__(self) -> None:
+        self._changed = Condition()
+        self._count = 0
+
+    def seen(self) -> int:
+        return self._count
+
+    def notify(self) -> None:
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout_s: float) -> bool:
+        """Until a notification after ``seen`` or ``timeout_s``; whether one came."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._count != seen, timeout_s)
+
+
+# Notified when a transaction that queued deliveries commits (and when a worker of this
+# process is asked to stop): the worker of this process (the embedded one of `rapport
+# serve`) starts its next pass at once instead of at the end of its idle wait. Other
+# processes' workers are not told; they find the rows at their next pass.
+QUEUED = Wakeup()
 
 
 def _queued_committed(_session: Session) -> None:
-    QUEUED.set()
+    QUEUED.notify()
 
 
 def _wake_worker_on_commit(session: Session) -> None:

@@ -19,7 +19,6 @@ takes the clock from ``clock``, so tests drive retries without sleeping.
 
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,11 +41,16 @@ from app.webhooks.secrets import SecretBox
 
 log = logging.getLogger("rapport.webhooks")
 D, EP, M = DELIVERY_TABLE.c, ENDPOINT_TABLE.c, MESSAGE_TABLE.c
-# What stops a worker's loop (a name of its own: the events-store guard reads any call
-# named Event as building an event row).
-StopSignal = threading.Event
-# How often an idle worker looks at its stop signal.
-STOP_POLL_S = 0.1
+
+
+class StopSignal(threading.Event):
+    """What stops a worker's loop; setting it also ends the idle wait of this process's
+    workers at once, so they need not wake to look at it (a name of its own: the
+    events-store guard reads any call named Event as building an event row)."""
+
+    def set(self) -> None:
+        super().set()
+        QUEUED.notify()
 
 
 @dataclass(frozen=True)
@@ -239,8 +243,10 @@ class Worker:
     # -- passes --------------------------------------------------------------------------
 
     def run_once(self) -> int:
-        """One pass: the time-driven types when due, then one batch of deliveries; how many
-        deliveries were attempted."""
+        """One pass: the time-driven types when due, then one batch of deliveries when one
+        is due; how many deliveries were attempted. A pass with nothing due is one read
+        (``probe``): no write transaction, so on SQLite an idle worker never takes the
+        write lock."""
         now = self.clock()
         if self._last_weekly is None or now - self._last_weekly >= self.weekly_every:
             self._last_weekly = now
@@ -249,41 +255,42 @@ class Worker:
                 stale.run_due(session, self._last_stale, now)
                 session.commit()
             self._last_stale = now
+        _, next_due = self.probe()
+        if next_due is None or next_due > now:
+            return 0
         claimed = self.claim()
         list(self._pool.map(self.deliver, claimed))
-        self.count_pending()
+        if claimed:
+            self.probe()  # the gauge after the batch
         return len(claimed)
 
-    def count_pending(self) -> int:
+    def probe(self) -> tuple[int, datetime | None]:
+        """How many deliveries are pending, and when the first of them is due (one read of
+        ``ix_webhook_delivery_due``'s pending range); sets the pending gauge."""
         with self.db.session(write=False) as session:
-            n = session.execute(
-                select(func.count()).select_from(DELIVERY_TABLE).where(D.status == "pending")
-            ).scalar_one()
+            n, first = session.execute(
+                select(func.count(), func.min(D.next_attempt_at)).where(D.status == "pending")
+            ).one()
         WEBHOOK_PENDING.set(n)
-        return int(n)
+        return int(n), first
 
-    def run_until(self, stop: threading.Event, idle_s: float = 1.0) -> None:
-        """Passes until ``stop`` is set; after a pass that found nothing, waits ``idle_s`` or
-        until a transaction of this process queues a delivery (``outbox.QUEUED``), looking at
-        ``stop`` every ``STOP_POLL_S``."""
+    def run_until(self, stop: StopSignal, idle_s: float = 1.0) -> None:
+        """Passes until ``stop`` is set; after a pass that found nothing, waits ``idle_s``,
+        or until a transaction of this process queues a delivery or ``stop`` is set (both
+        notify ``outbox.QUEUED``): an idle worker wakes once every ``idle_s``, not to look
+        at ``stop``."""
         while not stop.is_set():
-            QUEUED.clear()  # before the pass: a commit during it makes the wait end at once
+            seen = QUEUED.seen()  # before the pass: a commit during it ends the wait at once
             try:
                 busy = self.run_once()
             except Exception:
                 log.exception("webhook worker pass failed; retrying")
                 busy = 0
-            if busy:
-                continue
-            deadline = time.monotonic() + idle_s
-            while not stop.is_set() and not QUEUED.is_set():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                QUEUED.wait(min(left, STOP_POLL_S))
+            if not busy and not stop.is_set():
+                QUEUED.wait(seen, idle_s)
 
 
-def start_in_thread(db: Database, settings: Settings) -> tuple[threading.Thread, threading.Event]:
+def start_in_thread(db: Database, settings: Settings) -> tuple[threading.Thread, StopSignal]:
     """The embedded worker of `rapport serve`: a daemon thread, stopped by the event."""
     stop = StopSignal()
     worker = Worker(db, settings)

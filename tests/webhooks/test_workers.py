@@ -7,12 +7,15 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from standardwebhooks import Webhook
 
 from app.core.types import utc_now
+from app.webhooks import outbox
 from app.webhooks.models import DELIVERY_TABLE
 from app.webhooks.outbox import emit
-from app.webhooks.worker import Worker
+from app.webhooks.worker import StopSignal, Worker
 from tests.webhooks.conftest import Clock, Receiver, create_webhook, rows
 
 
@@ -87,7 +90,7 @@ def test_two_workers_deliver_each_once_and_never_at_once(api, wh, backend):
         workspace_id = uuid.UUID(api.get("/v1/me").json()["id"])
         n = 1000
         _emit_many(wh, workspace_id, n)
-        stop = threading.Event()
+        stop = StopSignal()
 
         def run(w: Worker) -> None:
             while not stop.is_set():
@@ -191,7 +194,7 @@ def test_an_idle_worker_starts_a_pass_when_a_delivery_is_committed(api, wh, rece
     idle wait of an hour, a test delivery still arrives (it waited the hour before)."""
     hook = create_webhook(api, receiver.url, events=["webhook.test"])
     worker = Worker(wh.db, wh.settings)
-    stop = threading.Event()
+    stop = StopSignal()
     thread = threading.Thread(target=worker.run_until, args=(stop, 3600.0))
     thread.start()
     try:
@@ -207,3 +210,70 @@ def test_an_idle_worker_starts_a_pass_when_a_delivery_is_committed(api, wh, rece
         thread.join(timeout=30)
         worker.close()
     assert not thread.is_alive()  # and a stop still ends the wait soon
+
+
+def test_an_idle_pass_is_one_read_and_takes_no_write_lock(api, wh, receiver, clock):
+    """With nothing due, a pass sends one SELECT (the pending count and the first due
+    instant) and opens no write transaction: eight idle workers of a bench's servers each
+    opened one every second, and on SQLite each took the write lock from the writers."""
+    hook = create_webhook(api, receiver.url, events=["webhook.test"])
+    worker = Worker(wh.db, wh.settings, clock=clock)
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()).upper())
+
+    try:
+        worker.run_once()  # the time-driven types' pass, due at a worker's first pass
+        event.listen(Engine, "before_cursor_execute", note)
+        try:
+            assert worker.run_once() == 0
+        finally:
+            event.remove(Engine, "before_cursor_execute", note)
+        assert not any("IMMEDIATE" in s or "FOR UPDATE" in s for s in statements), statements
+        reads = [s for s in statements if s not in ("BEGIN DEFERRED", "COMMIT", "ROLLBACK")]
+        assert len(reads) == 1 and reads[0].startswith("SELECT"), statements
+        # … and a due delivery is still found and sent by the next pass.
+        assert api.post(f"/v1/webhooks/{hook['id']}:test").status_code in (200, 201, 202)
+        assert worker.run_once() == 1
+        assert [r.json["type"] for r in receiver.received] == ["webhook.test"]
+    finally:
+        worker.close()
+
+
+def test_a_stop_ends_an_idle_wait_at_once_and_an_idle_worker_does_not_poll(wh, clock, monkeypatch):
+    """Stopping notifies the wait (no waking ten times a second to look at the stop signal):
+    with an idle wait of an hour the worker makes one pass and one wait, then stops within a
+    second."""
+    worker = Worker(wh.db, wh.settings, clock=clock)
+    passes = waits = 0
+    run_once, wait = worker.run_once, outbox.QUEUED.wait
+
+    def counted() -> int:
+        nonlocal passes
+        passes += 1
+        return run_once()
+
+    def counted_wait(*args: object) -> bool:
+        nonlocal waits
+        waits += 1
+        return wait(*args)  # type: ignore[arg-type]
+
+    worker.run_once = counted  # type: ignore[method-assign]
+    monkeypatch.setattr(outbox.QUEUED, "wait", counted_wait)
+    stop = StopSignal()
+    thread = threading.Thread(target=worker.run_until, args=(stop, 3600.0))
+    thread.start()
+    try:
+        time.sleep(1.0)
+        assert thread.is_alive() and (passes, waits) == (1, 1)
+        stopped_at = time.monotonic()
+        stop.set()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        assert time.monotonic() - stopped_at < 1.0
+        assert passes == 1
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        worker.close()
