@@ -38,7 +38,19 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.dml import Update
 from sqlmodel import Session
@@ -96,7 +108,22 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+@cache
+def _pg_lock_handles() -> Select[Any]:
+    """The user's handle rows among :handles (one array), locked in handle order."""
+    wanted = bindparam("handles", type_=postgresql.ARRAY(H.handle.type))
+    return (
+        select(HANDLE_TABLE)
+        .where(H.user_id == bindparam("user_id"), H.handle == any_(wanted))
+        .order_by(H.handle)
+        .with_for_update()
+    )
+
+
 def _lock_handles(session: Session, user_id: uuid.UUID, handles: list[str]) -> dict[str, Any]:
+    if _is_postgres(session):  # one statement and one array parameter, whatever the number
+        found = session.execute(_pg_lock_handles(), {"user_id": user_id, "handles": handles})
+        return {row.handle: row for row in found}
     rows: dict[str, Any] = {}
     for first in range(0, len(handles), 500):
         chunk = handles[first : first + 500]
@@ -128,6 +155,28 @@ class _NewHandle:
 
 
 _NEW_HANDLE_COLUMNS = ("user_id", "handle", "contact_id", *FIGURES, "stage")
+_NEW_CONTACT_COLUMNS = ("id", *FIGURES, "stage", "due_at", "cadence_days")  # _contact_values
+
+
+@cache
+def _pg_contact_insert() -> bulk.Precompiled:
+    """New contacts from one array per column of ``_contact_values``; the user and the
+    creation instant bound once, tags an empty list (an executemany of 1,000 rows is a
+    VALUES list of 9,000 parameters)."""
+    arrays = [
+        func.unnest(bindparam(c, type_=postgresql.ARRAY(C[c].type))) for c in _NEW_CONTACT_COLUMNS
+    ]
+    return bulk.Precompiled(
+        postgresql.insert(CONTACT_TABLE).from_select(
+            [*_NEW_CONTACT_COLUMNS, "user_id", "created_at", "tags"],
+            select(
+                *arrays,
+                bindparam("user_id", type_=C.user_id.type),
+                bindparam("created_at", type_=C.created_at.type),
+                literal_column("'[]'::json"),
+            ),
+        )
+    )
 
 
 @cache
@@ -153,18 +202,15 @@ def _create_handles(
     now = utc_now()
     ids = {h: uuid.uuid4() for h in handles}
     got = {h: (figures or {}).get(h, NONE) for h in handles}
-    session.execute(
-        insert(CONTACT_TABLE),
-        [
-            {
-                "user_id": user_id,
-                "tags": [],
-                "created_at": now,
-                **_contact_values(ids[h], got[h], None, settings),
-            }
-            for h in handles
-        ],
-    )
+    contacts = [_contact_values(ids[h], got[h], None, settings) for h in handles]
+    if _is_postgres(session):  # one statement, whatever the number of handles
+        arrays = bulk.as_arrays(contacts, _NEW_CONTACT_COLUMNS)
+        _pg_contact_insert().execute(session, {**arrays, "user_id": user_id, "created_at": now})
+    else:
+        session.execute(
+            insert(CONTACT_TABLE),
+            [{"user_id": user_id, "tags": [], "created_at": now, **c} for c in contacts],
+        )
     new = {h: _NewHandle(h, ids[h]) for h in handles}
     rows = [
         {
@@ -255,10 +301,25 @@ def _contact_values(
     }
 
 
+@cache
+def _pg_lock_contacts() -> Select[Any]:
+    """The user's contact rows among :ids (one array), locked in id order."""
+    wanted = bindparam("ids", type_=postgresql.ARRAY(C.id.type))
+    return (
+        select(C.id, C.keep_in_touch_days, *(C[f] for f in FIGURES))
+        .where(C.id == any_(wanted), C.user_id == bindparam("user_id"))
+        .order_by(C.id)
+        .with_for_update()
+    )
+
+
 def _lock_contacts(
     session: Session, user_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Any]:
     """The contact rows (own cadence and summary), locked FOR UPDATE in id order."""
+    if _is_postgres(session):
+        found = session.execute(_pg_lock_contacts(), {"user_id": user_id, "ids": ids})
+        return {row.id: row for row in found}
     rows: dict[uuid.UUID, Any] = {}
     for first in range(0, len(ids), 500):
         for row in session.execute(
