@@ -1,6 +1,8 @@
 """The delivery worker (SPEC §12): claims due deliveries, POSTs them, records the outcome.
 
-A pass: (1) claim up to ``batch`` due deliveries in one short write transaction — pending,
+A pass: (0) one read of the pending range (``probe``: the count and the first due
+instant); with nothing due the pass ends there, without a write transaction. (1) claim
+up to ``batch`` due deliveries in one short write transaction — pending,
 ``next_attempt_at`` ≤ now (index ``ix_webhook_delivery_due``); on PostgreSQL
 ``FOR UPDATE SKIP LOCKED``, so workers never wait for each other's rows; on SQLite the
 single writer makes the SELECT and UPDATE one atomic step. The claim moves
