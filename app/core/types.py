@@ -39,7 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         """SQLite: one function from the aware datetime to the text SQLite's DATETIME stores
         (``YYYY-MM-DD HH:MM:SS.ffffff``, its ``_storage_format``), where the decorator's
         ``process_bind_param`` and the dialect's formatting with ``%`` and a dict were two
-        Python calls a value — a tenth of an events:batch of 1,000 on SQLite (py-spy: 5,000
+        Python calls a value — about 5 % of an events:batch of 1,000 on SQLite (py-spy: 5,000
         instants for the contacts upkeep's updates, 2,000 for the events). Hand-written:
         SQLAlchemy composes the two and has no hook for a fused one. ``isoformat`` of a
         naive datetime with microseconds gives exactly that text (``tests/test_types.py``)."""
