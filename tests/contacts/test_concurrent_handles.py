@@ -268,3 +268,74 @@ def caplog_rapport() -> Iterator[list[logging.LogRecord]]:
         yield records
     finally:
         logger.removeHandler(handler)
+
+
+def test_a_delete_and_a_repeat_of_its_external_id_lock_the_user_first(
+    database, backend, monkeypatch
+):
+    """Writer I repeats a stored event's external_id and holds the user's row (taken first);
+    writer D deletes that event. Had D deleted the row before taking the user's row, D would
+    wait for I (the user row) and I for D (the unique index entry of the row D deleted but
+    not committed): a deadlock, seen as a 503 in CI's concurrent-writes mix. D now takes the
+    user's row before its DELETE: D waits for I, I stores nothing new, and neither is
+    redone."""
+    if backend != "postgres":
+        pytest.skip("SQLite has one writer at a time: no lock cycle")
+    from app.events.store import _day_counts
+
+    user_id = _new_user(database, "Repeat")
+    item = EventIn(
+        platform="x",
+        kind="reply",
+        occurred_at=datetime(2026, 11, 3, 10, tzinfo=UTC),
+        counterpart="bob",
+        external_id="x1",
+    )
+    with database.new_session(True) as s:
+        (stored,) = store.record(s, user_id, [item])
+        s.commit()
+    engine = create_engine(database.url)
+    i_holds_the_user = threading.Event()
+    errors: list[BaseException] = []
+    original = _day_counts.touch_users
+
+    def touch_users(session, user_ids):
+        original(session, user_ids)
+        if threading.current_thread().name == "I":
+            i_holds_the_user.set()
+            for _ in range(200):  # until D waits for one of I's rows, or is done
+                if _waiting_for_a_lock(engine) or not d.is_alive():
+                    break
+                threading.Event().wait(0.05)
+
+    monkeypatch.setattr(_day_counts, "touch_users", touch_users)
+    answers: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        try:
+            with Session(engine) as s:
+                if name == "I":
+                    answers[name] = store.record(s, user_id, [item])[0].created
+                else:
+                    answers[name] = store.delete(s, user_id, stored.id)
+                s.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    i = threading.Thread(target=run, args=("I",), name="I")
+    d = threading.Thread(target=run, args=("D",), name="D")
+    try:
+        with caplog_rapport() as records:
+            i.start()
+            assert i_holds_the_user.wait(10)
+            d.start()
+            i.join(30)
+            d.join(30)
+        assert errors == []
+        assert [r.getMessage() for r in records if "deadlock" in r.getMessage()] == []
+        assert answers == {"I": False, "D": True}  # I repeated the stored event; D deleted it
+    finally:
+        engine.dispose()
+        with database.new_session(True) as s:
+            s.execute(delete(User).where(User.id == user_id))
+            s.commit()

@@ -98,7 +98,8 @@ def _settings(session: Session, user_id: uuid.UUID) -> Settings:
 
 def lock_summary(session: Session, user_id: uuid.UUID) -> None:
     """The user's summary lock (the user row FOR NO KEY UPDATE, see "Locks"), taken by a
-    merge, a split or a contact's cadence change before it locks any handle or contact row,
+    merge, a split, a contact's cadence change or an event delete (before its DELETE) before
+    it locks any handle, contact or event row,
     as an event write's upkeep takes it first: one order, so neither waits for the other
     while holding what the other needs."""
     _settings(session, user_id)

@@ -313,12 +313,17 @@ def delete(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
     stored). Only a request whose statement removed the row takes it off the counters."""
 
     def write() -> bool:
+        # The user's row before the event row (_LOCK_ORDER): a writer repeating this event's
+        # external_id holds the user's row and, at its insert, waits for this transaction's
+        # deleted index entry; had the DELETE come first, this one would then wait for that
+        # writer's user row — a deadlock (seen in CI's concurrent-writes mix).
+        _contact_rollup.lock_summary(session, user_id)
         removed = (
             session.execute(_delete_stmt(), {"event_id": event_id, "user_id": user_id})
             .mappings()
             .all()
         )
-        if removed:  # the user's row before the upkeep's rows (_LOCK_ORDER)
+        if removed:
             _day_counts.touch_users(session, [user_id])
         changes = _contact_rollup.apply(session, user_id, removed, sign=-1)
         _day_counts.apply(session, removed, sign=-1)  # see _LOCK_ORDER
